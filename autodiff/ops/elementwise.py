@@ -1,0 +1,182 @@
+"""Elementwise primitives: each forward with its VJP and JVP rule beside it.
+
+Unary ops whose derivative is a pointwise factor f'(x) are declared with
+`_pointwise(forward, derivative)`, where `derivative(ans, x)` returns f'(x); the VJP
+multiplies the cotangent by it and the JVP the tangent.  Binary ops broadcast like
+numpy; the engine sums cotangents back to each operand's shape.
+
+Subgradients at kinks: relu'(0) = 0, abs'(0) = sign(0) = 0, leaky_relu'(0) = slope,
+maximum/minimum split the gradient equally between tied operands, clip passes the
+gradient where a_min <= x <= a_max (inclusive).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..primitive import Primitive, primitive
+from ..tensor import Tensor
+
+
+def _pointwise(fun: Callable, derivative: Callable, name: str | None = None) -> Primitive:
+    """A unary elementwise primitive with VJP g * f'(x) and JVP t * f'(x)."""
+    prim = Primitive(fun, name)
+    prim.defvjp(lambda g, ans, x, **kw: g * derivative(ans, x, **kw))
+    prim.defjvp(lambda t, ans, x, **kw: t * derivative(ans, x, **kw))
+    return prim
+
+
+def _zero_cotangent(g, ans, x, **kw):
+    return g * 0
+
+
+def _stable_sigmoid(x):
+    # 1 / (1 + exp(-x)) written with tanh: no overflow for any x, dtype preserved.
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+# ------------------------------------------------------------------ unary ops
+negative = Primitive(np.negative)
+negative.defvjp(lambda g, ans, x: -g)
+negative.defjvp(lambda t, ans, x: -t)
+
+exp = _pointwise(np.exp, lambda ans, x: ans)
+log = _pointwise(np.log, lambda ans, x: 1 / x)
+log1p = _pointwise(np.log1p, lambda ans, x: 1 / (x + 1))
+expm1 = _pointwise(np.expm1, lambda ans, x: ans + 1)
+sqrt = _pointwise(np.sqrt, lambda ans, x: 0.5 / ans)
+square = _pointwise(np.square, lambda ans, x: 2 * x)
+sin = _pointwise(np.sin, lambda ans, x: cos(x))
+cos = _pointwise(np.cos, lambda ans, x: -sin(x))
+tan = _pointwise(np.tan, lambda ans, x: 1 + ans * ans)
+tanh = _pointwise(np.tanh, lambda ans, x: 1 - ans * ans)
+sigmoid = _pointwise(_stable_sigmoid, lambda ans, x: ans * (1 - ans), "sigmoid")
+softplus = _pointwise(lambda x: np.logaddexp(0, x), lambda ans, x: sigmoid(x), "softplus")
+abs = _pointwise(np.abs, lambda ans, x: sign(x), "abs")
+
+relu = Primitive(lambda x: np.maximum(x, 0), "relu")
+relu.defvjp(lambda g, ans, x: where(x > 0, g, 0))
+relu.defjvp(lambda t, ans, x: where(x > 0, t, 0))
+
+sign = Primitive(np.sign)
+sign.defvjp(_zero_cotangent)
+sign.defjvp(_zero_cotangent)
+
+
+@primitive
+def leaky_relu(x, *, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x."""
+    return np.where(x > 0, x, x * negative_slope)
+
+
+leaky_relu.defvjp(lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope))
+leaky_relu.defjvp(lambda t, ans, x, negative_slope: where(x > 0, t, t * negative_slope))
+
+
+# ----------------------------------------------------------------- binary ops
+add = Primitive(np.add)
+add.defvjp(lambda g, ans, x, y: g,
+           lambda g, ans, x, y: g)
+add.defjvp(lambda t, ans, x, y: t,
+           lambda t, ans, x, y: t)
+
+subtract = Primitive(np.subtract)
+subtract.defvjp(lambda g, ans, x, y: g,
+                lambda g, ans, x, y: -g)
+subtract.defjvp(lambda t, ans, x, y: t,
+                lambda t, ans, x, y: -t)
+
+multiply = Primitive(np.multiply)
+multiply.defvjp(lambda g, ans, x, y: g * y,
+                lambda g, ans, x, y: g * x)
+multiply.defjvp(lambda t, ans, x, y: t * y,
+                lambda t, ans, x, y: x * t)
+
+divide = Primitive(np.divide)
+divide.defvjp(lambda g, ans, x, y: g / y,
+              lambda g, ans, x, y: -g * ans / y)
+divide.defjvp(lambda t, ans, x, y: t / y,
+              lambda t, ans, x, y: -t * ans / y)
+
+
+def _log_where_positive(x):
+    # log(x) where x > 0, else 0: d(x**y)/dy is taken as 0 where log(x) is undefined.
+    positive = x > 0
+    return where(positive, log(where(positive, x, 1)), 0)
+
+
+power = Primitive(np.power)
+power.defvjp(lambda g, ans, x, y: g * y * x ** (y - 1),
+             lambda g, ans, x, y: g * ans * _log_where_positive(x))
+power.defjvp(lambda t, ans, x, y: t * y * x ** (y - 1),
+             lambda t, ans, x, y: t * ans * _log_where_positive(x))
+
+
+def _share(g, wins, ties):
+    # all of g where the operand wins, half of it on ties, nothing where it loses.
+    return where(wins, g, where(ties, g * 0.5, 0))
+
+
+maximum = Primitive(np.maximum)
+maximum.defvjp(lambda g, ans, x, y: _share(g, x > y, x == y),
+               lambda g, ans, x, y: _share(g, y > x, x == y))
+maximum.defjvp(lambda t, ans, x, y: _share(t, x > y, x == y),
+               lambda t, ans, x, y: _share(t, y > x, x == y))
+
+minimum = Primitive(np.minimum)
+minimum.defvjp(lambda g, ans, x, y: _share(g, x < y, x == y),
+               lambda g, ans, x, y: _share(g, y < x, x == y))
+minimum.defjvp(lambda t, ans, x, y: _share(t, x < y, x == y),
+               lambda t, ans, x, y: _share(t, y < x, x == y))
+
+
+# --------------------------------------------------------- selection / clipping
+@primitive
+def where(condition, x, y):
+    """numpy.where(condition, x, y); `condition` is not differentiable."""
+    return np.where(condition, x, y)
+
+
+where.defvjp(None,
+             lambda g, ans, c, x, y: where(c, g, 0),
+             lambda g, ans, c, x, y: where(c, 0, g))
+where.defjvp(None,
+             lambda t, ans, c, x, y: where(c, t, 0),
+             lambda t, ans, c, x, y: where(c, 0, t))
+
+
+@primitive
+def _clip(x, *, a_min, a_max):
+    return np.clip(x, a_min, a_max)
+
+
+def _inside(x, a_min, a_max):
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    inside = np.ones(data.shape, bool)
+    if a_min is not None:
+        inside &= data >= a_min
+    if a_max is not None:
+        inside &= data <= a_max
+    return inside
+
+
+_clip.defvjp(lambda g, ans, x, a_min, a_max: where(_inside(x, a_min, a_max), g, 0))
+_clip.defjvp(lambda t, ans, x, a_min, a_max: where(_inside(x, a_min, a_max), t, 0))
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """numpy.clip; the bounds are constants.  Gradient 1 where a_min <= x <= a_max."""
+    if a_min is None and a_max is None:
+        raise ValueError("clip: at least one of a_min and a_max must be given")
+    return _clip(x, a_min=a_min, a_max=a_max)
+
+
+@primitive
+def astype(x, *, dtype):
+    """Cast to `dtype`; the cotangent is cast back to the operand's dtype."""
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+astype.defvjp(lambda g, ans, x, dtype: astype(g, dtype=np.result_type(x)))
+astype.defjvp(lambda t, ans, x, dtype: astype(t, dtype=dtype))

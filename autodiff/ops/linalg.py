@@ -1,0 +1,151 @@
+"""Products: matmul (numpy semantics: 1-D, 2-D and broadcast batches), dot, outer, einsum."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..primitive import broadcast_to, primitive
+from ..tensor import Tensor
+from .shape_ops import expand_dims, reshape, squeeze, swapaxes
+
+
+def _ndim(x: Any) -> int:
+    return x.data.ndim if isinstance(x, Tensor) else np.ndim(x)
+
+
+@primitive
+def matmul(a, b):
+    """a @ b with numpy semantics: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands
+    are promoted to a row (a) or column (b) vector and the added axis is removed."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError(f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} "
+                         f"@ {np.shape(b)}")
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        if a.shape[1] != b.shape[0]:
+            raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not match: the inner "
+                             f"dimensions {a.shape[1]} and {b.shape[0]} differ")
+        return np.dot(a, b)  # BLAS gemm also for the transposed operands of the backward pass
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(f"matmul: shapes {np.shape(a)} @ {np.shape(b)} do not match (inner "
+                         f"dimensions must agree and batch dimensions must broadcast)") from None
+
+
+def _mT(x):
+    return swapaxes(x, -1, -2)
+
+
+def _promote(g, a, b):
+    """Matrix forms of a matmul with 1-D operands: a -> (1, k), b -> (k, 1), and the
+    cotangent g with the axes that numpy removed put back."""
+    if _ndim(b) == 1:
+        g = expand_dims(g, -1)
+        b = reshape(b, (-1, 1))
+    if _ndim(a) == 1:
+        g = expand_dims(g, -2)
+        a = reshape(a, (1, -1))
+    return g, a, b
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    if _ndim(a) == 2 and _ndim(b) == 2:
+        return matmul(g, _mT(b))
+    g2, a2, b2 = _promote(g, a, b)
+    ga = matmul(g2, _mT(b2))
+    return squeeze(ga, -2) if _ndim(a) == 1 else ga  # batch axes are summed by the engine
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    if _ndim(a) == 2 and _ndim(b) == 2:
+        return matmul(_mT(a), g)
+    g2, a2, b2 = _promote(g, a, b)
+    gb = matmul(_mT(a2), g2)
+    return squeeze(gb, -1) if _ndim(b) == 1 else gb
+
+
+matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+matmul.defjvp(lambda t, ans, a, b: matmul(t, b),
+              lambda t, ans, a, b: matmul(a, t))
+
+
+def dot(a: Any, b: Any) -> Any:
+    """numpy.dot for operands of at most 2 dimensions (scalars multiply)."""
+    if _ndim(a) == 0 or _ndim(b) == 0:
+        return a * b
+    if _ndim(a) > 2 or _ndim(b) > 2:
+        raise ValueError("dot: operands with more than 2 dimensions are not supported; use "
+                         "matmul (batched) or einsum")
+    return matmul(a, b)
+
+
+def outer(a: Any, b: Any) -> Any:
+    """numpy.outer: flattened a (m,) and b (n,) -> (m, n)."""
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+# ------------------------------------------------------------------------ einsum
+def _parse_einsum(subscripts: str, n_operands: int) -> tuple[list[str], str]:
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise ValueError("einsum: ellipsis ('...') is not supported; write the axes out")
+    if "->" in spec:
+        inputs, output = spec.split("->")
+    else:
+        inputs = spec
+        letters = inputs.replace(",", "")
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins = inputs.split(",")
+    if len(ins) != n_operands:
+        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(ins)} operands but "
+                         f"{n_operands} were given")
+    return ins, output
+
+
+@primitive
+def _einsum(*operands, subscripts):
+    """`subscripts` = (input subscripts, output subscript, the full spec string)."""
+    return np.einsum(subscripts[2], *operands, optimize=len(operands) > 2)
+
+
+def _einsum_vjp(i, g, ans, *operands, subscripts):
+    ins, out = subscripts[0], subscripts[1]
+    target = ins[i]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(f"einsum: the derivative for an operand with a repeated "
+                                  f"index ({target!r}) is not supported")
+    others = [op for j, op in enumerate(operands) if j != i]
+    other_subs = [s for j, s in enumerate(ins) if j != i]
+    available = set(out).union(*other_subs) if other_subs else set(out)
+    kept = "".join(c for c in target if c in available)
+    spec = ",".join([out] + other_subs) + "->" + kept
+    grad = _einsum(g, *others, subscripts=(tuple([out] + other_subs), kept, spec))
+    if kept != target:  # indices summed out inside operand i alone: broadcast back
+        shape = tuple(operands[i].shape[target.index(c)] if c in kept else 1 for c in target)
+        grad = reshape(grad, shape)
+        grad = broadcast_to(grad, shape=operands[i].shape)
+    return grad
+
+
+def _einsum_jvp(i, t, ans, *operands, subscripts):
+    ins, out, spec = subscripts
+    args = list(operands)
+    args[i] = t
+    return _einsum(*args, subscripts=subscripts)
+
+
+_einsum.defvjp_argnum(_einsum_vjp)
+_einsum.defjvp_argnum(_einsum_jvp)
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    """numpy.einsum with explicit or implicit output (no ellipsis)."""
+    ins, out = _parse_einsum(subscripts, len(operands))
+    for sub, op in zip(ins, operands):
+        if len(sub) != _ndim(op):
+            raise ValueError(f"einsum: subscript {sub!r} has {len(sub)} indices but its operand "
+                             f"has shape {op.shape if hasattr(op, 'shape') else np.shape(op)}")
+    spec = ",".join(ins) + "->" + out
+    return _einsum(*operands, subscripts=(tuple(ins), out, spec))
+

@@ -1,0 +1,291 @@
+"""The one way to define a differentiable operation: `Primitive` (public as `ad.primitive`).
+
+A primitive is a numpy forward function plus a table of derivative rules, one per
+positional operand:
+
+    @ad.primitive
+    def log1pexp(x):
+        return np.logaddexp(0.0, x)
+
+    log1pexp.defvjp(lambda g, ans, x: g * ad.sigmoid(x))   # cotangent for x
+    log1pexp.defjvp(lambda t, ans, x: t * ad.sigmoid(x))   # output tangent from x's tangent
+
+Rules receive the output cotangent `g` (or the input tangent `t`), the forward result
+`ans`, the operands and the keyword (static) parameters.  Write them with
+`autodiff` operations and ndarray-style methods: during a plain backward pass they are
+called with raw ndarrays (fast), during higher-order differentiation with Tensors, so
+the same rule yields derivatives of every order.  A VJP rule may return a cotangent of
+the broadcast output shape (the engine sums it back to the operand's shape) and a JVP
+rule a tangent of the operand's shape (the engine broadcasts it to the output's).
+
+Calling a primitive: positional arguments are operands (Tensors, ndarrays, Python
+scalars); keyword arguments are static parameters (axis, shapes, indices, ...).  If no
+operand is a Tensor the call is plain numpy and returns a plain result.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from .tape import lock_leaf, next_seq, state
+from .tensor import Tensor, make_tensor as _wrap
+
+_ndarray = np.ndarray
+
+
+def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dict,
+            needs: tuple) -> None:
+    """Make `out` a node of the tape: it remembers how it was computed."""
+    out._requires_grad = True
+    out._prim = prim
+    out._args = args
+    out._raw = raw
+    out._kwargs = kwargs
+    out._needs = needs
+    for a in args:
+        if isinstance(a, Tensor) and a._prim is None:
+            lock_leaf(out, a)
+    out.data.setflags(write=False)
+
+
+class Primitive:
+    """A differentiable operation defined by a numpy forward and per-operand rules."""
+
+    def __init__(self, fun: Callable[..., Any], name: str | None = None):
+        self.fun = fun
+        self.name = (name or getattr(fun, "__name__", "primitive")).lstrip("_")
+        self.vjps: tuple = ()
+        self.jvps: tuple = ()
+        self.__doc__ = getattr(fun, "__doc__", None)
+        self.__name__ = self.name
+        self.__wrapped__ = fun
+
+    def defvjp(self, *rules: Callable | None) -> "Primitive":
+        """Set the vector-Jacobian rules, one per operand: rule(g, ans, *args, **kw).
+
+        Pass None for an operand that is not differentiable (reverse mode then raises
+        a clear error if that operand requires grad)."""
+        self.vjps = rules
+        return self
+
+    def defjvp(self, *rules: Callable | None) -> "Primitive":
+        """Set the Jacobian-vector rules, one per operand: rule(t, ans, *args, **kw)."""
+        self.jvps = rules
+        return self
+
+    def defvjp_argnum(self, rule: Callable) -> "Primitive":
+        """One VJP rule for any number of operands: rule(i, g, ans, *args, **kw)."""
+        self.vjps = _EveryOperand(rule)
+        return self
+
+    def defjvp_argnum(self, rule: Callable) -> "Primitive":
+        """One JVP rule for any number of operands: rule(i, t, ans, *args, **kw)."""
+        self.jvps = _EveryOperand(rule)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<autodiff primitive {self.name}>"
+
+    def __get__(self, obj, objtype=None):
+        # Lets a primitive serve directly as a Tensor method (Tensor.__add__ = add).
+        if obj is None:
+            return self
+        return _BoundPrimitive(self, obj)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Unwrap operands; specialised for one and two operands (the common cases).
+        n = len(args)
+        if n == 1:
+            a = args[0]
+            if not isinstance(a, Tensor):
+                return self.fun(a, **kwargs)
+            if a._tangents is not None:
+                return _apply_jvp(self, args, kwargs)
+            a_data = a.data
+            raw = (a_data,)
+            needs = (0,) if a._requires_grad else ()
+        elif n == 2:
+            a, b = args
+            a_is_t = isinstance(a, Tensor)
+            b_is_t = isinstance(b, Tensor)
+            if a_is_t:
+                if a._tangents is not None:
+                    return _apply_jvp(self, args, kwargs)
+                a_data = a.data
+                if b_is_t:
+                    if b._tangents is not None:
+                        return _apply_jvp(self, args, kwargs)
+                    raw = (a_data, b.data)
+                    if a._requires_grad:
+                        needs = (0, 1) if b._requires_grad else (0,)
+                    else:
+                        needs = (1,) if b._requires_grad else ()
+                else:
+                    raw = (a_data, b)
+                    needs = (0,) if a._requires_grad else ()
+            elif b_is_t:
+                if b._tangents is not None:
+                    return _apply_jvp(self, args, kwargs)
+                a_data = b.data
+                raw = (a, a_data)
+                needs = (1,) if b._requires_grad else ()
+            else:
+                return self.fun(a, b, **kwargs)
+        else:
+            raw_list = []
+            need_list = []
+            any_tensor = False
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor):
+                    if a._tangents is not None:
+                        return _apply_jvp(self, args, kwargs)
+                    any_tensor = True
+                    raw_list.append(a.data)
+                    if a._requires_grad:
+                        need_list.append(i)
+                else:
+                    raw_list.append(a)
+            if not any_tensor:
+                return self.fun(*args, **kwargs)
+            raw = tuple(raw_list)
+            needs = tuple(need_list)
+            a_data = None
+
+        out = self.fun(*raw, **kwargs)
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        elif out is a_data:
+            out = out.view()  # never let an output alias an operand's array object
+        t = _wrap(out)
+        if needs and state.grad_enabled:
+            _record(t, self, args, raw, kwargs, needs)
+        return t
+
+
+class _EveryOperand:
+    """A rule table for variadic primitives: entry i is `rule` with i bound first."""
+
+    def __init__(self, rule: Callable):
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Callable:
+        return functools.partial(self.rule, i)
+
+    def __len__(self) -> int:
+        return 1 << 30
+
+
+class _BoundPrimitive:
+    """`tensor.method(...)` for a primitive used as a method: the tensor is operand 0."""
+
+    __slots__ = ("prim", "obj")
+
+    def __init__(self, prim: Primitive, obj: Tensor):
+        self.prim = prim
+        self.obj = obj
+
+    def __call__(self, *args, **kwargs):
+        return self.prim(self.obj, *args, **kwargs)
+
+
+def primitive(fun: Callable[..., Any]) -> Primitive:
+    """Decorator: turn a numpy function into a differentiable primitive.
+
+    Attach its rules with `.defvjp(...)` (reverse mode) and `.defjvp(...)` (forward
+    mode).  See the module docstring for the rule signatures."""
+    return Primitive(fun)
+
+
+# ----------------------------------------------------------------- forward mode
+
+def _traced(a: Any) -> bool:
+    return isinstance(a, Tensor) and (a._requires_grad or a._tangents is not None)
+
+
+def strip(a: Tensor, level: int) -> Tensor:
+    """`a` without its forward-mode tangent at `level` (tangents of other levels kept).
+
+    The result is a new tensor sharing `a`'s array; if `a` is on the tape the result
+    is recorded as an identity of it, so reverse mode still reaches `a`."""
+    tangents = a._tangents
+    if tangents is None or level not in tangents:
+        return a
+    v = _wrap(a.data.view())
+    rest = {k: t for k, t in tangents.items() if k != level}
+    v._tangents = rest or None
+    if a._requires_grad and state.grad_enabled:
+        _record(v, identity, (a,), (a.data,), {}, (0,))
+    return v
+
+
+def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
+    """Apply `prim` to operands that carry forward-mode tangents.
+
+    Tangents are organised by level (one level per active `jvp`, inner transforms get
+    higher levels).  The highest level present is peeled off: the primal result is
+    computed on the operands without it (recursively handling lower levels and the
+    tape), then the JVP rules give the tangent at this level.  Because the rules run
+    on the peeled operands, tangents of tangents (nested forward mode) come out right.
+    """
+    level = max(max(a._tangents) for a in args
+                if isinstance(a, Tensor) and a._tangents is not None)
+    stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
+    out = prim(*stripped, **kwargs)
+    if out._prim is not None:
+        # The tape must see the operands *with* their tangents, so that a backward pass
+        # run inside this jvp (forward-over-reverse) differentiates the tangents too.
+        out._args = args
+    if any(_traced(a) for a in stripped):
+        ans, rule_args = out, stripped
+    else:
+        ans = out.data
+        rule_args = tuple(a.data if isinstance(a, Tensor) else a for a in stripped)
+    jvps = prim.jvps
+    tangent = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._tangents is not None and level in a._tangents:
+            rule = jvps[i] if i < len(jvps) else None
+            if rule is None:
+                raise NotImplementedError(
+                    f"{prim.name}: no JVP rule is defined for argument {i}, so forward mode "
+                    f"(jvp, jacobian(mode='fwd'), hessian, hvp) is unavailable for it; "
+                    f"define one with defjvp")
+            ti = rule(a._tangents[level], ans, *rule_args, **kwargs)
+            tangent = ti if tangent is None else tangent + ti
+    if tangent is not None:
+        if tangent.shape != out.data.shape:
+            tangent = broadcast_to(tangent, shape=out.data.shape)
+        if out._tangents is None:
+            out._tangents = {level: tangent}
+        else:
+            out._tangents[level] = tangent
+    return out
+
+
+# Two primitives the mechanism itself needs: the identity (for `strip` and for
+# functional transforms) and broadcasting (for tangents of broadcasting operands).
+
+@primitive
+def identity(x):
+    """y = x (a new array object sharing x's memory)."""
+    return np.asarray(x).view()
+
+
+identity.defvjp(lambda g, ans, x: g)
+identity.defjvp(lambda t, ans, x: t)
+
+
+@primitive
+def broadcast_to(x, *, shape):
+    """numpy.broadcast_to: x of a shape broadcastable to `shape` -> array of `shape`."""
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast an operand of shape {np.shape(x)} "
+                         f"to shape {tuple(shape)}") from None
+
+
+broadcast_to.defvjp(lambda g, ans, x, shape: g)  # the engine sums g back to x's shape
+broadcast_to.defjvp(lambda t, ans, x, shape: broadcast_to(t, shape=shape))

@@ -1,0 +1,267 @@
+"""`Tensor`: a numpy array that remembers how it was computed.
+
+A Tensor wraps an ndarray (`.data`).  Operations on Tensors are primitives (see
+`primitive.py`); when an operand requires grad the result is recorded on the tape
+(the result tensor itself is the graph node), and `backward()` walks the tape in
+reverse (see `tape.py`).  Forward-mode tangents live in `_tangents`, keyed by the
+level of the `jvp` transform that attached them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import tape
+from .tape import next_seq
+
+_new = object.__new__
+
+
+class Tensor:
+    """An n-dimensional array with reverse- and forward-mode derivative tracking.
+
+    `Tensor(data, requires_grad=False, dtype=None)` wraps `data` without copying when
+    it already is an ndarray of the requested dtype (use `ad.tensor` for a copy).
+    Only floating-point tensors can require gradients.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
+                 "_needs", "_seq", "_tangents", "_retain", "_saves", "_unlock", "_watch",
+                 "__weakref__")
+
+    # ndarray (op) Tensor must defer to Tensor's reflected operators, and numpy
+    # functions applied to a Tensor must fail loudly instead of dropping the tape.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = np.asarray(data, dtype=dtype)
+        self.grad = None
+        self._requires_grad = False
+        self._prim = None
+        self._tangents = None
+        self._retain = False
+        self._saves = 0
+        self._unlock = False
+        self._watch = None
+        self._seq = next_seq()
+        if requires_grad:
+            self.requires_grad = True
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not np.issubdtype(self.data.dtype, np.inexact):
+            raise TypeError(f"requires_grad: only floating-point tensors can require gradients; "
+                            f"this tensor has dtype {self.data.dtype}")
+        if not value and self._prim is not None:
+            raise RuntimeError("requires_grad: cannot turn off gradient tracking of a tensor "
+                               "computed by a recorded operation; use .detach()")
+        self._requires_grad = bool(value)
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> "Tensor":
+        return _ops.transpose(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._prim is None
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (no copy)."""
+        return self.data
+
+    def item(self) -> Any:
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's array, cut off from the tape."""
+        return Tensor(self.data)
+
+    def retain_grad(self) -> None:
+        """Also store `.grad` for this non-leaf tensor during backward."""
+        self._retain = True
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def requires_grad_(self, value: bool = True) -> "Tensor":
+        self.requires_grad = value
+        return self
+
+    def astype(self, dtype: Any) -> "Tensor":
+        return _ops.astype(self, dtype=np.dtype(dtype))
+
+    # ------------------------------------------------- numpy-style methods
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return _ops.var(self, axis, ddof, keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _ops.std(self, axis, ddof, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
+    def cumsum(self, axis=None): return _ops.cumsum(self, axis)
+    def clip(self, a_min=None, a_max=None): return _ops.clip(self, a_min, a_max)
+    def dot(self, other): return _ops.dot(self, other)
+    def flatten(self): return _ops.flatten(self)
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
+    def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
+
+    def reshape(self, *shape):
+        """x.reshape(2, 3) or x.reshape((2, 3)), like numpy."""
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes):
+        """x.transpose() reverses the axes; x.transpose(1, 0, 2) or x.transpose((1, 0, 2))."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return _ops.transpose(self, axes or None)
+
+    # PyTorch-style elementwise methods.
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def abs(self): return _ops.abs(self)
+
+    # -------------------------------------------------------------- backward
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+        A scalar (size-1) tensor is seeded with 1; otherwise `gradient` (same shape as
+        self) is required.  The graph is freed afterwards unless `retain_graph`.  With
+        `create_graph=True` the gradients are Tensors recorded on the tape, so they can
+        be differentiated again (`retain_graph` then defaults to True)."""
+        if not self._requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad (none of the "
+                               "tensors it was computed from has requires_grad=True)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward: a gradient can only be created implicitly for a "
+                                   f"scalar output, but this tensor has shape {self.shape}; pass "
+                                   f"gradient= with that shape")
+            seed = np.ones(self.data.shape, self.data.dtype)
+        else:
+            seed = gradient if isinstance(gradient, Tensor) and create_graph else np.asarray(
+                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(f"backward: gradient has shape {seed.shape} but the tensor has "
+                                 f"shape {self.shape}")
+        if retain_graph is None:
+            retain_graph = create_graph
+        tape.backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.subtract(self, other)
+    def __rsub__(self, other): return _ops.subtract(other, self)
+    def __mul__(self, other): return _ops.multiply(self, other)
+    def __rmul__(self, other): return _ops.multiply(other, self)
+    def __truediv__(self, other): return _ops.divide(self, other)
+    def __rtruediv__(self, other): return _ops.divide(other, self)
+    def __pow__(self, other): return _ops.power(self, other)
+    def __rpow__(self, other): return _ops.power(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+
+    # Comparisons are not differentiable: they return boolean tensors.
+    def __lt__(self, other): return Tensor(self.data < _data(other))
+    def __le__(self, other): return Tensor(self.data <= _data(other))
+    def __gt__(self, other): return Tensor(self.data > _data(other))
+    def __ge__(self, other): return Tensor(self.data >= _data(other))
+    def __eq__(self, other): return Tensor(self.data == _data(other))  # type: ignore[override]
+    def __ne__(self, other): return Tensor(self.data != _data(other))  # type: ignore[override]
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index): return _ops.getitem(self, index=_index_data(index))
+    def __len__(self) -> int: return len(self.data)
+    def __iter__(self):
+        for i in range(len(self.data)):
+            yield self[i]
+    def __bool__(self) -> bool: return bool(self.data)
+    def __float__(self) -> float: return float(self.data)
+    def __int__(self) -> int: return int(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(tensor) gives the values (for plotting, printing, ...), never a tape.
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype != np.float64 and self.data.size > 0:
+            extras.append(f"dtype={self.data.dtype}")
+        elif self.data.size == 0:
+            extras.append(f"shape={self.data.shape}, dtype={self.data.dtype}")
+        if self._prim is not None:
+            extras.append(f"op={self._prim.name}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index_data(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+def make_tensor(data: Any) -> Tensor:
+    """A fresh untraced Tensor around an ndarray (no copy): the engine's hot-path constructor."""
+    t = _new(Tensor)
+    t.data = data if data.__class__ is np.ndarray else np.asarray(data)
+    t.grad = None
+    t._requires_grad = False
+    t._prim = None
+    t._tangents = None
+    t._retain = False
+    t._saves = 0
+    t._unlock = False
+    t._watch = None
+    t._seq = next_seq()
+    return t
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Create a Tensor holding a copy of `data` (like `torch.tensor` / `np.array`)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+
+
+from . import ops as _ops  # noqa: E402  (ops are built on Tensor; imported last)
