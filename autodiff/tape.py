@@ -66,7 +66,8 @@ def is_grad_enabled() -> bool:
 # saves a leaf holds one count; the count is returned when the node is freed by a
 # backward pass, or when the node is garbage collected without one (weakref callback).
 
-_leaf_watchers: set = set()
+_leaf_watchers: dict = {}          # token -> weakref to the saving node (kept alive here)
+_next_token = itertools.count().__next__
 
 
 def _release_leaf_lock(leaf: "Tensor") -> None:
@@ -87,27 +88,25 @@ def lock_leaf(node: "Tensor", leaf: "Tensor") -> None:
             data.setflags(write=False)
             leaf._unlock = True
     leaf._saves += 1
+    token = _next_token()
 
-    def on_node_collected(ref, leaf=leaf):
-        if ref in _leaf_watchers:
-            _leaf_watchers.discard(ref)
+    def on_node_collected(ref, token=token, leaf=leaf):
+        if _leaf_watchers.pop(token, None) is not None:
             _release_leaf_lock(leaf)
 
-    ref = weakref.ref(node, on_node_collected)
-    _leaf_watchers.add(ref)
+    _leaf_watchers[token] = weakref.ref(node, on_node_collected)
     if node._watch is None:
-        node._watch = [(ref, leaf)]
+        node._watch = [(token, leaf)]
     else:
-        node._watch.append((ref, leaf))
+        node._watch.append((token, leaf))
 
 
 def _free(node: "Tensor") -> None:
     """Drop a node's saved arguments after backward; a second backward through it raises."""
     watch = node._watch
     if watch is not None:
-        for ref, leaf in watch:
-            if ref in _leaf_watchers:
-                _leaf_watchers.discard(ref)
+        for token, leaf in watch:
+            if _leaf_watchers.pop(token, None) is not None:
                 _release_leaf_lock(leaf)
         node._watch = None
     node._args = None

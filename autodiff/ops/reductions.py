@@ -151,7 +151,8 @@ _softmax.defjvp(lambda t, ans, x, axis: ans * (t - _sum(t * ans, axis=axis, keep
 @primitive
 def _log_softmax(x, *, axis):
     z, _ = _shifted(x, axis)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # an empty axis: log(0) meets an empty z
+        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
 
 _log_softmax.defvjp(lambda g, ans, x, axis:

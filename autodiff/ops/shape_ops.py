@@ -236,6 +236,8 @@ _pad.defjvp(lambda t, ans, x, pad_width, constant_values:
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Any:
     """numpy.pad in 'constant' mode; pad_width as numpy accepts it (int, pair, or per axis)."""
     ndim = len(_shape(x))
+    if ndim == 0:
+        return x
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
     if (widths < 0).any():
         raise ValueError(f"pad: negative pad width {pad_width!r}")
