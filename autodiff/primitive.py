@@ -153,7 +153,10 @@ class Primitive:
             needs = tuple(need_list)
             a_data = None
 
-        out = self.fun(*raw, **kwargs)
+        try:
+            out = self.fun(*raw, **kwargs)
+        except (ValueError, TypeError, IndexError) as e:
+            raise _named_error(self, e, raw) from None
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         elif out is a_data:
@@ -162,6 +165,16 @@ class Primitive:
         if needs and state.grad_enabled:
             _record(t, self, args, raw, kwargs, needs)
         return t
+
+
+def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
+    """The same error, with the op's name and the operands' shapes and dtypes in front."""
+    message = str(error)
+    if message.startswith(prim.name + ":"):
+        return error
+    operands = ", ".join(f"{np.shape(a)} {np.result_type(a)}" if not isinstance(a, (list, tuple))
+                         else type(a).__name__ for a in raw)
+    return type(error)(f"{prim.name}: {message} (operands: {operands})")
 
 
 class _EveryOperand:

@@ -209,6 +209,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
         return grads if deep else _detach_all(grads)
 
     out = unflatten(out_tree, [_lower(o) for o in flat_out])
+    if not nested:
+        out = _detach_all(out)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
