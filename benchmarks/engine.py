@@ -1,0 +1,262 @@
+"""Engine benchmark: autodiff against the same computation hand-written in numpy.
+
+    python -m benchmarks.engine [--quick] [--repeats R]
+
+Both versions run in one process, interleaved, and the table reports medians:
+
+1. one SGD step of a 784-200-10 ReLU MLP with softmax cross-entropy, float32, at batch
+   1, 16, 128 and 1024;
+2. per-op cost: a chain of 100 small elementwise ops on a 10-element vector, forward
+   plus backward, in microseconds per op;
+3. the cheap-gradient ratio time(gradient) / time(function) for the trace function f of
+   002_34d55ca37461e66e.txt section 5 over 10^6 float64 pairs, summed;
+4. one SGD step of batch-1 multinomial logistic regression (784 -> 10), float32;
+5. forward mode: time(jvp) / time(f) and time(hvp) / time(f) for the trace function and
+   for the batch-128 MLP loss;
+6. Jacobian cost, forward vs reverse mode, as input and output dimensions vary.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+import autodiff as ad
+
+
+def _median_time(fn: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def compare(engine: Callable, reference: Callable, number: int, repeats: int) -> tuple[float, float]:
+    """Median seconds per call of `engine` and `reference`, measured interleaved."""
+    engine(), reference()  # warm up
+    e, r = [], []
+    for _ in range(repeats):
+        e.append(_median_time(engine, number))
+        r.append(_median_time(reference, number))
+    return statistics.median(e), statistics.median(r)
+
+
+# ------------------------------------------------------------------------ MLP
+def _mlp_params(rng, dtype=np.float32):
+    return [(rng.standard_normal((784, 200)) * 0.05).astype(dtype), np.zeros(200, dtype),
+            (rng.standard_normal((200, 10)) * 0.05).astype(dtype), np.zeros(10, dtype)]
+
+
+def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0):
+    """(engine step, numpy step) closures for one SGD step of the 784-200-10 MLP."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 784), dtype=np.float32)
+    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    params = [ad.tensor(p, requires_grad=True) for p in _mlp_params(rng)]
+    w1n, b1n, w2n, b2n = _mlp_params(np.random.default_rng(seed))
+    scale = np.float32(1.0 / batch)
+
+    def engine():
+        w1, b1, w2, b2 = params
+        h = ad.relu(x @ w1 + b1)
+        loss = -ad.sum(ad.log_softmax(h @ w2 + b2) * onehot) * scale
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+            p.grad = None
+        return loss
+
+    def numpy_step():
+        nonlocal w1n, b1n, w2n, b2n
+        z = x @ w1n + b1n
+        h = np.maximum(z, 0)
+        logits = h @ w2n + b2n
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        loss = -np.sum((shifted - np.log(s)) * onehot) * scale
+        dlogits = (e / s - onehot) * scale
+        dw2 = np.dot(h.T, dlogits)
+        db2 = dlogits.sum(axis=0)
+        dh = np.dot(dlogits, w2n.T)
+        dz = np.where(z > 0, dh, 0)
+        dw1 = np.dot(x.T, dz)
+        db1 = dz.sum(axis=0)
+        w1n -= lr * dw1
+        b1n -= lr * db1
+        w2n -= lr * dw2
+        b2n -= lr * db2
+        return loss
+
+    return engine, numpy_step
+
+
+def logreg_steps(lr: float = 0.01, seed: int = 0):
+    """(engine step, numpy step) for batch-1 multinomial logistic regression 784 -> 10."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((1, 784), dtype=np.float32)
+    onehot = np.eye(10, dtype=np.float32)[[3]]
+    w = ad.tensor(np.zeros((784, 10), np.float32), requires_grad=True)
+    b = ad.tensor(np.zeros(10, np.float32), requires_grad=True)
+    wn, bn = np.zeros((784, 10), np.float32), np.zeros(10, np.float32)
+
+    def engine():
+        loss = -ad.sum(ad.log_softmax(x @ w + b) * onehot)
+        loss.backward()
+        for p in (w, b):
+            p.data -= lr * p.grad
+            p.grad = None
+        return loss
+
+    def numpy_step():
+        logits = x @ wn + bn
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        loss = -np.sum((shifted - np.log(s)) * onehot)
+        d = e / s - onehot
+        wn.__isub__(lr * np.dot(x.T, d))
+        bn.__isub__(lr * d.sum(axis=0))
+        return loss
+
+    return engine, numpy_step
+
+
+# -------------------------------------------------------------- per-op chain
+CHAIN = 100
+
+
+def chain_steps(seed: int = 0):
+    """A chain of 100 elementwise ops (cycling multiply, add, tanh, multiply-by-self)."""
+    x0 = np.random.default_rng(seed).random(10)
+    x = ad.tensor(x0, requires_grad=True)
+
+    def engine():
+        v = x
+        for i in range(CHAIN // 4):
+            v = v * 1.01
+            v = v + 0.1
+            v = ad.tanh(v)
+            v = v * v
+        ad.sum(v).backward()
+        x.grad = None
+
+    def numpy_step():
+        v = x0
+        saved = []
+        for i in range(CHAIN // 4):
+            v = v * 1.01
+            v = v + 0.1
+            v = np.tanh(v)
+            saved.append(v)
+            v = v * v
+        g = np.ones_like(v)
+        for t in reversed(saved):
+            g = g * 2 * t
+            g = g * (1 - t * t)
+            g = g * 1.01
+        return g
+
+    return engine, numpy_step
+
+
+# ------------------------------------------------------------- trace function
+def trace_f(w1, w2):
+    z1 = w1 / w2
+    z2 = ad.sin(2 * np.pi * z1)
+    z3 = ad.exp(2 * w2)
+    z4 = 3 * z1 - z3
+    z5 = z2 + z4
+    return ad.sum(z4 * z5)
+
+
+def _trace_inputs(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, n), rng.uniform(0.5, 1.5, n)
+
+
+def time_it(fn: Callable, number: int, repeats: int) -> float:
+    fn()
+    return statistics.median(_median_time(fn, number) for _ in range(repeats))
+
+
+# ---------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (3 if args.quick else 15)
+    print(f"autodiff engine benchmark  (numpy {np.__version__}, Python "
+          f"{platform.python_version()}, {platform.machine()}; medians of {repeats} "
+          f"interleaved runs)\n")
+
+    print("| workload | autodiff | numpy by hand | ratio | target |")
+    print("|---|---|---|---|---|")
+    targets = {1: 1.3, 16: None, 128: 1.1, 1024: 1.1}
+    for batch in (1, 16, 128, 1024):
+        number = max(1, (200 if args.quick else 1000) // batch)
+        e, r = compare(*mlp_steps(batch), number=number, repeats=repeats)
+        t = targets[batch]
+        print(f"| MLP 784-200-10 SGD step, batch {batch} | {e * 1e6:.0f} us | {r * 1e6:.0f} us "
+              f"| {e / r:.2f}x | {'<= %.1fx' % t if t else '-'} |")
+    e, r = compare(*logreg_steps(), number=200 if args.quick else 1000, repeats=repeats)
+    print(f"| logistic regression 784->10 SGD step, batch 1 | {e * 1e6:.1f} us | "
+          f"{r * 1e6:.1f} us | {e / r:.2f}x | <= 1.8x |")
+    e, r = compare(*chain_steps(), number=20 if args.quick else 100, repeats=repeats)
+    print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {e / CHAIN * 1e6:.2f} us | "
+          f"{r / CHAIN * 1e6:.2f} us | {e / r:.2f}x | <= 3 us per op |")
+
+    n = 10 ** 5 if args.quick else 10 ** 6
+    w1, w2 = _trace_inputs(n)
+    number = 2 if args.quick else 5
+    t_f = time_it(lambda: trace_f(w1, w2), number, repeats)
+    t_g = time_it(lambda: ad.grad(trace_f, argnums=(0, 1))(w1, w2), number, repeats)
+    t_jvp = time_it(lambda: ad.jvp(trace_f, (w1, w2), (np.ones(n), np.zeros(n))), number, repeats)
+    t_hvp = time_it(lambda: ad.hvp(trace_f, (w1, w2), (np.ones(n), np.zeros(n))), number, repeats)
+    print(f"\nTrace function f(w1, w2) of 002 section 5 on {n:,} float64 pairs: f {t_f * 1e3:.1f} ms")
+    print("| transform | time | ratio to f | target |")
+    print("|---|---|---|---|")
+    print(f"| grad (reverse) | {t_g * 1e3:.1f} ms | {t_g / t_f:.2f} | <= 5 (cheap gradient) |")
+    print(f"| jvp (forward) | {t_jvp * 1e3:.1f} ms | {t_jvp / t_f:.2f} | <= 3 |")
+    print(f"| hvp (fwd-over-rev) | {t_hvp * 1e3:.1f} ms | {t_hvp / t_f:.2f} | <= 6 |")
+
+    rng = np.random.default_rng(0)
+    x = rng.random((128, 784)).astype(np.float32)
+    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
+    params = tuple(_mlp_params(rng))
+    vs = tuple(rng.standard_normal(p.shape).astype(np.float32) for p in params)
+
+    def mlp_loss(w1, b1, w2, b2):
+        h = ad.relu(x @ w1 + b1)
+        return -ad.sum(ad.log_softmax(h @ w2 + b2) * onehot) / 128
+
+    number = 3 if args.quick else 10
+    t_f = time_it(lambda: mlp_loss(*params), number, repeats)
+    t_jvp = time_it(lambda: ad.jvp(mlp_loss, params, vs), number, repeats)
+    t_hvp = time_it(lambda: ad.hvp(mlp_loss, params, vs), number, repeats)
+    print(f"\nMLP 784-200-10 loss at batch 128 (float32): f {t_f * 1e3:.2f} ms")
+    print("| transform | time | ratio to f | target |")
+    print("|---|---|---|---|")
+    print(f"| jvp | {t_jvp * 1e3:.2f} ms | {t_jvp / t_f:.2f} | <= 3 |")
+    print(f"| hvp | {t_hvp * 1e3:.2f} ms | {t_hvp / t_f:.2f} | <= 6 |")
+
+    print("\nJacobian of f(x) = tanh(A x), A of shape (m, n): seconds, forward vs reverse mode")
+    print("| inputs n | outputs m | jacobian(mode='fwd') | jacobian(mode='rev') | faster |")
+    print("|---|---|---|---|---|")
+    for n_in, m_out in ((4, 256), (32, 32), (256, 4)):
+        A = rng.standard_normal((m_out, n_in))
+        x0 = rng.standard_normal(n_in)
+        f = lambda v: ad.tanh(A @ v)  # noqa: E731
+        t_fwd = time_it(lambda: ad.jacobian(f, mode="fwd")(x0), 1, max(3, repeats // 3))
+        t_rev = time_it(lambda: ad.jacobian(f, mode="rev")(x0), 1, max(3, repeats // 3))
+        print(f"| {n_in} | {m_out} | {t_fwd * 1e3:.1f} ms | {t_rev * 1e3:.1f} ms | "
+              f"{'forward' if t_fwd < t_rev else 'reverse'} |")
+
+
+if __name__ == "__main__":
+    main()
