@@ -25,6 +25,7 @@ operand is a Tensor the call is plain numpy and returns a plain result.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -213,6 +214,11 @@ def primitive(fun: Callable[..., Any]) -> Primitive:
 
 # ----------------------------------------------------------------- forward mode
 
+# level -> whether tangent computations at that level must be recorded on the tape (only
+# when a reverse-mode transform encloses the jvp); set by transforms.jvp.
+level_records: dict = {}
+
+
 def _traced(a: Any) -> bool:
     return isinstance(a, Tensor) and (a._requires_grad or a._tangents is not None)
 
@@ -255,6 +261,26 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     else:
         ans = out.data
         rule_args = tuple(a.data if isinstance(a, Tensor) else a for a in stripped)
+    previous = state.grad_enabled
+    if not level_records.get(level, True):
+        state.grad_enabled = False
+    try:
+        tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs)
+    finally:
+        state.grad_enabled = previous
+    if tangent is not None:
+        if tangent.shape != out.data.shape:
+            tangent = broadcast_to(tangent, shape=out.data.shape)
+        if out._tangents is None:
+            out._tangents = {level: tangent}
+        else:
+            out._tangents[level] = tangent
+    return out
+
+
+def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: tuple,
+                kwargs: dict) -> Any:
+    """Sum of the JVP rules' contributions of every operand with a tangent at `level`."""
     jvps = prim.jvps
     tangent = None
     for i, a in enumerate(args):
@@ -267,14 +293,7 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
                     f"define one with defjvp")
             ti = rule(a._tangents[level], ans, *rule_args, **kwargs)
             tangent = ti if tangent is None else tangent + ti
-    if tangent is not None:
-        if tangent.shape != out.data.shape:
-            tangent = broadcast_to(tangent, shape=out.data.shape)
-        if out._tangents is None:
-            out._tangents = {level: tangent}
-        else:
-            out._tangents[level] = tangent
-    return out
+    return tangent
 
 
 # Two primitives the mechanism itself needs: the identity (for `strip` and for
@@ -293,7 +312,12 @@ identity.defjvp(lambda t, ans, x: t)
 @primitive
 def broadcast_to(x, *, shape):
     """numpy.broadcast_to: x of a shape broadcastable to `shape` -> array of `shape`."""
+    x = np.asarray(x)
+    if x.shape == shape:
+        return x
     try:
+        if x.size == 1 and len(shape) and math.prod(shape) <= 4096:
+            return np.full(shape, x.reshape(()))  # much cheaper than a view for small arrays
         return np.broadcast_to(x, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast an operand of shape {np.shape(x)} "

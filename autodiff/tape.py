@@ -1,18 +1,15 @@
-"""The tape: gradient-recording state and the reverse-mode (backward) pass.
+"""The tape's bookkeeping: recording switches, sequence numbers, graph freeing and locks.
 
 Every recorded operation stores itself on its output tensor (micrograd style: the
 tensor *is* the graph node).  A node knows its primitive, its arguments and a
-sequence number taken from a global counter.  Because an output is always created
-after its inputs, sorting nodes by decreasing sequence number is a valid reverse
-topological order, so the backward pass is a single sweep driven by a heap of
-sequence numbers.
+sequence number taken from a global counter, so an output is always numbered after
+its inputs (backward.py relies on this).
 
 Arrays saved by a live node are made read-only, so that mutating them between the
 forward and the backward pass raises instead of producing a wrong gradient.
 """
 from __future__ import annotations
 
-import heapq
 import itertools
 import weakref
 from contextlib import contextmanager
@@ -29,6 +26,7 @@ class _State:
 
     grad_enabled = True      # False inside `no_grad()`
     transform_depth = 0      # > 0 while a functional transform (grad, jvp, ...) is running
+    reverse_depth = 0        # how many of those are reverse-mode (grad, vjp, linearize)
 
 
 state = _State
@@ -122,105 +120,3 @@ class _Freed:
 
 
 FREED = _Freed()
-
-
-# ------------------------------------------------------------------------ backward
-
-def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph: bool,
-                  capture: dict | None = None) -> None:
-    """Propagate the cotangents `seeds` from the tensors `roots` back through the tape.
-
-    Without `capture` (the `Tensor.backward` path) gradients are accumulated into
-    the `.grad` of every leaf that requires grad and of every tensor that called
-    `retain_grad()`.  With `capture` (a dict {seq: None} of the tensors the caller
-    differentiates with respect to, the functional path), gradients are written
-    into `capture` instead, `.grad` is left alone, propagation stops at captured
-    tensors and nodes older than the oldest captured tensor are skipped: they
-    cannot depend on it.
-
-    With `create_graph` the vector-Jacobian rules run on Tensors, so the gradients
-    are themselves recorded (and carry forward-mode tangents): this is how every
-    higher-order derivative is obtained.  Otherwise they run on raw ndarrays.
-    """
-    from .tensor import Tensor, make_tensor  # late imports: these modules import this one
-    from .ops.util import sum_to_shape
-
-    oldest = min(capture) if capture else -1
-    grads: dict = {}
-    nodes: dict = {}
-    for root, seed in zip(roots, seeds):
-        if create_graph and not isinstance(seed, Tensor):
-            seed = make_tensor(seed)
-        if root._seq in grads:
-            grads[root._seq] = grads[root._seq] + seed
-        else:
-            grads[root._seq] = seed
-            nodes[root._seq] = root
-    heap = [-seq for seq in nodes]
-    heapq.heapify(heap)
-    pop, push = heapq.heappop, heapq.heappush
-    while heap:
-        seq = -pop(heap)
-        node = nodes.pop(seq)
-        g = grads.pop(seq)
-        prim = node._prim
-        if capture is not None:
-            if seq in capture:
-                capture[seq] = g
-                continue
-        elif prim is None or node._retain:
-            _accumulate_grad(node, g, create_graph)
-        if prim is None:
-            continue
-        if prim is FREED:
-            raise RuntimeError(
-                "backward: trying to backpropagate through a graph that has already been "
-                "freed by an earlier backward pass; call backward(retain_graph=True) the first "
-                "time if you need to backpropagate twice")
-        args = node._args
-        kwargs = node._kwargs
-        if create_graph:
-            ans, rule_args = node, args
-        else:
-            ans, rule_args = node.data, node._raw
-        vjps = prim.vjps
-        for i in node._needs:
-            parent = args[i]
-            pseq = parent._seq
-            if pseq < oldest:
-                continue
-            rule = vjps[i]
-            if rule is None:
-                raise NotImplementedError(
-                    f"{prim.name}: no VJP rule is defined for argument {i}, so reverse mode "
-                    f"(grad, vjp, backward) is unavailable for it; define one with defvjp")
-            gi = rule(g, ans, *rule_args, **kwargs)
-            if gi.shape != parent.data.shape:
-                gi = sum_to_shape(gi, parent.data.shape)
-            if pseq in grads:
-                grads[pseq] = grads[pseq] + gi
-            else:
-                grads[pseq] = gi
-                nodes[pseq] = parent
-                push(heap, -pseq)
-        if not retain_graph:
-            _free(node)
-
-
-def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
-    from .tensor import Tensor
-
-    if not create_graph:
-        if isinstance(g, Tensor):
-            g = g.data
-        if g.dtype != tensor.data.dtype:
-            g = g.astype(tensor.data.dtype)
-        if g.shape != tensor.data.shape:
-            g = np.broadcast_to(g, tensor.data.shape).copy()
-    current = tensor.grad
-    if current is None:
-        tensor.grad = g
-    else:
-        if isinstance(current, Tensor) and not create_graph:
-            current = current.data
-        tensor.grad = current + g

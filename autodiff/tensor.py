@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from . import tape
 from .tape import next_seq
 
 _new = object.__new__
@@ -27,8 +26,14 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
-                 "_needs", "_seq", "_tangents", "_retain", "_saves", "_unlock", "_watch",
-                 "__weakref__")
+                 "_needs", "_seq", "_tangents", "__weakref__", "__dict__")
+
+    # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
+    # created when one of them is assigned.
+    _retain = False   # retain_grad() was called
+    _saves = 0        # number of live nodes that saved this leaf (see tape.lock_leaf)
+    _unlock = False   # the lock made the array read-only and must undo that
+    _watch = None     # for a node: the leaf locks it holds
 
     # ndarray (op) Tensor must defer to Tensor's reflected operators, and numpy
     # functions applied to a Tensor must fail loudly instead of dropping the tape.
@@ -42,10 +47,6 @@ class Tensor:
         self._requires_grad = False
         self._prim = None
         self._tangents = None
-        self._retain = False
-        self._saves = 0
-        self._unlock = False
-        self._watch = None
         self._seq = next_seq()
         if requires_grad:
             self.requires_grad = True
@@ -176,7 +177,7 @@ class Tensor:
                                  f"shape {self.shape}")
         if retain_graph is None:
             retain_graph = create_graph
-        tape.backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
+        _backward.backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
 
     # ------------------------------------------------------------ operators
     def __add__(self, other): return _ops.add(self, other)
@@ -249,10 +250,6 @@ def make_tensor(data: Any) -> Tensor:
     t._requires_grad = False
     t._prim = None
     t._tangents = None
-    t._retain = False
-    t._saves = 0
-    t._unlock = False
-    t._watch = None
     t._seq = next_seq()
     return t
 
@@ -265,3 +262,4 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 
 from . import ops as _ops  # noqa: E402  (ops are built on Tensor; imported last)
+from . import backward as _backward  # noqa: E402

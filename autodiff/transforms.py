@@ -19,8 +19,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .primitive import identity, strip
-from .tape import backward_pass, enable_grad, state
+from .primitive import identity, level_records, strip
+from .backward import backward_pass
+from .tape import enable_grad, no_grad, state
 from .tensor import Tensor, make_tensor
 from .tree import flatten, unflatten
 
@@ -77,28 +78,37 @@ def _argnums_tuple(argnums: int | Sequence[int], nargs: int, op: str) -> tuple[i
 def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple, op: str):
     """Run f with fresh inputs for the differentiated arguments.
 
-    Returns (output, inputs per argnum as (leaves, treedef), whether nesting is needed)."""
+    Returns (output, inputs per argnum as (leaves, treedef), nesting) where nesting is
+    None at the top level, "tangents" when only forward-mode transforms enclose this one
+    (the backward pass must carry their tangents but record nothing) and "record" when
+    an enclosing reverse transform or tensors requiring grad will differentiate it."""
     new_args = list(args)
     inputs = []
-    nested = state.transform_depth > 1
+    tangents = state.transform_depth > 1
+    record = state.reverse_depth > 1
     for i in argnums:
         leaves, treedef = flatten(args[i])
-        nested = nested or any(_is_traced(leaf) for leaf in leaves)
+        tangents = tangents or any(_is_traced(leaf) for leaf in leaves)
+        record = record or any(isinstance(leaf, Tensor) and leaf._requires_grad
+                               for leaf in leaves)
         fresh = [_fresh_input(leaf, op) for leaf in leaves]
         inputs.append((fresh, treedef))
         new_args[i] = unflatten(treedef, fresh)
     out = f(*new_args, **kwargs)
-    return out, inputs, nested
+    return out, inputs, "record" if record else "tangents" if tangents else None
 
 
-def _gradients(roots: list, seeds: list, inputs: list, nested: bool, retain: bool) -> list:
+def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None,
+               retain: bool) -> list:
     """Gradients of sum_k <roots[k], seeds[k]> with respect to each input tree."""
     flat = [t for fresh, _ in inputs for t in fresh]
     capture = {t._seq: None for t in flat}
     live = [(r, s) for r, s in zip(roots, seeds) if isinstance(r, Tensor) and r._requires_grad]
+    nested = nesting is not None
     if live:
-        backward_pass([r for r, _ in live], [s for _, s in live], create_graph=nested,
-                      retain_graph=retain or nested, capture=capture)
+        with (enable_grad() if nesting == "record" else no_grad()):
+            backward_pass([r for r, _ in live], [s for _, s in live], create_graph=nested,
+                          retain_graph=retain or nesting == "record", capture=capture)
     results = []
     for fresh, treedef in inputs:
         grads = []
@@ -118,14 +128,19 @@ def _gradients(roots: list, seeds: list, inputs: list, nested: bool, retain: boo
 class _Transform:
     """Marks the dynamic extent of a transform (nesting depth) and turns recording on."""
 
+    def __init__(self, reverse: bool):
+        self.reverse = reverse
+
     def __enter__(self):
         state.transform_depth += 1
+        state.reverse_depth += self.reverse
         self._grad = enable_grad()
         self._grad.__enter__()
         return self
 
     def __exit__(self, *exc):
         self._grad.__exit__(*exc)
+        state.reverse_depth -= self.reverse
         state.transform_depth -= 1
         return False
 
@@ -141,8 +156,8 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), "grad")
-        with _Transform():
-            out, inputs, nested = _reverse(f, args, kwargs, nums, "grad")
+        with _Transform(reverse=True):
+            out, inputs, nesting = _reverse(f, args, kwargs, nums, "grad")
             aux = None
             if has_aux:
                 if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -154,10 +169,10 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
                                 f"{value.shape}; use vjp or jacobian for non-scalar outputs")
             if not np.issubdtype(value.dtype, np.inexact):
                 raise TypeError(f"grad: f must return a floating-point value, got {value.dtype}")
-            grads = _gradients([out], [np.ones_like(value)], inputs, nested, retain=False)
+            grads = _gradients([out], [np.ones_like(value)], inputs, nesting, retain=False)
         grads = grads[0] if isinstance(argnums, int) else tuple(grads)
         value = _lower(out)
-        if not nested:
+        if not nesting:
             value, grads = _detach_all(value), _detach_all(grads)
         return ((value, aux) if has_aux else value), grads
 
@@ -181,8 +196,8 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
 def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     """(f(*primals), vjp_fn): vjp_fn(cotangent) returns a tuple with one gradient per primal,
     the cotangent having f's output structure and shapes.  vjp_fn can be called many times."""
-    with _Transform():
-        out, inputs, nested = _reverse(f, primals, {}, tuple(range(len(primals))), "vjp")
+    with _Transform(reverse=True):
+        out, inputs, nesting = _reverse(f, primals, {}, tuple(range(len(primals))), "vjp")
     aux = None
     if has_aux:
         out, aux = out
@@ -203,13 +218,16 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
             if isinstance(o, Tensor) and not isinstance(ct, Tensor):
                 seed = seed.astype(o.data.dtype, copy=False)
             seeds.append(seed)
-        deep = nested or any(_is_traced(s) for s in seeds)
-        with _Transform():
+        deep = nesting
+        if deep != "record" and any(_is_traced(s) for s in seeds):
+            deep = "record" if any(s._requires_grad for s in seeds
+                                   if isinstance(s, Tensor)) else "tangents"
+        with _Transform(reverse=True):
             grads = tuple(_gradients(flat_out, seeds, inputs, deep, retain=True))
         return grads if deep else _detach_all(grads)
 
     out = unflatten(out_tree, [_lower(o) for o in flat_out])
-    if not nested:
+    if not nesting:
         out = _detach_all(out)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -243,9 +261,15 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
         raise ValueError("jvp: primals and tangents must have the same structure")
     level = _next_level()
     nested = state.transform_depth > 0 or any(_is_traced(x) for x in flat_p + flat_t)
-    with _Transform():
+    # Tangent computations need recording only if reverse mode will differentiate them.
+    level_records[level] = state.reverse_depth > 0 or any(
+        isinstance(x, Tensor) and x._requires_grad for x in flat_p + flat_t)
+    with _Transform(reverse=False):
         duals = [_dual(p, t, level, "jvp") for p, t in zip(flat_p, flat_t)]
-        out = f(*unflatten(tree_p, duals))
+        try:
+            out = f(*unflatten(tree_p, duals))
+        finally:
+            level_records.pop(level, None)
         flat_out, out_tree = flatten(out)
         primal_out, tangent_out = [], []
         for o in flat_out:
@@ -270,7 +294,7 @@ def linearize(f: Callable, *primals: Any):
     if state.transform_depth > 0 or any(_is_traced(p) for p in flatten(primals)[0]):
         out = jvp(f, primals, tuple(tree_zeros(p) for p in primals))[0]
         return out, lambda *tangents: jvp(f, primals, tangents)[1]
-    with _Transform():
+    with _Transform(reverse=True):
         out, inputs, _ = _reverse(f, primals, {}, tuple(range(len(primals))), "linearize")
     flat_in = [t for fresh, _ in inputs for t in fresh]
     flat_out, out_tree = flatten(out)

@@ -11,7 +11,7 @@ from .shape_ops import expand_dims, reshape, squeeze, swapaxes
 
 
 def _ndim(x: Any) -> int:
-    return x.data.ndim if isinstance(x, Tensor) else np.ndim(x)
+    return x.ndim if isinstance(x, (np.ndarray, Tensor)) else np.ndim(x)
 
 
 @primitive
@@ -51,7 +51,7 @@ def _promote(g, a, b):
 
 def _matmul_vjp_a(g, ans, a, b):
     if _ndim(a) == 2 and _ndim(b) == 2:
-        return matmul(g, _mT(b))
+        return matmul(g, b.T)
     g2, a2, b2 = _promote(g, a, b)
     ga = matmul(g2, _mT(b2))
     return squeeze(ga, -2) if _ndim(a) == 1 else ga  # batch axes are summed by the engine
@@ -59,7 +59,7 @@ def _matmul_vjp_a(g, ans, a, b):
 
 def _matmul_vjp_b(g, ans, a, b):
     if _ndim(a) == 2 and _ndim(b) == 2:
-        return matmul(_mT(a), g)
+        return matmul(a.T, g)
     g2, a2, b2 = _promote(g, a, b)
     gb = matmul(_mT(a2), g2)
     return squeeze(gb, -1) if _ndim(b) == 1 else gb

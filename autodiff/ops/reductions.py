@@ -18,7 +18,7 @@ from .util import count, expand_reduced, normalize_axis, reduced_shape
 
 
 def _ndim(x: Any) -> int:
-    return np.ndim(_raw(x))
+    return x.ndim if isinstance(x, (np.ndarray, Tensor)) else np.ndim(x)
 
 
 def _raw(x: Any) -> Any:
@@ -28,7 +28,7 @@ def _raw(x: Any) -> Any:
 # ------------------------------------------------------------------------- sum
 @primitive
 def _sum(x, *, axis, keepdims):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(np.asarray(x), axis=axis, keepdims=keepdims)
 
 
 _sum.defvjp(lambda g, ans, x, axis, keepdims: expand_reduced(g, x.shape, axis, keepdims))
@@ -76,7 +76,7 @@ def _extreme(fun, name):
         if np.size(x) == 0:
             raise ValueError(f"{name}: cannot reduce an empty array of shape {np.shape(x)} "
                              f"(there is no identity for {name})")
-        return fun(x, axis=axis, keepdims=keepdims)
+        return fun(np.asarray(x), axis=axis, keepdims=keepdims)
 
     reduce.name = reduce.__name__ = name
     reduce.defvjp(lambda g, ans, x, axis, keepdims:
@@ -86,8 +86,8 @@ def _extreme(fun, name):
     return reduce
 
 
-_max = _extreme(np.max, "max")
-_min = _extreme(np.min, "min")
+_max = _extreme(np.maximum.reduce, "max")
+_min = _extreme(np.minimum.reduce, "min")
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -105,8 +105,9 @@ def _shifted(x, axis):
     """x - max(x) over axis (keepdims), with infinite maxima replaced by 0."""
     if np.size(x) == 0:
         return x, np.zeros(reduced_shape(np.shape(x), axis), np.result_type(x))
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
     return x - m, m
 
 
@@ -141,7 +142,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def _softmax(x, *, axis):
     z, _ = _shifted(x, axis)
     e = np.exp(z)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 _softmax.defvjp(lambda g, ans, x, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)))
@@ -152,7 +153,7 @@ _softmax.defjvp(lambda t, ans, x, axis: ans * (t - _sum(t * ans, axis=axis, keep
 def _log_softmax(x, *, axis):
     z, _ = _shifted(x, axis)
     with np.errstate(divide="ignore"):  # an empty axis: log(0) meets an empty z
-        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        return z - np.log(np.add.reduce(np.exp(z), axis=axis, keepdims=True))
 
 
 _log_softmax.defvjp(lambda g, ans, x, axis:

@@ -30,7 +30,7 @@ def broadcast_to(x: Any, shape: Any) -> Any:
 @primitive
 def _reshape(x, *, shape):
     try:
-        return np.reshape(x, shape)
+        return np.asarray(x).reshape(shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape an operand of shape {np.shape(x)} "
                          f"({np.size(x)} elements) into shape {tuple(shape)}") from None
@@ -55,7 +55,7 @@ def flatten(x: Any) -> Any:
 # --------------------------------------------------------------------- transpose
 @primitive
 def _transpose(x, *, axes):
-    return np.transpose(x, axes)
+    return np.asarray(x).transpose(axes)
 
 
 _transpose.defvjp(lambda g, ans, x, axes: _transpose(g, axes=tuple(np.argsort(axes))))

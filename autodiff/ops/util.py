@@ -11,6 +11,8 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """numpy-style `axis` (None, int or tuple, negatives allowed) -> sorted tuple of non-negative ints."""
     if axis is None:
         return None
+    if axis.__class__ is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
@@ -31,9 +33,6 @@ def reduced_shape(shape: tuple, axis: tuple | None) -> tuple:
 
 def sum_to_shape(g: Any, shape: tuple) -> Any:
     """Sum a broadcast cotangent back to an operand's `shape` (reverse of broadcasting)."""
-    from . import reductions, shape_ops
-    from ..primitive import broadcast_to
-
     gshape = g.shape
     if gshape == shape:
         return g
@@ -42,8 +41,10 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
         return broadcast_to(g, shape=shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if g.__class__ is np.ndarray:  # the plain backward pass: numpy directly
+        return np.add.reduce(g, axis=axes, keepdims=True).reshape(shape) if axes else g
     if axes:
-        g = reductions.sum(g, axis=axes, keepdims=True)
+        g = reductions._sum(g, axis=axes, keepdims=True)
     if lead:
         g = shape_ops.reshape(g, shape)
     return g
@@ -51,12 +52,9 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
 
 def expand_reduced(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
     """Broadcast the cotangent of a reduction over `axis` back to the input `shape`."""
-    from . import shape_ops
-    from ..primitive import broadcast_to
-
     if not keepdims:
         g = shape_ops.reshape(g, reduced_shape(shape, axis))
-    return broadcast_to(g, shape=shape)
+    return broadcast_to(g, shape=shape)  # a primitive, so this works on Tensors too
 
 
 def count(shape: tuple, axis: tuple | None) -> int:
@@ -67,3 +65,7 @@ def count(shape: tuple, axis: tuple | None) -> int:
 
 
 builtin_sum = builtins.sum
+
+# Bound last: these modules import this one.
+from ..primitive import broadcast_to  # noqa: E402
+from . import reductions, shape_ops  # noqa: E402
