@@ -10,12 +10,12 @@
     ad.jvp(ad.sin, (np.ones(3),), (np.ones(3),))
 
 Layout: tensor.py (the Tensor type), tape.py (recording and the backward pass),
-primitive.py (the custom-op API every primitive is defined with), ops/ (the primitive
+dispatch.py (`Primitive`: the custom-op API every primitive is defined with), ops/ (the primitive
 set and its derivative rules), transforms.py (grad, jvp, vjp, jacobian, hessian, ...),
 testing/ (property-based derivative checks).
 """
 from .tensor import Tensor, tensor
-from .primitive import Primitive, primitive
+from .dispatch import Primitive, primitive
 from .tape import enable_grad, is_grad_enabled, no_grad
 from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all

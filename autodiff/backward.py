@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .ops.util import sum_to_shape
-from .tape import FREED, _free
+from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 
 
@@ -92,7 +92,7 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                 nodes[pseq] = parent
                 push(heap, -pseq)
         if not retain_graph:
-            _free(node)
+            free(node)
 
 
 def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:

@@ -64,48 +64,49 @@ def is_grad_enabled() -> bool:
 # saves a leaf holds one count; the count is returned when the node is freed by a
 # backward pass, or when the node is garbage collected without one (weakref callback).
 
-_leaf_watchers: dict = {}          # token -> weakref to the saving node (kept alive here)
-_next_token = itertools.count().__next__
+# id(weakref to a node) -> (that weakref, the leaves the node locked).  The weakref's
+# callback gives the locks back if the node dies without a backward pass.
+_lock_holders: dict = {}
 
 
-def _release_leaf_lock(leaf: "Tensor") -> None:
-    leaf._saves -= 1
-    if leaf._saves == 0 and leaf._unlock:
-        leaf._unlock = False
-        try:
-            leaf.data.setflags(write=True)
-        except ValueError:  # the array was replaced by a read-only one meanwhile
-            pass
+def _release(leaves: list) -> None:
+    for leaf in leaves:
+        leaf._saves -= 1
+        if leaf._saves == 0 and leaf._unlock:
+            leaf._unlock = False
+            try:
+                leaf.data.setflags(write=True)
+            except ValueError:  # the array was replaced by a read-only one meanwhile
+                pass
 
 
-def lock_leaf(node: "Tensor", leaf: "Tensor") -> None:
-    """Record that `node` saves the leaf tensor `leaf`; make its array read-only."""
-    if leaf._saves == 0:
-        data = leaf.data
-        if data.flags.writeable:
-            data.setflags(write=False)
-            leaf._unlock = True
-    leaf._saves += 1
-    token = _next_token()
-
-    def on_node_collected(ref, token=token, leaf=leaf):
-        if _leaf_watchers.pop(token, None) is not None:
-            _release_leaf_lock(leaf)
-
-    _leaf_watchers[token] = weakref.ref(node, on_node_collected)
-    if node._watch is None:
-        node._watch = [(token, leaf)]
-    else:
-        node._watch.append((token, leaf))
+def _node_collected(ref: weakref.ref) -> None:
+    entry = _lock_holders.pop(id(ref), None)
+    if entry is not None:
+        _release(entry[1])
 
 
-def _free(node: "Tensor") -> None:
+def lock_leaves(node: "Tensor", leaves: list) -> None:
+    """Record that `node` saves the leaf tensors `leaves`; make their arrays read-only."""
+    for leaf in leaves:
+        if leaf._saves == 0:
+            data = leaf.data
+            if data.flags.writeable:
+                data.setflags(write=False)
+                leaf._unlock = True
+        leaf._saves += 1
+    ref = weakref.ref(node, _node_collected)
+    _lock_holders[id(ref)] = (ref, leaves)
+    node._watch = ref
+
+
+def free(node: "Tensor") -> None:
     """Drop a node's saved arguments after backward; a second backward through it raises."""
-    watch = node._watch
-    if watch is not None:
-        for token, leaf in watch:
-            if _leaf_watchers.pop(token, None) is not None:
-                _release_leaf_lock(leaf)
+    ref = node._watch
+    if ref is not None:
+        entry = _lock_holders.pop(id(ref), None)
+        if entry is not None:
+            _release(entry[1])
         node._watch = None
     node._args = None
     node._raw = None

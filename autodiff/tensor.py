@@ -1,7 +1,7 @@
 """`Tensor`: a numpy array that remembers how it was computed.
 
 A Tensor wraps an ndarray (`.data`).  Operations on Tensors are primitives (see
-`primitive.py`); when an operand requires grad the result is recorded on the tape
+`dispatch.py`); when an operand requires grad the result is recorded on the tape
 (the result tensor itself is the graph node), and `backward()` walks the tape in
 reverse (see `tape.py`).  Forward-mode tangents live in `_tangents`, keyed by the
 level of the `jvp` transform that attached them.
@@ -31,7 +31,7 @@ class Tensor:
     # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
     # created when one of them is assigned.
     _retain = False   # retain_grad() was called
-    _saves = 0        # number of live nodes that saved this leaf (see tape.lock_leaf)
+    _saves = 0        # number of live nodes that saved this leaf (see tape.lock_leaves)
     _unlock = False   # the lock made the array read-only and must undo that
     _watch = None     # for a node: the leaf locks it holds
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .primitive import identity, level_records, strip
+from .dispatch import identity, level_records, strip
 from .backward import backward_pass
 from .tape import enable_grad, no_grad, state
 from .tensor import Tensor, make_tensor

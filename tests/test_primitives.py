@@ -12,7 +12,7 @@ from hypothesis import assume, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autodiff as ad
-from autodiff.primitive import Primitive
+from autodiff.dispatch import Primitive
 from autodiff.testing import check_grads
 from autodiff.testing import strategies as S
 
@@ -327,10 +327,10 @@ def test_float32_stays_float32(name, data):
 
 
 def _engine_primitives():
-    import autodiff.primitive
+    import autodiff.dispatch
     import autodiff.ops as ops_pkg
 
-    modules = [autodiff.primitive] + [m for _, m in inspect.getmembers(ops_pkg, inspect.ismodule)]
+    modules = [autodiff.dispatch] + [m for _, m in inspect.getmembers(ops_pkg, inspect.ismodule)]
     found = {}
     for module in modules:
         for _, obj in inspect.getmembers(module):

@@ -1,6 +1,6 @@
 """The primitive set, grouped by kind.  Everything here works on Tensors (recorded) and
 on plain ndarrays (plain numpy)."""
-from ..primitive import identity
+from ..dispatch import identity
 from .elementwise import (abs, add, astype, clip, cos, divide, exp, expm1, leaky_relu, log,
                           log1p, maximum, minimum, multiply, negative, power, relu, sigmoid,
                           sign, sin, softplus, sqrt, square, subtract, tan, tanh, where)

@@ -1,10 +1,22 @@
-"""2-D convolution and pooling (NCHW), built from the im2col / col2im pair.
+"""2-D convolution and pooling (NCHW), built from sliding-window gathers and their transposes.
 
 `im2col` gathers every sliding window of an (N, C, H, W) input into an array of shape
 (N, OH, OW, C, KH, KW); `col2im` is its transpose (it adds each window back to where it
-came from).  Each is the other's VJP, so conv2d = im2col then matmul, max_pool2d = max
-over windows and avg_pool2d = mean over windows are ordinary compositions with
-derivatives of every order.  max_pool2d shares the gradient equally among tied maxima.
+came from).  Each is the other's VJP, so max_pool2d = max over windows and avg_pool2d =
+mean over windows are ordinary compositions with derivatives of every order.
+max_pool2d shares the gradient equally among tied maxima.
+
+Fast paths (same results, same derivative semantics):
+
+* conv2d uses `_unfold` / `_fold`, a channel-major pair: windows become a contiguous
+  (C*KH*KW, N*OH*OW) matrix in one copy, the convolution is the single matmul
+  weight(O, C*KH*KW) @ cols, and the result (O, N, OH, OW) is returned as a transposed
+  view.  Activations therefore live in memory as (C, N, H, W); the next layer's unfold
+  reads them with unit stride and gradients come back in the same layout, so no pass
+  ever transposes a large array.
+* Pooling with non-overlapping windows (stride == kernel, no padding), the usual case,
+  works on a (N, C, OH, KH, OW, KW) view of the input (`_block_*`): a running maximum
+  over the KH*KW offsets forward, one masked write backward, no im2col copy.
 """
 from __future__ import annotations
 
@@ -13,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..primitive import primitive
+from ..dispatch import primitive
 from ..tensor import Tensor
 from .reductions import max as _max, mean as _mean
 from .linalg import matmul
@@ -74,6 +86,55 @@ def _shape(x):
     return x.data.shape if isinstance(x, Tensor) else np.shape(x)
 
 
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+# ------------------------------------------------------------ channel-major unfold / fold
+@primitive
+def _unfold(x, *, kernel, stride, padding, dilation):
+    """(N, C, H, W) -> contiguous (C*KH*KW, N*OH*OW): row (c, i, j), column (n, oh, ow) holds
+    x_padded[n, c, oh*sh + i*dh, ow*sw + j*dw]."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, c, h, w = x.shape
+    xc = x.transpose(1, 0, 2, 3)  # free when x is a conv output (channel-major memory)
+    if ph or pw:
+        padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), x.dtype)
+        padded[:, :, ph:ph + h, pw:pw + w] = xc
+        xc = padded
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    s_c, s_n, s_h, s_w = xc.strides
+    windows = as_strided(xc, (c, kh, kw, n, oh, ow),
+                         (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
+    cols = np.empty((c, kh, kw, n, oh, ow), x.dtype)
+    np.copyto(cols, windows)
+    return cols.reshape(c * kh * kw, n * oh * ow)
+
+
+@primitive
+def _fold(cols, *, x_shape, kernel, stride, padding, dilation):
+    """Transpose of _unfold: each column's window added back into an (N, C, H, W) array
+    (returned as a view of channel-major memory)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    n, c, h, w = x_shape
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    windows = cols.reshape(c, kh, kw, n, oh, ow)
+    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += windows[:, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+
+
+_unfold.defvjp(lambda g, ans, x, **kw: _fold(g, x_shape=x.shape, **kw))
+_unfold.defjvp(lambda t, ans, x, **kw: _unfold(t, **kw))
+_fold.defvjp(lambda g, ans, cols, x_shape, **kw: _unfold(g, **kw))
+_fold.defjvp(lambda t, ans, cols, **kw: _fold(t, **kw))
+
+
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1) -> Any:
     """Cross-correlation of x (N, C, H, W) with weight (O, C, KH, KW) -> (N, O, OH, OW),
@@ -96,16 +157,109 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         raise ValueError(f"conv2d: the {ws[2]}x{ws[3]} kernel (dilation {geometry['dilation']}) "
                          f"does not fit the padded input of shape {xs}")
     n, o = xs[0], ws[0]
-    cols = reshape(im2col(x, **geometry), (n * oh * ow, -1))
-    out = matmul(cols, transpose(reshape(weight, (o, -1))))
+    if bias is not None and _shape(bias) != (o,):
+        raise ValueError(f"conv2d: bias must have shape ({o},), got {_shape(bias)}")
+    cols = _unfold(x, **geometry)                                   # (C*KH*KW, N*OH*OW)
+    out = reshape(matmul(reshape(weight, (o, -1)), cols), (o, n, oh, ow))
     if bias is not None:
-        if _shape(bias) != (o,):
-            raise ValueError(f"conv2d: bias must have shape ({o},), got {_shape(bias)}")
-        out = out + bias
-    return transpose(reshape(out, (n, oh, ow, o)), (0, 3, 1, 2))
+        out = out + reshape(bias, (o, 1, 1, 1))
+    return transpose(out, (1, 0, 2, 3))
+
+
+# ------------------------------------------------------------------------------ pooling
+def _blocks(a, kernel):
+    """(N, C, H, W) -> view (N, C, OH, KH, OW, KW) of its non-overlapping windows (rows and
+    columns beyond OH*KH, OW*KW are left out)."""
+    (kh, kw), (n, c, h, w) = kernel, a.shape
+    s0, s1, s2, s3 = a.strides
+    return as_strided(a, (n, c, h // kh, kh, w // kw, kw), (s0, s1, s2 * kh, s2, s3 * kw, s3),
+                      writeable=a.flags.writeable)
+
+
+def _offsets(kernel):
+    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+@primitive
+def _block_max(x, *, kernel):
+    """Maximum of each non-overlapping window: (N, C, H, W) -> (N, C, H//KH, W//KW)."""
+    xb = _blocks(x, kernel)
+    out = xb[:, :, :, 0, :, 0].copy(order="K")
+    for i, j in _offsets(kernel)[1:]:
+        np.maximum(out, xb[:, :, :, i, :, j], out=out)
+    return out
+
+
+@primitive
+def _block_gather(x, weights, *, kernel):
+    """sum over each non-overlapping window of x * weights ((N, C, OH, KH, OW, KW), or None
+    for all ones) -> (N, C, OH, OW)."""
+    xb = _blocks(x, kernel)
+    out = None
+    for i, j in _offsets(kernel):
+        term = xb[:, :, :, i, :, j]
+        if weights is not None:
+            term = term * weights[:, :, :, i, :, j]
+        out = term.copy(order="K") if out is None else np.add(out, term, out=out)
+    return out
+
+
+@primitive
+def _block_spread(g, weights, *, kernel, x_shape, order):
+    """Transpose of _block_gather: an array of x_shape holding g[window] * weights in each
+    window (zero outside the windows); its memory follows the axis order `order`."""
+    physical = tuple(x_shape[a] for a in order)
+    covered = (x_shape[2] % kernel[0] == 0) and (x_shape[3] % kernel[1] == 0)
+    out = (np.empty if covered else np.zeros)(physical, np.result_type(g))
+    out = out.transpose(np.argsort(order))
+    if not covered:
+        out.setflags(write=True)
+    g_b = g[:, :, :, None, :, None]
+    if weights is None:
+        np.copyto(_blocks(out, kernel), g_b)
+    else:
+        np.multiply(g_b, weights, out=_blocks(out, kernel))
+    return out
+
+
+def _memory_order(a):
+    """The axis permutation that lists a's axes from the largest stride to the smallest."""
+    return tuple(int(i) for i in np.argsort([-s for s in a.strides], kind="stable"))
+
+
+_block_gather.defvjp(lambda g, ans, x, weights, kernel: _block_spread(
+    g, weights, kernel=kernel, x_shape=x.shape, order=tuple(range(x.ndim))), None)
+_block_gather.defjvp(lambda t, ans, x, weights, kernel: _block_gather(t, weights, kernel=kernel),
+                     None)
+_block_spread.defvjp(lambda g, ans, gp, weights, kernel, **kw: _block_gather(
+    g, weights, kernel=kernel), None)
+_block_spread.defjvp(lambda t, ans, gp, weights, **kw: _block_spread(t, weights, **kw), None)
+
+
+def _max_hits(x, ans, kernel):
+    """(hit mask of the window maxima, number of tied maxima per window)."""
+    x, ans = _raw(x), _raw(ans)
+    hit = _blocks(x, kernel) == ans[:, :, :, None, :, None]
+    return hit, hit.sum(axis=(3, 5), dtype=x.dtype)
+
+
+def _block_max_vjp(g, ans, x, kernel):
+    hit, count = _max_hits(x, ans, kernel)
+    return _block_spread(g / count, hit, kernel=kernel, x_shape=x.shape,
+                         order=_memory_order(_raw(x)))
+
+
+def _block_max_jvp(t, ans, x, kernel):
+    hit, count = _max_hits(x, ans, kernel)
+    return _block_gather(t, hit, kernel=kernel) / count
+
+
+_block_max.defvjp(_block_max_vjp)
+_block_max.defjvp(_block_max_jvp)
 
 
 def _pool(x, kernel_size, stride, padding, op, pad_value):
+    """Validated geometry, and the im2col windows unless the fast block path applies."""
     xs = _shape(x)
     if len(xs) != 4:
         raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {xs}")
@@ -116,20 +270,25 @@ def _pool(x, kernel_size, stride, padding, op, pad_value):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
     if xs[2] + 2 * padding[0] < kernel[0] or xs[3] + 2 * padding[1] < kernel[1]:
         raise ValueError(f"{op}: kernel {kernel} is larger than the padded input {xs}")
-    cols = im2col(x, kernel=kernel, stride=stride, padding=padding, dilation=(1, 1),
-                  pad_value=pad_value)
-    return cols
+    if stride == kernel and padding == (0, 0):
+        return kernel, None
+    return kernel, im2col(x, kernel=kernel, stride=stride, padding=padding, dilation=(1, 1),
+                          pad_value=pad_value)
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
     """Max over each window of x (N, C, H, W) -> (N, C, OH, OW); stride defaults to the
     kernel size, padding counts as -inf."""
-    cols = _pool(x, kernel_size, stride, padding, "max_pool2d", -np.inf)
+    kernel, cols = _pool(x, kernel_size, stride, padding, "max_pool2d", -np.inf)
+    if cols is None:
+        return _block_max(x, kernel=kernel)
     return transpose(_max(cols, axis=(4, 5)), (0, 3, 1, 2))
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
     """Mean over each window of x (N, C, H, W) -> (N, C, OH, OW); padding counts as 0 and is
     included in the average (PyTorch's default count_include_pad=True)."""
-    cols = _pool(x, kernel_size, stride, padding, "avg_pool2d", 0.0)
+    kernel, cols = _pool(x, kernel_size, stride, padding, "avg_pool2d", 0.0)
+    if cols is None:
+        return _block_gather(x, None, kernel=kernel) * (1.0 / (kernel[0] * kernel[1]))
     return transpose(_mean(cols, axis=(4, 5)), (0, 3, 1, 2))

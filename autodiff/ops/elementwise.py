@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..primitive import Primitive, primitive
+from ..dispatch import Primitive, primitive
 from ..tensor import Tensor
 
 

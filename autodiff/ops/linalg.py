@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import broadcast_to, primitive
+from ..dispatch import broadcast_to, primitive
 from ..tensor import Tensor
 from .shape_ops import expand_dims, reshape, squeeze, swapaxes
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..primitive import primitive
+from ..dispatch import primitive
 from .elementwise import exp, sqrt, where
 from .shape_ops import flip, reshape
 from ..tensor import Tensor

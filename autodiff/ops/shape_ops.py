@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..primitive import broadcast_to as _broadcast_to, primitive
+from ..dispatch import broadcast_to as _broadcast_to, primitive
 from ..tensor import Tensor
 
 

@@ -67,5 +67,5 @@ def count(shape: tuple, axis: tuple | None) -> int:
 builtin_sum = builtins.sum
 
 # Bound last: these modules import this one.
-from ..primitive import broadcast_to  # noqa: E402
+from ..dispatch import broadcast_to  # noqa: E402
 from . import reductions, shape_ops  # noqa: E402

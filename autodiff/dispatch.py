@@ -1,4 +1,5 @@
-"""The one way to define a differentiable operation: `Primitive` (public as `ad.primitive`).
+"""The one way to define a differentiable operation, `Primitive` (public as `ad.primitive`),
+and how applying one to Tensors records it on the tape and pushes forward-mode tangents.
 
 A primitive is a numpy forward function plus a table of derivative rules, one per
 positional operand:
@@ -30,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tape import lock_leaf, next_seq, state
+from .tape import lock_leaves, next_seq, state
 from .tensor import Tensor, make_tensor as _wrap
 
 _ndarray = np.ndarray
@@ -45,9 +46,9 @@ def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dic
     out._raw = raw
     out._kwargs = kwargs
     out._needs = needs
-    for a in args:
-        if isinstance(a, Tensor) and a._prim is None:
-            lock_leaf(out, a)
+    leaves = [a for a in args if isinstance(a, Tensor) and a._prim is None]
+    if leaves:
+        lock_leaves(out, leaves)
     out.data.setflags(write=False)
 
 

@@ -1,0 +1,256 @@
+"""Training-step speed of the CIFAR-10 CNN of 003_3e2271feff96ec1f.txt (Part 4).
+
+    python -m benchmarks.cnn            # 30 interleaved timed steps per implementation
+    python -m benchmarks.cnn --quick    # 5
+    python -m benchmarks.cnn --no-mallopt
+
+The network: conv3x3 32 'same', conv3x3 32, maxpool 2, dropout .25, conv3x3 64 'same',
+conv3x3 64, maxpool 2, dropout .25, dense 512, dropout .5, dense 10, ReLU activations,
+softmax cross-entropy, SGD with momentum 0.7 (lr 0.01, Keras decay 1e-3), batches of 32
+random float32 images.  One training step (forward, backward, update) of the `nn`/`optim`
+model is timed against the same step hand-written in numpy with im2col (standard NCHW
+layout: one im2col copy per convolution, BLAS matmuls, col2im as a loop over kernel
+offsets, max-pool through a window reshape and a mask).  Both run in this process, in
+alternation, from the same initial weights; medians are reported, with the implied
+time of an epoch of 40,000 images.
+
+Unless --no-mallopt is given, glibc's allocator is told at start-up (mallopt) to serve
+every allocation from the heap and never return freed memory to the OS, so the large
+temporaries of a step are not unmapped and faulted in again at every step; this applies
+to both implementations alike.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import platform
+import statistics
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+BATCH = 32
+EPOCH_IMAGES = 40_000
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+
+
+def tune_malloc() -> bool:
+    """Keep freed memory in the process (glibc only); True if it was applied."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    ok_trim = libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # 1 GiB: effectively never trim
+    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)               # no mmap: large blocks are reused
+    return bool(ok_trim and ok_mmap)
+
+
+# --------------------------------------------------------------- nn / optim model
+def build_model(seed: int = 0):
+    import nn
+
+    rng = np.random.default_rng(seed)
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding="same", rng=rng), nn.ReLU(),
+        nn.Conv2d(32, 32, 3, rng=rng), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Dropout(0.25, rng=rng),
+        nn.Conv2d(32, 64, 3, padding="same", rng=rng), nn.ReLU(),
+        nn.Conv2d(64, 64, 3, rng=rng), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Dropout(0.25, rng=rng),
+        nn.Flatten(), nn.Linear(64 * 6 * 6, 512, rng=rng), nn.ReLU(), nn.Dropout(0.5, rng=rng),
+        nn.Linear(512, 10, rng=rng))
+    return model
+
+
+def engine_step(model, opt, x, y) -> float:
+    import nn.functional as F
+
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.data)
+
+
+# ------------------------------------------------------- hand-written numpy model
+def _im2col(x, k, pad):
+    """(N, C, H, W) -> (N*OH*OW, C*k*k), stride 1."""
+    if pad:
+        x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    n, c, h, w = x.shape
+    oh, ow = h - k + 1, w - k + 1
+    s0, s1, s2, s3 = x.strides
+    windows = as_strided(x, (n, oh, ow, c, k, k), (s0, s2, s3, s1, s2, s3), writeable=False)
+    return windows.reshape(n * oh * ow, c * k * k), (n, c, h, w, oh, ow)
+
+
+def _col2im(dcols, geom, k, pad):
+    n, c, h, w, oh, ow = geom
+    d = dcols.reshape(n, oh, ow, c, k, k)
+    dx = np.zeros((n, c, h, w), dcols.dtype)
+    for i in range(k):
+        for j in range(k):
+            dx[:, :, i:i + oh, j:j + ow] += d[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return dx[:, :, pad:h - pad, pad:w - pad] if pad else dx
+
+
+class NumpyCNN:
+    """The same network with hand-written forward and backward passes."""
+
+    def __init__(self, params: list[np.ndarray], seed: int = 1):
+        self.p = [a.copy() for a in params]   # w1 b1 w2 b2 w3 b3 w4 b4 w5 b5 w6 b6
+        self.v = [np.zeros_like(a) for a in self.p]
+        self.rng = np.random.default_rng(seed)
+        self.iterations = 0
+
+    def _conv(self, x, w, b, pad):
+        cols, geom = _im2col(x, w.shape[2], pad)
+        out = cols @ w.reshape(w.shape[0], -1).T + b
+        n, _, _, _, oh, ow = geom
+        return out.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2), (cols, geom, pad)
+
+    @staticmethod
+    def _conv_back(dout, w, cache, need_dx=True):
+        cols, geom, pad = cache
+        o = w.shape[0]
+        d2 = dout.transpose(0, 2, 3, 1).reshape(-1, o)
+        dw = (d2.T @ cols).reshape(w.shape)
+        db = d2.sum(axis=0)
+        dx = _col2im(d2 @ w.reshape(o, -1), geom, w.shape[2], pad) if need_dx else None
+        return dx, dw, db
+
+    @staticmethod
+    def _pool(x):
+        n, c, h, w = x.shape
+        xr = x[:, :, :h // 2 * 2, :w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2)
+        out = xr.max(axis=(3, 5))
+        mask = xr == out[:, :, :, None, :, None]
+        return out, (mask, x.shape)
+
+    @staticmethod
+    def _pool_back(dout, cache):
+        mask, shape = cache
+        dx = np.zeros(shape, dout.dtype)
+        n, c, oh, _, ow, _ = mask.shape
+        dx[:, :, :oh * 2, :ow * 2] = (mask * dout[:, :, :, None, :, None]).reshape(
+            n, c, oh * 2, ow * 2)
+        return dx
+
+    def _dropout(self, x, p):
+        mask = (self.rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype) * (1 / (1 - p))
+        return x * mask, mask
+
+    def step(self, x, y, lr=0.01, momentum=0.7, decay=1e-3, train=True) -> float:
+        w1, b1, w2, b2, w3, b3, w4, b4, w5, b5, w6, b6 = self.p
+        drop = (lambda a, p: self._dropout(a, p)) if train else (lambda a, p: (a, 1))
+        # forward
+        z1, c1 = self._conv(x, w1, b1, 1); a1 = np.maximum(z1, 0)
+        z2, c2 = self._conv(a1, w2, b2, 0); a2 = np.maximum(z2, 0)
+        p1, cp1 = self._pool(a2); d1, m1 = drop(p1, 0.25)
+        z3, c3 = self._conv(d1, w3, b3, 1); a3 = np.maximum(z3, 0)
+        z4, c4 = self._conv(a3, w4, b4, 0); a4 = np.maximum(z4, 0)
+        p2, cp2 = self._pool(a4); d2, m2 = drop(p2, 0.25)
+        f = d2.reshape(d2.shape[0], -1)
+        z5 = f @ w5.T + b5; a5 = np.maximum(z5, 0); d3, m3 = drop(a5, 0.5)
+        z6 = d3 @ w6.T + b6
+        zs = z6 - z6.max(axis=1, keepdims=True)
+        logp = zs - np.log(np.exp(zs).sum(axis=1, keepdims=True))
+        n = x.shape[0]
+        loss = -logp[np.arange(n), y].mean()
+        # backward
+        g6 = np.exp(logp)
+        g6[np.arange(n), y] -= 1
+        g6 /= n
+        gw6, gb6 = g6.T @ d3, g6.sum(0)
+        g = (g6 @ w6) * m3 * (z5 > 0)
+        gw5, gb5 = g.T @ f, g.sum(0)
+        g = (g @ w5).reshape(d2.shape) * m2
+        g = self._pool_back(g, cp2) * (z4 > 0)
+        g, gw4, gb4 = self._conv_back(g, w4, c4)
+        g = g * (z3 > 0)
+        g, gw3, gb3 = self._conv_back(g, w3, c3)
+        g = self._pool_back(g * m1, cp1) * (z2 > 0)
+        g, gw2, gb2 = self._conv_back(g, w2, c2)
+        g = g * (z1 > 0)
+        _, gw1, gb1 = self._conv_back(g, w1, c1, need_dx=False)
+        grads = [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5, gw6, gb6]
+        # SGD with momentum and Keras time-based decay
+        lr_t = lr / (1 + decay * self.iterations)
+        for p, v, gr in zip(self.p, self.v, grads):
+            v *= momentum
+            v -= lr_t * gr
+            p += v
+        self.iterations += 1
+        self.last_grads = grads
+        return float(loss)
+
+
+# --------------------------------------------------------------------------- main
+def check_agreement(model, x, y) -> float:
+    """Largest relative gradient difference between the two implementations on one batch,
+    without dropout (a guard against benchmarking two different computations)."""
+    import nn.functional as F
+
+    ref = NumpyCNN([p.data for p in model.parameters()])
+    ref.step(x, y, train=False)
+    model.eval()
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    model.train()
+    worst = 0.0
+    for p, g in zip(model.parameters(), ref.last_grads):
+        worst = max(worst, float(np.max(np.abs(p.grad - g)) / (np.max(np.abs(g)) + 1e-30)))
+    model.zero_grad()
+    return worst
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5 timed steps instead of 30")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per implementation")
+    parser.add_argument("--no-mallopt", action="store_true",
+                        help="leave glibc's allocator settings alone")
+    args = parser.parse_args(argv)
+    steps = args.steps or (5 if args.quick else 30)
+    tuned = False if args.no_mallopt else tune_malloc()
+
+    import optim
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((BATCH, 3, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, BATCH)
+    model = build_model()
+    agreement = check_agreement(model, x, y)
+    ref = NumpyCNN([p.data for p in model.parameters()])
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.7, decay=1e-3)
+
+    for _ in range(2):  # warm-up: allocator, BLAS threads, caches
+        engine_step(model, opt, x, y)
+        ref.step(x, y)
+    times: dict[str, list[float]] = {"nn + optim (autodiff)": [], "hand-written numpy": []}
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        engine_step(model, opt, x, y)
+        t1 = time.perf_counter()
+        ref.step(x, y)
+        t2 = time.perf_counter()
+        times["nn + optim (autodiff)"].append(t1 - t0)
+        times["hand-written numpy"].append(t2 - t1)
+
+    per_epoch = EPOCH_IMAGES / BATCH
+    print(f"CIFAR-10 CNN training step, batch {BATCH}, float32, {steps} interleaved steps each "
+          f"(medians); numpy {np.__version__}, {platform.machine()}, mallopt "
+          f"{'on' if tuned else 'off'}")
+    print(f"gradient agreement (no dropout, one batch): max relative difference {agreement:.1e}")
+    print(f"{'implementation':<24}{'s/step':>10}{'min s/step':>12}{'s/epoch (40k)':>15}")
+    med = {}
+    for name, ts in times.items():
+        med[name] = statistics.median(ts)
+        print(f"{name:<24}{med[name]:>10.4f}{min(ts):>12.4f}{med[name] * per_epoch:>15.1f}")
+    ratio = med["nn + optim (autodiff)"] / med["hand-written numpy"]
+    print(f"ratio autodiff / numpy: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""nn: a minimal neural-network toolkit on `autodiff`, with PyTorch's names.
+
+    import nn, optim
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+
+Layout: module.py (Module, Parameter, state and .npz files), layers.py (layers,
+activations, containers), functional.py (stateless forms), losses.py, init.py,
+metrics.py, rng.py (the shared random state).
+"""
+from . import functional, init, metrics
+from .layers import (AvgPool2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
+                     MaxPool2d, ModuleList, Quadratic, ReLU, Sequential, Sigmoid, Softplus, Tanh)
+from .losses import (BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HingeLoss, MSELoss,
+                     NLLLoss)
+from .metrics import accuracy, misclassification_error
+from .module import IncompatibleKeys, Module, Parameter
+from .rng import default_generator, manual_seed
+
+__all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Conv2d", "MaxPool2d",
+           "AvgPool2d", "Flatten", "Dropout", "Sequential", "ModuleList", "ReLU", "Tanh",
+           "Sigmoid", "Identity", "LeakyReLU", "Softplus", "Quadratic", "MSELoss",
+           "HalfMSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "HingeLoss",
+           "functional", "init", "metrics", "accuracy", "misclassification_error",
+           "manual_seed", "default_generator"]

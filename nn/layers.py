@@ -1,0 +1,284 @@
+"""Layers and containers.  Each forward is a call into `nn.functional`.
+
+Layers with parameters take `dtype` (float32 by default) and `rng` (Generator, seed, or
+None for the package-wide generator) for their default initialisation, which is
+PyTorch's (see `nn.init`).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+from .rng import RngLike, resolve_rng
+
+
+def _pair(v: Any, name: str) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or any(int(p) != p or p < 0 for p in pair):
+        raise ValueError(f"{name} must be a non-negative int or a pair of them, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+# ------------------------------------------------------------------ layers
+class Linear(Module):
+    """y = x @ weight.T + bias.  x (..., in_features) -> (..., out_features).
+
+    weight (out_features, in_features) and bias (out_features,) start from
+    U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 dtype: Any = np.float32, rng: RngLike = None):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: feature counts must be positive, got in_features="
+                             f"{in_features}, out_features={out_features}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.weight = Parameter(np.zeros((out_features, in_features), dtype))
+        self.register_parameter("bias", Parameter(np.zeros(out_features, dtype)) if bias
+                                else None)
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng: RngLike = None) -> None:
+        init.default_init_(self.weight, self.bias, rng)
+
+    def forward(self, x: Any) -> Any:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) over (N, C, H, W) inputs -> (N, O, OH, OW).
+
+    padding: int, pair, 'valid' (0) or 'same' (stride 1, odd kernel).  weight
+    (out_channels, in_channels, kh, kw) and bias (out_channels,) start from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kh * kw."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any,
+                 stride: Any = 1, padding: Any = 0, bias: bool = True, dilation: Any = 1, *,
+                 dtype: Any = np.float32, rng: RngLike = None):
+        super().__init__()
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(f"Conv2d: channel counts must be positive, got in_channels="
+                             f"{in_channels}, out_channels={out_channels}")
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = _pair(kernel_size, "Conv2d: kernel_size")
+        self.stride = _pair(stride, "Conv2d: stride")
+        self.dilation = _pair(dilation, "Conv2d: dilation")
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "Conv2d: padding")
+        if self.padding == "same" and self.stride != (1, 1):
+            raise ValueError(f"Conv2d: padding='same' requires stride 1, got {self.stride}")
+        self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size, dtype))
+        self.register_parameter("bias", Parameter(np.zeros(out_channels, dtype)) if bias
+                                else None)
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng: RngLike = None) -> None:
+        init.default_init_(self.weight, self.bias, rng)
+
+    def forward(self, x: Any) -> Any:
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}, padding={self.padding!r}")
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class _Pool2d(Module):
+    _fn: Any = None
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
+        super().__init__()
+        self.kernel_size = _pair(kernel_size, f"{type(self).__name__}: kernel_size")
+        self.stride = self.kernel_size if stride is None else _pair(
+            stride, f"{type(self).__name__}: stride")
+        self.padding = _pair(padding, f"{type(self).__name__}: padding")
+
+    def forward(self, x: Any) -> Any:
+        return type(self)._fn(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """Maximum over windows: (N, C, H, W) -> (N, C, OH, OW); stride defaults to the kernel."""
+    _fn = staticmethod(F.max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over windows (zero padding counted): (N, C, H, W) -> (N, C, OH, OW)."""
+    _fn = staticmethod(F.avg_pool2d)
+
+
+class Flatten(Module):
+    """Merge dimensions start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Any) -> Any:
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout with drop probability p while training; the identity in eval mode.
+
+    Masks come from `rng` (Generator or seed: a private generator, so a seeded model
+    reproduces its masks; None: the package-wide generator)."""
+
+    def __init__(self, p: float = 0.5, *, rng: RngLike = None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = None if rng is None else resolve_rng(rng, "Dropout")
+
+    def forward(self, x: Any) -> Any:
+        return F.dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+# ------------------------------------------------------------- activations
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, x: Any) -> Any:
+        return F.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x: Any) -> Any:
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x: Any) -> Any:
+        return F.sigmoid(x)
+
+
+class Identity(Module):
+    """The linear activation (and a placeholder layer): returns its input."""
+
+    def forward(self, x: Any) -> Any:
+        return F.identity(x)
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Any:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta."""
+
+    def __init__(self, beta: float = 1.0):
+        super().__init__()
+        self.beta = float(beta)
+
+    def forward(self, x: Any) -> Any:
+        return F.softplus(x, self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}"
+
+
+class Quadratic(Module):
+    """g(z) = z^2 (the quadratic activation of 001_3660cf4441769652.txt, question 3)."""
+
+    def forward(self, x: Any) -> Any:
+        return F.quadratic(x)
+
+
+# ---------------------------------------------------------------- containers
+class Sequential(Module):
+    """Modules applied in order: `Sequential(m0, m1, ...)` or `Sequential(OrderedDict(...))`;
+    children are named "0", "1", ... (or by the dict's keys)."""
+
+    def __init__(self, *modules: Any):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, m in modules[0].items():
+                self._add(str(name), m)
+        else:
+            for i, m in enumerate(modules):
+                self._add(str(i), m)
+
+    def _add(self, name: str, module: Any) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: entry {name} is a {type(module).__name__}, not an "
+                            f"nn.Module")
+        self.add_module(name, module)
+
+    def append(self, module: Module) -> "Sequential":
+        self._add(str(len(self._modules)), module)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, i: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(i, slice):
+            return Sequential(OrderedDict(items[i]))
+        return items[i][1]
+
+
+class ModuleList(Module):
+    """A list of sub-modules, registered under "0", "1", ...; it has no forward."""
+
+    def __init__(self, modules: Iterable[Module] = ()):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: expected an nn.Module, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
