@@ -1,0 +1,205 @@
+"""Shared plumbing for experiment modules: command line, results folder, claims, tables,
+plots, environment, progress.
+
+Every experiment is a module `experiments/<name>.py` that defines
+
+    DESCRIPTION = "one line"          # shown by `python -m experiments`
+    SOURCE = "00x_....txt"            # source document(s) in ../shared/seeds/
+    DATA = "none"                     # or the datasets it needs, e.g. "mnist"
+    def main(argv: list[str] | None = None) -> Report: ...
+
+and ends with `if __name__ == "__main__": main()`.  `main` builds its argument parser
+with `parser(...)` (which gives --seed, --out and --quick), records what it measures in
+a `Report` and calls `report.write()`, which writes results.json (config, environment,
+numbers, claims, runtime), results.md (tables, claims, plots) and the PNG plots into the
+output folder (default results/<name>/).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+
+def parser(name: str, description: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every experiment has."""
+    p = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same numbers)")
+    p.add_argument("--out", type=Path, default=Path("results") / name,
+                   help="output folder (default: results/%(prog)s)".replace(
+                       "%(prog)s", name))
+    p.add_argument("--quick", action="store_true",
+                   help="a reduced run (under a minute), used by the tests")
+    return p
+
+
+def environment() -> dict:
+    """Where the numbers were measured: CPU, Python, numpy and its BLAS, date, git commit."""
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        info["cpu"] = platform.processor()
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["blas"] = f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # older numpy without mode="dicts"
+        info["blas"] = "unknown"
+    try:
+        info["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+            cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        info["git_commit"] = "unknown"
+    return info
+
+
+def progress(iterable: Iterable, total: int | None = None, desc: str | None = None,
+             disable: bool | None = None) -> Iterable:
+    """A progress bar on stderr for long loops (tqdm when installed, else silent)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return iterable
+    if disable is None:
+        disable = not sys.stderr.isatty()
+    return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if v == 0 or 1e-3 <= abs(v) < 1e5:
+            return f"{v:.4g}"
+        return f"{v:.3e}"
+    return str(v)
+
+
+class Report:
+    """What an experiment measured: numbers, claims (checked), tables, text and plots."""
+
+    def __init__(self, name: str, args: argparse.Namespace, source: str, description: str):
+        self.name = name
+        self.args = args
+        self.source = source
+        self.description = description
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.numbers: dict[str, Any] = {}
+        self.headline: dict[str, Any] = {}
+        self.claims: list[dict] = []
+        self.blocks: list[str] = []
+        self.figures: list[str] = []
+        self._start = time.perf_counter()
+
+    # -- recording ------------------------------------------------------------
+    def number(self, key: str, value: Any, headline: bool = False) -> Any:
+        """Record a measured number (headline numbers appear in the runner's summary)."""
+        self.numbers[key] = _jsonable(value)
+        if headline:
+            self.headline[key] = _jsonable(value)
+        return value
+
+    def check(self, condition: bool, claim: str, detail: str = "") -> None:
+        """Assert a claim of the source document; it is listed in results.md either way,
+        and a false claim raises AssertionError after the report is written."""
+        ok = bool(condition)
+        self.claims.append({"claim": claim, "holds": ok, "detail": detail})
+        if not ok:
+            self.write()
+            raise AssertionError(f"{self.name}: claim does not hold: {claim} ({detail})")
+
+    def text(self, markdown: str) -> None:
+        self.blocks.append(markdown.strip())
+
+    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
+              note: str = "") -> None:
+        """A markdown table.  Where the source reports a number, put ours beside it."""
+        lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
+                 "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+        if note:
+            lines += ["", note]
+        self.blocks.append("\n".join(lines))
+
+    def figure(self, fig: Any, filename: str, caption: str) -> Path:
+        """Save a matplotlib figure as PNG in the output folder and embed it in results.md."""
+        path = self.out / filename
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        self.figures.append(filename)
+        self.blocks.append(f"![{caption}]({filename})\n\n*{caption}*")
+        return path
+
+    # -- output ---------------------------------------------------------------
+    @property
+    def runtime(self) -> float:
+        return time.perf_counter() - self._start
+
+    def write(self) -> Path:
+        """Write results.json and results.md; returns the output folder."""
+        env = environment()
+        config = {k: _jsonable(v) for k, v in vars(self.args).items()}
+        payload = {"experiment": self.name, "description": self.description,
+                   "source": self.source, "config": config, "environment": env,
+                   "numbers": self.numbers, "headline": self.headline,
+                   "claims": self.claims, "runtime_s": round(self.runtime, 3)}
+        (self.out / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
+        md = [f"# {self.name}", "", self.description, "",
+              f"Source: `{self.source}`. Run: `python -m experiments.{self.name}"
+              + (" --quick" if config.get("quick") else "") + f" --seed {config.get('seed')}`"
+              f" ({self.runtime:.1f} s, {env['date']}, commit {env['git_commit']}).", ""]
+        if self.claims:
+            md += ["### Claims checked", "", "| claim | holds | detail |", "|---|---|---|"]
+            md += [f"| {c['claim']} | {'yes' if c['holds'] else '**NO**'} | {c['detail']} |"
+                   for c in self.claims]
+            md.append("")
+        for block in self.blocks:
+            md += [block, ""]
+        md += ["### Environment", "", ", ".join(f"{k}: {v}" for k, v in env.items()), ""]
+        (self.out / "results.md").write_text("\n".join(md))
+        return self.out
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, size: tuple = (6.0, 4.0)):
+    """A matplotlib figure on the non-interactive Agg backend."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
+                        squeeze=False)
