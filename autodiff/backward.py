@@ -92,7 +92,11 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                 nodes[pseq] = parent
                 push(heap, -pseq)
         if not retain_graph:
-            free(node)
+            if node._watch is None:  # free() inlined for the common case: no leaf locks
+                node._args = node._raw = node._kwargs = None
+                node._prim = FREED
+            else:
+                free(node)
 
 
 def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:

@@ -46,8 +46,14 @@ def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dic
     out._raw = raw
     out._kwargs = kwargs
     out._needs = needs
-    leaves = [a for a in args if isinstance(a, Tensor) and a._prim is None]
-    if leaves:
+    leaves = None
+    for a in args:
+        if isinstance(a, Tensor) and a._prim is None:
+            if leaves is None:
+                leaves = [a]
+            else:
+                leaves.append(a)
+    if leaves is not None:
         lock_leaves(out, leaves)
     out.data.setflags(write=False)
 
@@ -89,12 +95,6 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<autodiff primitive {self.name}>"
-
-    def __get__(self, obj, objtype=None):
-        # Lets a primitive serve directly as a Tensor method (Tensor.__add__ = add).
-        if obj is None:
-            return self
-        return _BoundPrimitive(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Unwrap operands; specialised for one and two operands (the common cases).
@@ -190,19 +190,6 @@ class _EveryOperand:
 
     def __len__(self) -> int:
         return 1 << 30
-
-
-class _BoundPrimitive:
-    """`tensor.method(...)` for a primitive used as a method: the tensor is operand 0."""
-
-    __slots__ = ("prim", "obj")
-
-    def __init__(self, prim: Primitive, obj: Tensor):
-        self.prim = prim
-        self.obj = obj
-
-    def __call__(self, *args, **kwargs):
-        return self.prim(self.obj, *args, **kwargs)
 
 
 def primitive(fun: Callable[..., Any]) -> Primitive:

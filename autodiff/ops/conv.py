@@ -176,55 +176,63 @@ def _blocks(a, kernel):
                       writeable=a.flags.writeable)
 
 
-def _offsets(kernel):
-    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+def _slabs(a, kernel):
+    """The KH*KW strided views a[:, :, i::KH, j::KW], each (N, C, OH, OW): slab k = (i, j)
+    holds offset (i, j) of every window."""
+    b = _blocks(a, kernel)
+    return [b[:, :, :, i, :, j] for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+def _empty_in_layout(shape, dtype, order, lead=()):
+    """An empty array of `lead + shape` whose trailing axes are laid out in memory in the
+    axis order `order` (so elementwise work with an array of that layout runs contiguously)."""
+    physical = np.empty(tuple(lead) + tuple(shape[a] for a in order), dtype)
+    n = len(lead)
+    return physical.transpose(tuple(range(n)) + tuple(n + int(a) for a in np.argsort(order)))
+
+
+def _memory_order(a):
+    """The axis permutation listing a's axes from the largest stride to the smallest."""
+    return tuple(int(i) for i in np.argsort([-s for s in a.strides], kind="stable"))
 
 
 @primitive
 def _block_max(x, *, kernel):
     """Maximum of each non-overlapping window: (N, C, H, W) -> (N, C, H//KH, W//KW)."""
-    xb = _blocks(x, kernel)
-    out = xb[:, :, :, 0, :, 0].copy(order="K")
-    for i, j in _offsets(kernel)[1:]:
-        np.maximum(out, xb[:, :, :, i, :, j], out=out)
+    slabs = _slabs(x, kernel)
+    out = slabs[0].copy(order="K")
+    for s in slabs[1:]:
+        np.maximum(out, s, out=out)
     return out
 
 
 @primitive
 def _block_gather(x, weights, *, kernel):
-    """sum over each non-overlapping window of x * weights ((N, C, OH, KH, OW, KW), or None
-    for all ones) -> (N, C, OH, OW)."""
-    xb = _blocks(x, kernel)
+    """sum over window offsets k of slab_k(x) * weights[k] -> (N, C, OH, OW); weights has
+    shape (KH*KW, N, C, OH, OW), or is None for all ones (window sums)."""
     out = None
-    for i, j in _offsets(kernel):
-        term = xb[:, :, :, i, :, j]
-        if weights is not None:
-            term = term * weights[:, :, :, i, :, j]
+    for k, s in enumerate(_slabs(x, kernel)):
+        term = s if weights is None else np.multiply(s, weights[k], dtype=s.dtype)
         out = term.copy(order="K") if out is None else np.add(out, term, out=out)
     return out
 
 
 @primitive
 def _block_spread(g, weights, *, kernel, x_shape, order):
-    """Transpose of _block_gather: an array of x_shape holding g[window] * weights in each
-    window (zero outside the windows); its memory follows the axis order `order`."""
-    physical = tuple(x_shape[a] for a in order)
-    covered = (x_shape[2] % kernel[0] == 0) and (x_shape[3] % kernel[1] == 0)
-    out = (np.empty if covered else np.zeros)(physical, np.result_type(g))
-    out = out.transpose(np.argsort(order))
+    """Transpose of _block_gather: an (N, C, H, W) array whose slab k is g * weights[k]
+    (zero in rows/columns no window covers), laid out in memory in axis order `order`."""
+    covered = x_shape[2] % kernel[0] == 0 and x_shape[3] % kernel[1] == 0
+    out = _empty_in_layout(x_shape, np.result_type(g), order)
     if not covered:
-        out.setflags(write=True)
-    g_b = g[:, :, :, None, :, None]
-    if weights is None:
-        np.copyto(_blocks(out, kernel), g_b)
-    else:
-        np.multiply(g_b, weights, out=_blocks(out, kernel))
+        out[...] = 0
+    if weights is not None and weights.dtype == bool:
+        weights = weights.view(np.uint8)  # uint8 * float multiplies much faster than bool * float
+    for k, s in enumerate(_slabs(out, kernel)):
+        if weights is None:
+            np.copyto(s, g)
+        else:
+            np.multiply(g, weights[k], out=s)
     return out
-
-
-def _memory_order(a):
-    """The axis permutation that lists a's axes from the largest stride to the smallest."""
-    return tuple(int(i) for i in np.argsort([-s for s in a.strides], kind="stable"))
 
 
 _block_gather.defvjp(lambda g, ans, x, weights, kernel: _block_spread(
@@ -237,21 +245,29 @@ _block_spread.defjvp(lambda t, ans, gp, weights, **kw: _block_spread(t, weights,
 
 
 def _max_hits(x, ans, kernel):
-    """(hit mask of the window maxima, number of tied maxima per window)."""
+    """(hits (KH*KW, N, C, OH, OW): where each window offset attains the window maximum,
+    number of tied maxima per window)."""
     x, ans = _raw(x), _raw(ans)
-    hit = _blocks(x, kernel) == ans[:, :, :, None, :, None]
-    return hit, hit.sum(axis=(3, 5), dtype=x.dtype)
+    slabs = _slabs(x, kernel)
+    hits = _empty_in_layout(ans.shape, bool, _memory_order(ans), lead=(len(slabs),))
+    for k, s in enumerate(slabs):
+        np.equal(s, ans, out=hits[k])
+    ints = hits.view(np.uint8) if len(slabs) < 256 else hits.astype(np.int32)
+    count = ints[0].copy(order="K")
+    for k in range(1, len(slabs)):
+        count += ints[k]
+    return hits, count
 
 
 def _block_max_vjp(g, ans, x, kernel):
-    hit, count = _max_hits(x, ans, kernel)
-    return _block_spread(g / count, hit, kernel=kernel, x_shape=x.shape,
+    hits, count = _max_hits(x, ans, kernel)
+    return _block_spread(g / count, hits, kernel=kernel, x_shape=x.shape,
                          order=_memory_order(_raw(x)))
 
 
 def _block_max_jvp(t, ans, x, kernel):
-    hit, count = _max_hits(x, ans, kernel)
-    return _block_gather(t, hit, kernel=kernel) / count
+    hits, count = _max_hits(x, ans, kernel)
+    return _block_gather(t, hits, kernel=kernel) / count
 
 
 _block_max.defvjp(_block_max_vjp)
