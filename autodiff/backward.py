@@ -107,6 +107,8 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
             g = g.astype(tensor.data.dtype)
         if g.shape != tensor.data.shape:
             g = np.broadcast_to(g, tensor.data.shape).copy()
+        elif not g.flags.writeable:  # a broadcast view or a saved array: give the user a copy
+            g = g.copy()
     current = tensor.grad
     if current is None:
         tensor.grad = g
