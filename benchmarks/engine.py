@@ -35,14 +35,22 @@ def _median_time(fn: Callable[[], object], number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
+def interleaved(fns: list[Callable], number: int, repeats: int) -> list[float]:
+    """Median seconds per call of each function, measured in interleaved rounds so that
+    machine noise hits all of them alike."""
+    for fn in fns:
+        fn()  # warm up
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for t, fn in zip(times, fns):
+            t.append(_median_time(fn, number))
+    return [statistics.median(t) for t in times]
+
+
 def compare(engine: Callable, reference: Callable, number: int, repeats: int) -> tuple[float, float]:
     """Median seconds per call of `engine` and `reference`, measured interleaved."""
-    engine(), reference()  # warm up
-    e, r = [], []
-    for _ in range(repeats):
-        e.append(_median_time(engine, number))
-        r.append(_median_time(reference, number))
-    return statistics.median(e), statistics.median(r)
+    e, r = interleaved([engine, reference], number, repeats)
+    return e, r
 
 
 # ------------------------------------------------------------------------ MLP
@@ -179,11 +187,6 @@ def _trace_inputs(n: int, seed: int = 0):
     return rng.uniform(-1, 1, n), rng.uniform(0.5, 1.5, n)
 
 
-def time_it(fn: Callable, number: int, repeats: int) -> float:
-    fn()
-    return statistics.median(_median_time(fn, number) for _ in range(repeats))
-
-
 # ---------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -214,10 +217,12 @@ def main(argv: list[str] | None = None) -> None:
     n = 10 ** 5 if args.quick else 10 ** 6
     w1, w2 = _trace_inputs(n)
     number = 2 if args.quick else 5
-    t_f = time_it(lambda: trace_f(w1, w2), number, repeats)
-    t_g = time_it(lambda: ad.grad(trace_f, argnums=(0, 1))(w1, w2), number, repeats)
-    t_jvp = time_it(lambda: ad.jvp(trace_f, (w1, w2), (np.ones(n), np.zeros(n))), number, repeats)
-    t_hvp = time_it(lambda: ad.hvp(trace_f, (w1, w2), (np.ones(n), np.zeros(n))), number, repeats)
+    ones, zeros = np.ones(n), np.zeros(n)
+    t_f, t_g, t_jvp, t_hvp = interleaved([
+        lambda: trace_f(w1, w2),
+        lambda: ad.grad(trace_f, argnums=(0, 1))(w1, w2),
+        lambda: ad.jvp(trace_f, (w1, w2), (ones, zeros)),
+        lambda: ad.hvp(trace_f, (w1, w2), (ones, zeros))], number, repeats)
     print(f"\nTrace function f(w1, w2) of 002 section 5 on {n:,} float64 pairs: f {t_f * 1e3:.1f} ms")
     print("| transform | time | ratio to f | target |")
     print("|---|---|---|---|")
@@ -236,9 +241,9 @@ def main(argv: list[str] | None = None) -> None:
         return -ad.sum(ad.log_softmax(h @ w2 + b2) * onehot) / 128
 
     number = 3 if args.quick else 10
-    t_f = time_it(lambda: mlp_loss(*params), number, repeats)
-    t_jvp = time_it(lambda: ad.jvp(mlp_loss, params, vs), number, repeats)
-    t_hvp = time_it(lambda: ad.hvp(mlp_loss, params, vs), number, repeats)
+    t_f, t_jvp, t_hvp = interleaved([lambda: mlp_loss(*params),
+                                     lambda: ad.jvp(mlp_loss, params, vs),
+                                     lambda: ad.hvp(mlp_loss, params, vs)], number, repeats)
     print(f"\nMLP 784-200-10 loss at batch 128 (float32): f {t_f * 1e3:.2f} ms")
     print("| transform | time | ratio to f | target |")
     print("|---|---|---|---|")
@@ -252,8 +257,8 @@ def main(argv: list[str] | None = None) -> None:
         A = rng.standard_normal((m_out, n_in))
         x0 = rng.standard_normal(n_in)
         f = lambda v: ad.tanh(A @ v)  # noqa: E731
-        t_fwd = time_it(lambda: ad.jacobian(f, mode="fwd")(x0), 1, max(3, repeats // 3))
-        t_rev = time_it(lambda: ad.jacobian(f, mode="rev")(x0), 1, max(3, repeats // 3))
+        t_fwd, t_rev = interleaved([lambda: ad.jacobian(f, mode="fwd")(x0),
+                                    lambda: ad.jacobian(f, mode="rev")(x0)], 1, max(3, repeats // 3))
         print(f"| {n_in} | {m_out} | {t_fwd * 1e3:.1f} ms | {t_rev * 1e3:.1f} ms | "
               f"{'forward' if t_fwd < t_rev else 'reverse'} |")
 
