@@ -153,7 +153,8 @@ class Report:
         """A markdown table.  Where the source reports a number, put ours beside it."""
         lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
                  "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+        lines += ["| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |"
+                  for row in rows]
         if note:
             lines += ["", note]
         self.blocks.append("\n".join(lines))
