@@ -1,0 +1,46 @@
+"""The experiment runner: the listing covers every module, runs report successes and
+failures (with the reason) in the summary and in REPORT.md."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import experiments
+from experiments import runner
+
+PLUMBING = {"__init__", "__main__", "common", "runner"}
+
+
+def test_listing_covers_every_experiment_module(capsys):
+    folder = Path(experiments.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py")
+               if p.stem not in PLUMBING and not p.stem.startswith("_")}
+    assert set(runner.experiment_names()) == modules
+    assert runner.main(["list"]) == 0
+    listing = capsys.readouterr().out
+    for name in modules:
+        info = runner.describe(name)
+        assert info["description"] and info["source"] and info["data"], name
+        assert f"| {name} | {info['description']} |" in listing
+
+
+def test_run_reports_a_success_and_a_data_failure(tmp_path, monkeypatch):
+    # An unreachable mirror and an empty cache: the CIFAR-10 experiment cannot get its data.
+    monkeypatch.setenv("AUTODIFF_DATA_MIRROR", "http://127.0.0.1:9/")
+    monkeypatch.setenv("AUTODIFF_DATA", str(tmp_path / "cache"))
+    out = tmp_path / "results"
+    log = io.StringIO()
+    outcomes = runner.run(["momentum_saddle", "autoencoders"], out, seed=0, quick=True,
+                          jobs=2, stream=log)
+    by_name = {o.name: o for o in outcomes}
+    assert by_name["momentum_saddle"].status == "ok"
+    assert by_name["momentum_saddle"].headline or by_name["momentum_saddle"].runtime_s > 0
+    failed = by_name["autoencoders"]
+    assert failed.status in ("skipped", "failed")
+    assert "127.0.0.1" in failed.reason
+    report = (out / "REPORT.md").read_text()
+    assert "### momentum_saddle: ok" in report
+    assert f"### autoencoders: {failed.status}" in report and "127.0.0.1" in report
+    assert "](momentum_saddle/" in report  # plots are linked from the report folder
+    assert "| momentum_saddle | ok |" in log.getvalue()
+    assert (out / "momentum_saddle" / "results.json").exists()
