@@ -8,11 +8,13 @@ The network: conv3x3 32 'same', conv3x3 32, maxpool 2, dropout .25, conv3x3 64 '
 conv3x3 64, maxpool 2, dropout .25, dense 512, dropout .5, dense 10, ReLU activations,
 softmax cross-entropy, SGD with momentum 0.7 (lr 0.01, Keras decay 1e-3), batches of 32
 random float32 images.  One training step (forward, backward, update) of the `nn`/`optim`
-model is timed against the same step hand-written in numpy with im2col (standard NCHW
-layout: one im2col copy per convolution, BLAS matmuls, col2im as a loop over kernel
-offsets, max-pool through a window reshape and a mask).  Both run in this process, in
-alternation, from the same initial weights; medians are reported, with the implied
-time of an epoch of 40,000 images.
+model is timed against the same step hand-written in numpy with im2col, twice: in the
+standard NCHW layout (one im2col copy per convolution, BLAS matmuls, col2im as a loop over
+kernel offsets, max-pool through a window reshape and a mask), and in the (C, H, W, N)
+layout that autodiff's conv2d uses internally, which isolates the cost of autodiff itself.
+All run in this process, in alternation, from the same initial weights; medians are
+reported, with the implied time of an epoch of 40,000 images.  (autodiff's conv2d also
+splits its large window copies over two threads; the hand-written versions do not.)
 
 Unless --no-mallopt is given, glibc's allocator is told at start-up (mallopt) to serve
 every allocation from the heap and never return freed memory to the OS, so the large
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import platform
 import statistics
 import time
@@ -32,6 +35,9 @@ from numpy.lib.stride_tricks import as_strided
 
 BATCH = 32
 EPOCH_IMAGES = 40_000
+ENGINE = "nn + optim (autodiff)"
+NCHW = "numpy im2col, NCHW"
+BATCH_INNER = "numpy im2col, (C,H,W,N) layout"
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
 
 
@@ -186,21 +192,60 @@ class NumpyCNN:
         return float(loss)
 
 
+class NumpyCNNBatchInner(NumpyCNN):
+    """The same, with convolutions in the engine's memory layout: activations stored as
+    (C, H, W, N), im2col matrices (C*k*k, OH*OW*N), weight @ cols.  Separates the cost of
+    autodiff from the choice of layout."""
+
+    @staticmethod
+    def _conv(x, w, b, pad):
+        n, c, h, wd = x.shape
+        xt = x.transpose(1, 2, 3, 0)
+        if pad:
+            xp = np.zeros((c, h + 2 * pad, wd + 2 * pad, n), x.dtype)
+            xp[:, pad:pad + h, pad:pad + wd] = xt
+            xt = xp
+        k, o = w.shape[2], w.shape[0]
+        oh, ow = xt.shape[1] - k + 1, xt.shape[2] - k + 1
+        s0, s1, s2, s3 = xt.strides
+        cols = as_strided(xt, (c, k, k, oh, ow, n), (s0, s1, s2, s1, s2, s3),
+                          writeable=False).reshape(c * k * k, oh * ow * n)
+        out = w.reshape(o, -1) @ cols + b[:, None]
+        return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2), (cols, (n, c, h, wd, oh, ow), pad)
+
+    @staticmethod
+    def _conv_back(dout, w, cache, need_dx=True):
+        cols, (n, c, h, wd, oh, ow), pad = cache
+        o, k = w.shape[0], w.shape[2]
+        d2 = dout.transpose(1, 2, 3, 0).reshape(o, -1)
+        dw = (d2 @ cols.T).reshape(w.shape)
+        db = d2.sum(axis=1)
+        if not need_dx:
+            return None, dw, db
+        dcols = (w.reshape(o, -1).T @ d2).reshape(c, k, k, oh, ow, n)
+        dxp = np.zeros((c, h + 2 * pad, wd + 2 * pad, n), dout.dtype)
+        for i in range(k):
+            for j in range(k):
+                dxp[:, i:i + oh, j:j + ow] += dcols[:, i, j]
+        return dxp[:, pad:pad + h, pad:pad + wd].transpose(3, 0, 1, 2), dw, db
+
+
 # --------------------------------------------------------------------------- main
 def check_agreement(model, x, y) -> float:
-    """Largest relative gradient difference between the two implementations on one batch,
-    without dropout (a guard against benchmarking two different computations)."""
+    """Largest relative gradient difference between the autodiff model and each hand-written
+    version on one batch, without dropout (a guard against timing different computations)."""
     import nn.functional as F
 
-    ref = NumpyCNN([p.data for p in model.parameters()])
-    ref.step(x, y, train=False)
     model.eval()
     model.zero_grad()
     F.cross_entropy(model(x), y).backward()
     model.train()
     worst = 0.0
-    for p, g in zip(model.parameters(), ref.last_grads):
-        worst = max(worst, float(np.max(np.abs(p.grad - g)) / (np.max(np.abs(g)) + 1e-30)))
+    for cls in (NumpyCNN, NumpyCNNBatchInner):
+        ref = cls([p.data for p in model.parameters()])
+        ref.step(x, y, train=False)
+        for p, g in zip(model.parameters(), ref.last_grads):
+            worst = max(worst, float(np.max(np.abs(p.grad - g)) / (np.max(np.abs(g)) + 1e-30)))
     model.zero_grad()
     return worst
 
@@ -222,34 +267,37 @@ def main(argv: list[str] | None = None) -> None:
     y = rng.integers(0, 10, BATCH)
     model = build_model()
     agreement = check_agreement(model, x, y)
-    ref = NumpyCNN([p.data for p in model.parameters()])
+    start = [p.data for p in model.parameters()]
+    impls = {ENGINE: None, NCHW: NumpyCNN(start), BATCH_INNER: NumpyCNNBatchInner(start)}
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.7, decay=1e-3)
 
+    def run(name):
+        if name == ENGINE:
+            engine_step(model, opt, x, y)
+        else:
+            impls[name].step(x, y)
+
     for _ in range(2):  # warm-up: allocator, BLAS threads, caches
-        engine_step(model, opt, x, y)
-        ref.step(x, y)
-    times: dict[str, list[float]] = {"nn + optim (autodiff)": [], "hand-written numpy": []}
+        for name in impls:
+            run(name)
+    times: dict[str, list[float]] = {name: [] for name in impls}
     for _ in range(steps):
-        t0 = time.perf_counter()
-        engine_step(model, opt, x, y)
-        t1 = time.perf_counter()
-        ref.step(x, y)
-        t2 = time.perf_counter()
-        times["nn + optim (autodiff)"].append(t1 - t0)
-        times["hand-written numpy"].append(t2 - t1)
+        for name in impls:
+            t0 = time.perf_counter()
+            run(name)
+            times[name].append(time.perf_counter() - t0)
 
     per_epoch = EPOCH_IMAGES / BATCH
     print(f"CIFAR-10 CNN training step, batch {BATCH}, float32, {steps} interleaved steps each "
-          f"(medians); numpy {np.__version__}, {platform.machine()}, mallopt "
-          f"{'on' if tuned else 'off'}")
+          f"(medians); numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} cpus, "
+          f"mallopt {'on' if tuned else 'off'}")
     print(f"gradient agreement (no dropout, one batch): max relative difference {agreement:.1e}")
-    print(f"{'implementation':<24}{'s/step':>10}{'min s/step':>12}{'s/epoch (40k)':>15}")
-    med = {}
+    print(f"{'implementation':<34}{'s/step':>9}{'min s/step':>12}{'s/epoch (40k)':>15}")
+    med = {name: statistics.median(ts) for name, ts in times.items()}
     for name, ts in times.items():
-        med[name] = statistics.median(ts)
-        print(f"{name:<24}{med[name]:>10.4f}{min(ts):>12.4f}{med[name] * per_epoch:>15.1f}")
-    ratio = med["nn + optim (autodiff)"] / med["hand-written numpy"]
-    print(f"ratio autodiff / numpy: {ratio:.2f}x")
+        print(f"{name:<34}{med[name]:>9.4f}{min(ts):>12.4f}{med[name] * per_epoch:>15.1f}")
+    for name in (NCHW, BATCH_INNER):
+        print(f"ratio autodiff / {name}: {med[ENGINE] / med[name]:.2f}x")
 
 
 if __name__ == "__main__":

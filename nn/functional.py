@@ -49,7 +49,12 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         raise ValueError(f"linear: input of shape {_shape(x)} does not match weight of shape "
                          f"{_shape(weight)}: the last input dimension must be in_features = "
                          f"{_shape(weight)[1]}")
-    out = ad.matmul(x, ad.transpose(weight))
+    if len(_shape(x)) == 2:
+        # (W @ x^T)^T: the weight's gradient g^T @ x then comes out in the weight's own
+        # (C) memory order, so optimizers update it with contiguous passes.
+        out = ad.transpose(ad.matmul(weight, ad.transpose(x)))
+    else:
+        out = ad.matmul(x, ad.transpose(weight))
     return out if bias is None else out + bias
 
 

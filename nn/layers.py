@@ -77,6 +77,7 @@ class Conv2d(Module):
         self.padding = padding if isinstance(padding, str) else _pair(padding, "Conv2d: padding")
         if self.padding == "same" and self.stride != (1, 1):
             raise ValueError(f"Conv2d: padding='same' requires stride 1, got {self.stride}")
+        F._conv_padding(self.padding, self.kernel_size, self.dilation)  # validates strings
         self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size, dtype))
         self.register_parameter("bias", Parameter(np.zeros(out_channels, dtype)) if bias
                                 else None)

@@ -8,7 +8,6 @@ arrays (no pickle), keyed by dotted names such as `0.weight`.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -68,9 +67,9 @@ class Module:
                 raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before "
                                      f"Module.__init__() has been called")
             self.__dict__.pop(name, None)
-            params.pop(name, None)
-            modules.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
+            target, other = (params, modules) if isinstance(value, Parameter) else (modules, params)
+            other.pop(name, None)
+            target[name] = value  # a reassigned name keeps its place in the order
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
@@ -251,8 +250,9 @@ class Module:
             if array.shape != p.shape:
                 problems.append(f"shape mismatch for '{name}': the model has {p.shape}, the "
                                 f"state dict has {array.shape}")
-            elif not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-                problems.append(f"'{name}' has non-numeric dtype {array.dtype}")
+            elif not (np.issubdtype(array.dtype, np.floating)
+                      or np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+                problems.append(f"'{name}' has dtype {array.dtype}, not a real number type")
             else:
                 new[name] = array.astype(p.dtype, copy=True)
         if problems:
@@ -267,11 +267,11 @@ class Module:
         """Write `state_dict()` to `path` as an .npz archive of plain arrays (the file is
         written under a temporary name and then renamed, so a crash leaves no half file)."""
         path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+        tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
+                           f".tmp-{os.getpid()}-{id(self):x}-{os.path.basename(path)}")
         try:
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED,
-                                                          allowZip64=True) as archive:
+            with open(tmp, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED,
+                                                       allowZip64=True) as archive:
                 for name, array in self.state_dict().items():
                     with archive.open(name + ".npy", "w", force_zip64=True) as member:
                         np.lib.format.write_array(member, array, allow_pickle=False)

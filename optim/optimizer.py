@@ -79,6 +79,9 @@ class Optimizer:
                 if grad.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.step: gradient shape {grad.shape} "
                                      f"does not match parameter shape {p.shape}")
+                if grad.flags.c_contiguous != p.data.flags.c_contiguous:
+                    # one reordering copy instead of several passes with mismatched strides
+                    grad = np.ascontiguousarray(grad) if p.data.flags.c_contiguous else grad
                 state = self.state.setdefault(p, {})
                 self._update(p, grad, state, group)
         self.iterations += 1

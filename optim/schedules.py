@@ -9,7 +9,7 @@ Call `step()` once per epoch, or once per batch for per-iteration schedules
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from .optimizer import Optimizer
 
@@ -147,7 +147,7 @@ class OneCycleLR(LRScheduler):
     pct_start * total_steps steps the rate rises from max_lr / div_factor to max_lr, then
     falls to max_lr / (div_factor * final_div_factor) at step total_steps - 1, along
     half-cosines (anneal_strategy="cos") or straight lines ("linear").  Step it once per
-    batch; stepping past total_steps is an error.  This is the "special" scheme of
+    batch (after the optimizer): stepping more than total_steps times is an error.  This is the "special" scheme of
     000_1157cdecf8ac0012.txt, question 4(e).  max_lr may be one value per group."""
 
     def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int,
@@ -180,15 +180,15 @@ class OneCycleLR(LRScheduler):
         return start + (end - start) * pct
 
     def lr_at(self, base_lr: float, t: int) -> float:
-        if t >= self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {t + 1} times, more than total_steps = "
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {t} times, more than total_steps = "
                              f"{self.total_steps}")
         peak = base_lr * self.div_factor
         final = base_lr / self.final_div_factor
         if t <= self.peak_step:
             return self._anneal(base_lr, peak, t / self.peak_step if self.peak_step > 0 else 1.0)
         end = self.total_steps - 1
-        return self._anneal(peak, final, (t - self.peak_step) / (end - self.peak_step))
+        return self._anneal(peak, final, min(1.0, (t - self.peak_step) / (end - self.peak_step)))
 
 
 class LambdaLR(LRScheduler):

@@ -254,7 +254,7 @@ def _einsum(draw):
 
 
 # ------------------------------------------------------------------- conv / pool
-@case("conv2d", C.im2col, C.col2im)
+@case("conv2d", C.im2col, C.col2im, C._unfold, C._fold)
 @st.composite
 def _conv(draw):
     n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
@@ -281,7 +281,7 @@ def _cols(draw):
                           ad.col2im(b, x_shape=(1, 2, 3, 4), **geometry))), [x, g]
 
 
-@case("max_pool2d", R._max, C.im2col)
+@case("max_pool2d", R._max, C.im2col, C._block_max, C._block_spread, C._block_gather)
 @st.composite
 def _max_pool(draw):
     n, c, h, w = 1, draw(st.integers(1, 2)), draw(st.integers(2, 5)), draw(st.integers(2, 5))
@@ -292,7 +292,7 @@ def _max_pool(draw):
     return (lambda v: ad.max_pool2d(v, k, stride, padding)), [x]
 
 
-@case("avg_pool2d", R._sum, C.im2col)
+@case("avg_pool2d", R._sum, C.im2col, C._block_gather, C._block_spread)
 @st.composite
 def _avg_pool(draw):
     x = draw(S.arrays((2, draw(st.integers(1, 2)), draw(st.integers(2, 5)),

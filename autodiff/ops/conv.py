@@ -8,18 +8,20 @@ max_pool2d shares the gradient equally among tied maxima.
 
 Fast paths (same results, same derivative semantics):
 
-* conv2d uses `_unfold` / `_fold`, a channel-major pair: windows become a contiguous
-  (C*KH*KW, N*OH*OW) matrix in one copy, the convolution is the single matmul
-  weight(O, C*KH*KW) @ cols, and the result (O, N, OH, OW) is returned as a transposed
-  view.  Activations therefore live in memory as (C, N, H, W); the next layer's unfold
-  reads them with unit stride and gradients come back in the same layout, so no pass
-  ever transposes a large array.
+* conv2d uses `_unfold` / `_fold`, a pair with the batch innermost: windows become a
+  contiguous (C*KH*KW, OH*OW*N) matrix in one copy, the convolution is the single matmul
+  weight(O, C*KH*KW) @ cols, and the result (O, OH, OW, N) is returned as a transposed
+  view.  Activations therefore live in memory as (C, H, W, N); the next layer's unfold
+  and the backward fold then move runs of OW*N contiguous numbers (instead of OW), and
+  gradients come back in the same layout, so no pass ever transposes a large array.
 * Pooling with non-overlapping windows (stride == kernel, no padding), the usual case,
   works on a (N, C, OH, KH, OW, KW) view of the input (`_block_*`): a running maximum
   over the KH*KW offsets forward, one masked write backward, no im2col copy.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -90,43 +92,74 @@ def _raw(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-# ------------------------------------------------------------ channel-major unfold / fold
+# ------------------------------------------------------- batch-innermost unfold / fold
+# The window copies and sums are many short strided numpy loops: they run at a fraction of
+# memory speed, and numpy releases the GIL in them, so large ones are split by channel
+# across threads (the BLAS calls between them use all cores anyway).
+_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
+_MIN_SPLIT = 1 << 20   # elements; below this a thread hand-off costs more than it saves
+_executor = None
+_executor_pid = None
+
+
+def _split_channels(work, channels, size):
+    """Run work(lo, hi) over the channel range [0, channels), in parallel when it is large."""
+    global _executor, _executor_pid
+    parts = min(_THREADS, channels)
+    if parts < 2 or size < _MIN_SPLIT:
+        work(0, channels)
+        return
+    if _executor is None or _executor_pid != os.getpid():  # a forked child needs its own
+        _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="autodiff-conv")
+        _executor_pid = os.getpid()
+    bounds = [channels * k // parts for k in range(parts + 1)]
+    futures = [_executor.submit(work, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    work(bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
 @primitive
 def _unfold(x, *, kernel, stride, padding, dilation):
-    """(N, C, H, W) -> contiguous (C*KH*KW, N*OH*OW): row (c, i, j), column (n, oh, ow) holds
+    """(N, C, H, W) -> contiguous (C*KH*KW, OH*OW*N): row (c, i, j), column (oh, ow, n) holds
     x_padded[n, c, oh*sh + i*dh, ow*sw + j*dw]."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, w = x.shape
-    xc = x.transpose(1, 0, 2, 3)  # free when x is a conv output (channel-major memory)
+    xt = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x is a conv output
     if ph or pw:
-        padded = np.zeros((c, n, h + 2 * ph, w + 2 * pw), x.dtype)
-        padded[:, :, ph:ph + h, pw:pw + w] = xc
-        xc = padded
+        padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), x.dtype)
+        padded[:, ph:ph + h, pw:pw + w] = xt
+        xt = padded
     oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    s_c, s_n, s_h, s_w = xc.strides
-    windows = as_strided(xc, (c, kh, kw, n, oh, ow),
-                         (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
-    cols = np.empty((c, kh, kw, n, oh, ow), x.dtype)
-    np.copyto(cols, windows)
-    return cols.reshape(c * kh * kw, n * oh * ow)
+    s_c, s_h, s_w, s_n = xt.strides
+    windows = as_strided(xt, (c, kh, kw, oh, ow, n),
+                         (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n), writeable=False)
+    cols = np.empty((c, kh, kw, oh, ow, n), x.dtype)
+    _split_channels(lambda lo, hi: np.copyto(cols[lo:hi], windows[lo:hi]), c, cols.size)
+    return cols.reshape(c * kh * kw, oh * ow * n)
 
 
 @primitive
 def _fold(cols, *, x_shape, kernel, stride, padding, dilation):
     """Transpose of _unfold: each column's window added back into an (N, C, H, W) array
-    (returned as a view of channel-major memory)."""
+    (returned as a view of (C, H, W, N) memory)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     n, c, h, w = x_shape
     oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    windows = cols.reshape(c, kh, kw, n, oh, ow)
-    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                j * dw:j * dw + sw * (ow - 1) + 1:sw] += windows[:, i, j]
-    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+    windows = cols.reshape(c, kh, kw, oh, ow, n)
+    out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype)
+
+    def add_windows(lo, hi):
+        for i in range(kh):
+            for j in range(kw):
+                out[lo:hi, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                    j * dw:j * dw + sw * (ow - 1) + 1:sw] += windows[lo:hi, i, j]
+
+    _split_channels(add_windows, c, cols.size)
+    return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
 
 _unfold.defvjp(lambda g, ans, x, **kw: _fold(g, x_shape=x.shape, **kw))
@@ -159,11 +192,11 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     n, o = xs[0], ws[0]
     if bias is not None and _shape(bias) != (o,):
         raise ValueError(f"conv2d: bias must have shape ({o},), got {_shape(bias)}")
-    cols = _unfold(x, **geometry)                                   # (C*KH*KW, N*OH*OW)
-    out = reshape(matmul(reshape(weight, (o, -1)), cols), (o, n, oh, ow))
+    cols = _unfold(x, **geometry)                                   # (C*KH*KW, OH*OW*N)
+    out = reshape(matmul(reshape(weight, (o, -1)), cols), (o, oh, ow, n))
     if bias is not None:
         out = out + reshape(bias, (o, 1, 1, 1))
-    return transpose(out, (1, 0, 2, 3))
+    return transpose(out, (3, 0, 1, 2))
 
 
 # ------------------------------------------------------------------------------ pooling
