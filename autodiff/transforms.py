@@ -173,7 +173,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
         grads = grads[0] if isinstance(argnums, int) else tuple(grads)
         value = _lower(out)
         if not nesting:
-            value, grads = _detach_all(value), _detach_all(grads)
+            value, grads, aux = _detach_all(value), _detach_all(grads), _detach_all(aux)
         return ((value, aux) if has_aux else value), grads
 
     return wrapper

@@ -278,6 +278,9 @@ def test_grad_on_parameter_dicts_and_argnums_tuples():
     assert gx.shape == x.shape
     value, g2 = ad.value_and_grad(loss)(params, x)
     assert value == pytest.approx(np.sum(r ** 2))
+    (value, aux), g3 = ad.value_and_grad(lambda p, x: (loss(p, x), p["w"] * 2), has_aux=True)(
+        params, x)
+    assert isinstance(aux, np.ndarray) and isinstance(value, np.ndarray)
 
 
 def test_vjp_returns_one_gradient_per_primal():
