@@ -24,7 +24,6 @@ to both implementations alike.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import platform
 import statistics
@@ -33,25 +32,13 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from benchmarks.common import tune_malloc
+
 BATCH = 32
 EPOCH_IMAGES = 40_000
 ENGINE = "nn + optim (autodiff)"
 NCHW = "numpy im2col, NCHW"
 BATCH_INNER = "numpy im2col, (C,H,W,N) layout"
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-
-
-def tune_malloc() -> bool:
-    """Keep freed memory in the process (glibc only); True if it was applied."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    ok_trim = libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # 1 GiB: effectively never trim
-    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)               # no mmap: large blocks are reused
-    return bool(ok_trim and ok_mmap)
-
-
 # --------------------------------------------------------------- nn / optim model
 def build_model(seed: int = 0):
     import nn

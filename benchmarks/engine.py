@@ -2,7 +2,9 @@
 
     python -m benchmarks.engine [--quick] [--repeats R]
 
-Both versions run in one process, interleaved, and the table reports medians:
+Both versions run in one process, interleaved, and the table reports medians.  Unless
+--no-mallopt is given, glibc is told to keep freed memory (benchmarks.common.tune_malloc),
+for both versions alike, so large temporaries are not unmapped and faulted in again:
 
 1. one SGD step of a 784-200-10 ReLU MLP with softmax cross-entropy, float32, at batch
    1, 16, 128 and 1024;
@@ -26,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 import autodiff as ad
+from benchmarks.common import tune_malloc
 
 
 def _median_time(fn: Callable[[], object], number: int) -> float:
@@ -192,11 +195,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--no-mallopt", action="store_true",
+                        help="leave glibc's allocator settings alone")
     args = parser.parse_args(argv)
+    tuned = False if args.no_mallopt else tune_malloc()
     repeats = args.repeats or (3 if args.quick else 15)
     print(f"autodiff engine benchmark  (numpy {np.__version__}, Python "
           f"{platform.python_version()}, {platform.machine()}; medians of {repeats} "
-          f"interleaved runs)\n")
+          f"interleaved runs; mallopt {'on' if tuned else 'off'})\n")
 
     print("| workload | autodiff | numpy by hand | ratio | target |")
     print("|---|---|---|---|---|")
