@@ -141,9 +141,25 @@ def write_report(outcomes: list[Outcome], out_root: Path, seed: int, quick: bool
                 md += ["```", o.reason.strip(), "```", ""]
     path = out_root / "REPORT.md"
     path.write_text("\n".join(md))
+    (out_root / "REPORT_TABLES.md").write_text(tables_only("\n".join(md)))
     (out_root / "summary.json").write_text(json.dumps(
         [o.__dict__ for o in outcomes], indent=2) + "\n")
     return path
+
+
+def tables_only(markdown: str) -> str:
+    """The headings and tables of a report: a short excerpt without plots or prose."""
+    keep = []
+    for line in markdown.splitlines():
+        if line.startswith("#") or line.startswith("|"):
+            if line.startswith("#") and keep and keep[-1] != "":
+                keep.append("")
+            keep.append(line)
+            if line.startswith("#"):
+                keep.append("")
+        elif keep and keep[-1].startswith("|"):
+            keep.append("")
+    return "\n".join(keep) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
