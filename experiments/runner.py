@@ -95,13 +95,20 @@ def run(names: list[str], out_root: Path, seed: int = 0, quick: bool = False,
     return ordered
 
 
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        items = [_short(v) for v in value[:4]]
+        return "[" + ", ".join(items) + (", ...]" if len(value) > 4 else "]")
+    if isinstance(value, dict):
+        items = [f"{k}: {_short(v)}" for k, v in list(value.items())[:4]]
+        return "{" + ", ".join(items) + (", ...}" if len(value) > 4 else "}")
+    return str(value)
+
+
 def _headline_text(headline: dict) -> str:
-    parts = []
-    for key, value in headline.items():
-        if isinstance(value, float):
-            value = f"{value:.4g}"
-        parts.append(f"{key} = {value}")
-    return "; ".join(parts)
+    return "; ".join(f"{key} = {_short(value)}" for key, value in headline.items())
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
@@ -141,16 +148,28 @@ def write_report(outcomes: list[Outcome], out_root: Path, seed: int, quick: bool
                 md += ["```", o.reason.strip(), "```", ""]
     path = out_root / "REPORT.md"
     path.write_text("\n".join(md))
-    (out_root / "REPORT_TABLES.md").write_text(tables_only("\n".join(md)))
+    excerpt = tables_only("\n".join(md)).replace(
+        "# Reproduction report\n", "# Reproduction report: tables\n\n"
+        f"Excerpt of REPORT.md (seed {seed}{', quick runs' if quick else ''}; {env['date']}, "
+        f"commit {env['git_commit']}; {env.get('cpu', '')}, {env['cpu_count']} cores).\n", 1)
+    (out_root / "REPORT_TABLES.md").write_text(excerpt)
     (out_root / "summary.json").write_text(json.dumps(
         [o.__dict__ for o in outcomes], indent=2) + "\n")
     return path
 
 
 def tables_only(markdown: str) -> str:
-    """The headings and tables of a report: a short excerpt without plots or prose."""
-    keep = []
+    """The headings and result tables of a report: a short excerpt without plots, prose
+    or the (long) lists of checked claims."""
+    keep: list[str] = []
+    in_claims = False
     for line in markdown.splitlines():
+        if line.startswith("#"):
+            in_claims = line.lstrip("#").strip() == "Claims checked"
+            if in_claims:
+                continue
+        elif in_claims:
+            continue
         if line.startswith("#") or line.startswith("|"):
             if line.startswith("#") and keep and keep[-1] != "":
                 keep.append("")
