@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tape import lock_leaves, next_seq, state
+from .tape import lock_leaves, state
 from .tensor import Tensor, make_tensor as _wrap
 
 _ndarray = np.ndarray

@@ -13,9 +13,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tensor import Tensor

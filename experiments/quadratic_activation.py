@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> Report:
     ks = [1, d, 2 * d] if args.quick else [1, 2, 3, d, 2 * d]
     restarts, steps = (3, 1500) if args.quick else (8, 4000)
     report.number("config", {"D": d, "N": n, "K": ks, "restarts": restarts, "steps": steps,
-                             "lr": f"0.02 / N", "noise": NOISE})
+                             "lr": "0.02 / N", "noise": NOISE})
     report.text(f"D = {d} inputs, N = {n} samples (> D(D+1)/2 = {d * (d + 1) // 2}), target y = "
                 f"x^T C* x + {NOISE} noise with C* of full rank and mixed signs. Each width K is "
                 f"trained by plain gradient descent ({steps} steps, lr 0.02/N) from {restarts} "

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..dispatch import primitive
-from .elementwise import exp, sqrt, where
+from .elementwise import exp, sqrt
 from .shape_ops import flip, reshape
 from ..tensor import Tensor
 from .util import count, expand_reduced, normalize_axis, reduced_shape
