@@ -70,7 +70,7 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
         if create_graph:
             ans, rule_args = node, args
         else:
-            ans, rule_args = node.data, node._raw
+            ans, rule_args = node._data, node._raw
         vjps = prim.vjps
         for i in node._needs:
             parent = args[i]
@@ -83,8 +83,8 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                     f"{prim.name}: no VJP rule is defined for argument {i}, so reverse mode "
                     f"(grad, vjp, backward) is unavailable for it; define one with defvjp")
             gi = rule(g, ans, *rule_args, **kwargs)
-            if gi.shape != parent.data.shape:
-                gi = sum_to_shape(gi, parent.data.shape)
+            if gi.shape != parent._data.shape:
+                gi = sum_to_shape(gi, parent._data.shape)
             if pseq in grads:
                 grads[pseq] = grads[pseq] + gi
             else:
@@ -102,11 +102,11 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
 def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
     if not create_graph:
         if g.__class__ is not np.ndarray:
-            g = g.data if isinstance(g, Tensor) else np.asarray(g)
-        if g.dtype != tensor.data.dtype:
-            g = g.astype(tensor.data.dtype)
-        if g.shape != tensor.data.shape:
-            g = np.broadcast_to(g, tensor.data.shape).copy()
+            g = g._data if isinstance(g, Tensor) else np.asarray(g)
+        if g.dtype != tensor._data.dtype:
+            g = g.astype(tensor._data.dtype)
+        if g.shape != tensor._data.shape:
+            g = np.broadcast_to(g, tensor._data.shape).copy()
         elif not g.flags.writeable:  # a broadcast view or a saved array: give the user a copy
             g = g.copy()
     current = tensor.grad
@@ -114,5 +114,5 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
         tensor.grad = g
     else:
         if isinstance(current, Tensor) and not create_graph:
-            current = current.data
+            current = current._data
         tensor.grad = current + g

@@ -55,7 +55,6 @@ def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dic
                 leaves.append(a)
     if leaves is not None:
         lock_leaves(out, leaves)
-    out.data.setflags(write=False)
 
 
 class Primitive:
@@ -105,7 +104,7 @@ class Primitive:
                 return self.fun(a, **kwargs)
             if a._tangents is not None:
                 return _apply_jvp(self, args, kwargs)
-            a_data = a.data
+            a_data = a._data
             raw = (a_data,)
             needs = (0,) if a._requires_grad else ()
         elif n == 2:
@@ -115,11 +114,11 @@ class Primitive:
             if a_is_t:
                 if a._tangents is not None:
                     return _apply_jvp(self, args, kwargs)
-                a_data = a.data
+                a_data = a._data
                 if b_is_t:
                     if b._tangents is not None:
                         return _apply_jvp(self, args, kwargs)
-                    raw = (a_data, b.data)
+                    raw = (a_data, b._data)
                     if a._requires_grad:
                         needs = (0, 1) if b._requires_grad else (0,)
                     else:
@@ -130,7 +129,7 @@ class Primitive:
             elif b_is_t:
                 if b._tangents is not None:
                     return _apply_jvp(self, args, kwargs)
-                a_data = b.data
+                a_data = b._data
                 raw = (a, a_data)
                 needs = (1,) if b._requires_grad else ()
             else:
@@ -144,7 +143,7 @@ class Primitive:
                     if a._tangents is not None:
                         return _apply_jvp(self, args, kwargs)
                     any_tensor = True
-                    raw_list.append(a.data)
+                    raw_list.append(a._data)
                     if a._requires_grad:
                         need_list.append(i)
                 else:
@@ -219,11 +218,11 @@ def strip(a: Tensor, level: int) -> Tensor:
     tangents = a._tangents
     if tangents is None or level not in tangents:
         return a
-    v = _wrap(a.data.view())
+    v = _wrap(a._data.view())
     rest = {k: t for k, t in tangents.items() if k != level}
     v._tangents = rest or None
     if a._requires_grad and state.grad_enabled:
-        _record(v, identity, (a,), (a.data,), {}, (0,))
+        _record(v, identity, (a,), (a._data,), {}, (0,))
     return v
 
 
@@ -247,8 +246,8 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     if any(_traced(a) for a in stripped):
         ans, rule_args = out, stripped
     else:
-        ans = out.data
-        rule_args = tuple(a.data if isinstance(a, Tensor) else a for a in stripped)
+        ans = out._data
+        rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in stripped)
     previous = state.grad_enabled
     if not level_records.get(level, True):
         state.grad_enabled = False
@@ -257,8 +256,8 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     finally:
         state.grad_enabled = previous
     if tangent is not None:
-        if tangent.shape != out.data.shape:
-            tangent = broadcast_to(tangent, shape=out.data.shape)
+        if tangent.shape != out._data.shape:
+            tangent = broadcast_to(tangent, shape=out._data.shape)
         if out._tangents is None:
             out._tangents = {level: tangent}
         else:

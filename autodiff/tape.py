@@ -5,8 +5,9 @@ tensor *is* the graph node).  A node knows its primitive, its arguments and a
 sequence number taken from a global counter, so an output is always numbered after
 its inputs (backward.py relies on this).
 
-Arrays saved by a live node are made read-only, so that mutating them between the
-forward and the backward pass raises instead of producing a wrong gradient.
+Leaf arrays saved by a live node are made read-only here (and results of recorded
+operations by `Tensor.data`), so that mutating them between the forward and the backward
+pass raises instead of producing a wrong gradient.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def _release(leaves: list) -> None:
         if leaf._saves == 0 and leaf._unlock:
             leaf._unlock = False
             try:
-                leaf.data.setflags(write=True)
+                leaf._data.setflags(write=True)
             except ValueError:  # the array was replaced by a read-only one meanwhile
                 pass
 
@@ -88,7 +89,7 @@ def lock_leaves(node: "Tensor", leaves: list) -> None:
     """Record that `node` saves the leaf tensors `leaves`; make their arrays read-only."""
     for leaf in leaves:
         if leaf._saves == 0:
-            data = leaf.data
+            data = leaf._data
             if data.flags.writeable:
                 data.setflags(write=False)
                 leaf._unlock = True

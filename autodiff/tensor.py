@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .tape import next_seq
+from .tape import FREED, next_seq
 
 _new = object.__new__
 
@@ -25,7 +25,7 @@ class Tensor:
     Only floating-point tensors can require gradients.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
+    __slots__ = ("_data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
                  "_needs", "_seq", "_tangents", "__weakref__", "__dict__")
 
     # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
@@ -41,8 +41,8 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = np.asarray(data, dtype=dtype)
+            data = data._data
+        self._data = np.asarray(data, dtype=dtype)
         self.grad = None
         self._requires_grad = False
         self._prim = None
@@ -53,14 +53,32 @@ class Tensor:
 
     # ------------------------------------------------------------ attributes
     @property
+    def data(self) -> np.ndarray:
+        """The values (an ndarray, not a copy).
+
+        While a live node of the tape may still need them they are read-only, so that
+        mutating them between forward and backward raises instead of corrupting the
+        gradient (leaves are locked when an operation saves them, see tape.lock_leaves;
+        results of operations when first handed out here)."""
+        values = self._data
+        prim = self._prim
+        if prim is not None and prim is not FREED and values.flags.writeable:
+            values.setflags(write=False)
+        return values
+
+    @data.setter
+    def data(self, values: Any) -> None:
+        self._data = np.asarray(values)
+
+    @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and not np.issubdtype(self.data.dtype, np.inexact):
+        if value and not np.issubdtype(self._data.dtype, np.inexact):
             raise TypeError(f"requires_grad: only floating-point tensors can require gradients; "
-                            f"this tensor has dtype {self.data.dtype}")
+                            f"this tensor has dtype {self._data.dtype}")
         if not value and self._prim is not None:
             raise RuntimeError("requires_grad: cannot turn off gradient tracking of a tensor "
                                "computed by a recorded operation; use .detach()")
@@ -68,19 +86,19 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def T(self) -> "Tensor":
@@ -92,17 +110,17 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array (no copy)."""
-        return self.data
+        return self._data
 
     def item(self) -> Any:
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's array, cut off from the tape."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     def retain_grad(self) -> None:
         """Also store `.grad` for this non-leaf tensor during backward."""
@@ -164,11 +182,11 @@ class Tensor:
             raise RuntimeError("backward: this tensor does not require grad (none of the "
                                "tensors it was computed from has requires_grad=True)")
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"backward: a gradient can only be created implicitly for a "
                                    f"scalar output, but this tensor has shape {self.shape}; pass "
                                    f"gradient= with that shape")
-            seed = np.ones(self.data.shape, self.data.dtype)
+            seed = np.ones(self._data.shape, self._data.dtype)
         else:
             seed = gradient if isinstance(gradient, Tensor) and create_graph else np.asarray(
                 gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
@@ -197,34 +215,34 @@ class Tensor:
     def __abs__(self): return _ops.abs(self)
 
     # Comparisons are not differentiable: they return boolean tensors.
-    def __lt__(self, other): return Tensor(self.data < _data(other))
-    def __le__(self, other): return Tensor(self.data <= _data(other))
-    def __gt__(self, other): return Tensor(self.data > _data(other))
-    def __ge__(self, other): return Tensor(self.data >= _data(other))
-    def __eq__(self, other): return Tensor(self.data == _data(other))  # type: ignore[override]
-    def __ne__(self, other): return Tensor(self.data != _data(other))  # type: ignore[override]
+    def __lt__(self, other): return Tensor(self._data < _values(other))
+    def __le__(self, other): return Tensor(self._data <= _values(other))
+    def __gt__(self, other): return Tensor(self._data > _values(other))
+    def __ge__(self, other): return Tensor(self._data >= _values(other))
+    def __eq__(self, other): return Tensor(self._data == _values(other))  # type: ignore[override]
+    def __ne__(self, other): return Tensor(self._data != _values(other))  # type: ignore[override]
     __hash__ = object.__hash__
 
     def __getitem__(self, index): return _ops.getitem(self, index=_index_data(index))
-    def __len__(self) -> int: return len(self.data)
+    def __len__(self) -> int: return len(self._data)
     def __iter__(self):
-        for i in range(len(self.data)):
+        for i in range(len(self._data)):
             yield self[i]
-    def __bool__(self) -> bool: return bool(self.data)
-    def __float__(self) -> float: return float(self.data)
-    def __int__(self) -> int: return int(self.data)
+    def __bool__(self) -> bool: return bool(self._data)
+    def __float__(self) -> float: return float(self._data)
+    def __int__(self) -> int: return int(self._data)
 
     def __array__(self, dtype=None, copy=None):
         # np.asarray(tensor) gives the values (for plotting, printing, ...), never a tape.
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self.data.dtype != np.float64 and self.data.size > 0:
-            extras.append(f"dtype={self.data.dtype}")
-        elif self.data.size == 0:
-            extras.append(f"shape={self.data.shape}, dtype={self.data.dtype}")
+        if self._data.dtype != np.float64 and self._data.size > 0:
+            extras.append(f"dtype={self._data.dtype}")
+        elif self._data.size == 0:
+            extras.append(f"shape={self._data.shape}, dtype={self._data.dtype}")
         if self._prim is not None:
             extras.append(f"op={self._prim.name}")
         elif self._requires_grad:
@@ -232,20 +250,20 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+def _values(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _index_data(index: Any) -> Any:
     if isinstance(index, tuple):
-        return tuple(_data(i) for i in index)
-    return _data(index)
+        return tuple(_values(i) for i in index)
+    return _values(index)
 
 
 def make_tensor(data: Any) -> Tensor:
     """A fresh untraced Tensor around an ndarray (no copy): the engine's hot-path constructor."""
     t = _new(Tensor)
-    t.data = data if data.__class__ is np.ndarray else np.asarray(data)
+    t._data = data if data.__class__ is np.ndarray else np.asarray(data)
     t.grad = None
     t._requires_grad = False
     t._prim = None
@@ -257,7 +275,7 @@ def make_tensor(data: Any) -> Tensor:
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Create a Tensor holding a copy of `data` (like `torch.tensor` / `np.array`)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
 
 

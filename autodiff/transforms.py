@@ -36,7 +36,7 @@ def _is_traced(x: Any) -> bool:
 def _lower(x: Any) -> Any:
     """Tensors that carry no derivative information become plain ndarrays."""
     if isinstance(x, Tensor) and not x._requires_grad and x._tangents is None:
-        return x.data
+        return x._data
     return x
 
 
@@ -44,11 +44,11 @@ def _detach_all(tree: Any) -> Any:
     """Plain ndarrays for every Tensor in `tree`: used when a transform is not nested, so
     whatever its results were computed from is internal to it."""
     leaves, treedef = flatten(tree)
-    return unflatten(treedef, [x.data if isinstance(x, Tensor) else x for x in leaves])
+    return unflatten(treedef, [x._data if isinstance(x, Tensor) else x for x in leaves])
 
 
 def _float_array(x: Any, op: str) -> np.ndarray:
-    data = np.asarray(x.data if isinstance(x, Tensor) else x)
+    data = np.asarray(x._data if isinstance(x, Tensor) else x)
     if not np.issubdtype(data.dtype, np.inexact):
         raise TypeError(f"{op}: differentiated arguments must be floating point, got dtype "
                         f"{data.dtype} (convert with .astype(np.float64) or pass floats)")
@@ -115,11 +115,11 @@ def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None,
         for t in fresh:
             g = capture[t._seq]
             if g is None:
-                g = np.zeros_like(t.data)
+                g = np.zeros_like(t._data)
             elif not nested:
-                g = g.data if isinstance(g, Tensor) else g
-                if g.dtype != t.data.dtype:
-                    g = g.astype(t.data.dtype)
+                g = g._data if isinstance(g, Tensor) else g
+                if g.dtype != t._data.dtype:
+                    g = g.astype(t._data.dtype)
             grads.append(_lower(g))
         results.append(unflatten(treedef, grads))
     return results
@@ -163,7 +163,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
                 if not (isinstance(out, (tuple, list)) and len(out) == 2):
                     raise TypeError("grad: with has_aux=True, f must return a pair (value, aux)")
                 out, aux = out
-            value = out.data if isinstance(out, Tensor) else np.asarray(out)
+            value = out._data if isinstance(out, Tensor) else np.asarray(out)
             if value.size != 1:
                 raise TypeError(f"grad: f must return a scalar (size-1) output, got shape "
                                 f"{value.shape}; use vjp or jacobian for non-scalar outputs")
@@ -202,7 +202,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     if has_aux:
         out, aux = out
     flat_out, out_tree = flatten(out)
-    shapes = [np.shape(o.data if isinstance(o, Tensor) else o) for o in flat_out]
+    shapes = [np.shape(o._data if isinstance(o, Tensor) else o) for o in flat_out]
 
     def vjp_fn(cotangent: Any) -> tuple:
         flat_ct, ct_tree = flatten(cotangent)
@@ -216,7 +216,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
                 raise ValueError(f"vjp: cotangent of shape {seed.shape} for an output of "
                                  f"shape {shape}")
             if isinstance(o, Tensor) and not isinstance(ct, Tensor):
-                seed = seed.astype(o.data.dtype, copy=False)
+                seed = seed.astype(o._data.dtype, copy=False)
             seeds.append(seed)
         deep = nesting
         if deep != "record" and any(_is_traced(s) for s in seeds):
@@ -236,7 +236,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
 def _dual(primal: Any, tangent: Any, level: int, op: str) -> Tensor:
     """A tensor with primal value `primal` carrying `tangent` at forward level `level`."""
     data = _float_array(primal, op)
-    t_data = tangent.data if isinstance(tangent, Tensor) else np.asarray(tangent)
+    t_data = tangent._data if isinstance(tangent, Tensor) else np.asarray(tangent)
     if t_data.shape != data.shape:
         raise ValueError(f"{op}: tangent of shape {t_data.shape} for a primal of shape "
                          f"{data.shape}")
@@ -276,7 +276,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
             if isinstance(o, Tensor):
                 t = o._tangents.get(level) if o._tangents else None
                 primal_out.append(_lower(strip(o, level)))
-                tangent_out.append(_lower(t) if t is not None else np.zeros_like(o.data))
+                tangent_out.append(_lower(t) if t is not None else np.zeros_like(o._data))
             else:
                 primal_out.append(o)
                 tangent_out.append(np.zeros_like(np.asarray(o, dtype=float)))
@@ -306,10 +306,10 @@ def linearize(f: Callable, *primals: Any):
             raise ValueError(f"linearize: expected {len(flat_in)} tangents, got {len(flat_t)}")
         tang = {}
         for x, t in zip(flat_in, flat_t):
-            t = np.asarray(t, dtype=x.data.dtype)
-            if t.shape != x.data.shape:
+            t = np.asarray(t, dtype=x._data.dtype)
+            if t.shape != x._data.shape:
                 raise ValueError(f"linearize: tangent of shape {t.shape} for a primal of shape "
-                                 f"{x.data.shape}")
+                                 f"{x._data.shape}")
             tang[x._seq] = t
         for node in nodes:
             total = None
@@ -317,19 +317,19 @@ def linearize(f: Callable, *primals: Any):
                 t = tang.get(node._args[i]._seq)
                 if t is None:
                     continue
-                ti = node._prim.jvps[i](t, node.data, *node._raw, **node._kwargs)
+                ti = node._prim.jvps[i](t, node._data, *node._raw, **node._kwargs)
                 total = ti if total is None else total + ti
             if total is not None:
-                tang[node._seq] = np.broadcast_to(total, node.data.shape)
+                tang[node._seq] = np.broadcast_to(total, node._data.shape)
         result = []
         for o in flat_out:
             if isinstance(o, Tensor) and o._seq in tang:
                 result.append(np.asarray(tang[o._seq]))
             else:
-                result.append(np.zeros_like(np.asarray(o.data if isinstance(o, Tensor) else o)))
+                result.append(np.zeros_like(np.asarray(o._data if isinstance(o, Tensor) else o)))
         return unflatten(out_tree, result)
 
-    return unflatten(out_tree, [o.data if isinstance(o, Tensor) else o for o in flat_out]), f_jvp
+    return unflatten(out_tree, [o._data if isinstance(o, Tensor) else o for o in flat_out]), f_jvp
 
 
 def _recorded_between(inputs: list, outputs: list) -> list:
@@ -349,7 +349,7 @@ def _recorded_between(inputs: list, outputs: list) -> list:
 def tree_zeros(tree: Any) -> Any:
     leaves, treedef = flatten(tree)
     return unflatten(treedef, [np.zeros_like(np.asarray(
-        leaf.data if isinstance(leaf, Tensor) else leaf, dtype=float)) for leaf in leaves])
+        leaf._data if isinstance(leaf, Tensor) else leaf, dtype=float)) for leaf in leaves])
 
 
 # ----------------------------------------------------------- jacobians, hessians
@@ -390,7 +390,7 @@ def _stack(pieces: list, axis: int, shape: tuple) -> Any:
 
 def _jac_rev(f: Callable, xs: list) -> list:
     out, vjp_fn = vjp(f, *xs)
-    out_data = np.asarray(out.data if isinstance(out, Tensor) else out)
+    out_data = np.asarray(out._data if isinstance(out, Tensor) else out)
     n_out = out_data.size
     rows: list = [[] for _ in xs]
     for k in range(n_out):
@@ -415,11 +415,11 @@ def _jac_fwd(f: Callable, xs: list) -> list:
             tangents = list(zeros)
             tangents[j] = e.reshape(a.shape)
             out, col = jvp(f, tuple(xs), tuple(tangents))
-            out_shape = np.shape(out.data if isinstance(out, Tensor) else out)
+            out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
             cols.append(col)
         if not cols:  # a size-0 input: evaluate once to learn the output shape
             out = f(*xs)
-            out_shape = np.shape(out.data if isinstance(out, Tensor) else out)
+            out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
         jacs.append(_stack(cols, -1, out_shape + a.shape))
     return jacs
 

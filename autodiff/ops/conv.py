@@ -85,11 +85,11 @@ col2im.defjvp(lambda t, ans, cols, **kw: col2im(t, **kw))
 
 
 def _shape(x):
-    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
+    return x._data.shape if isinstance(x, Tensor) else np.shape(x)
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 # ------------------------------------------------------- batch-innermost unfold / fold

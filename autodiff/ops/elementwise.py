@@ -152,7 +152,7 @@ def _clip(x, *, a_min, a_max):
 
 
 def _inside(x, a_min, a_max):
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._data if isinstance(x, Tensor) else np.asarray(x)
     inside = np.ones(data.shape, bool)
     if a_min is not None:
         inside &= data >= a_min

@@ -22,7 +22,7 @@ def _ndim(x: Any) -> int:
 
 
 def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 # ------------------------------------------------------------------------- sum

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 
 
 def _shape(x: Any) -> tuple:
-    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
+    return x._data.shape if isinstance(x, Tensor) else np.shape(x)
 
 
 def broadcast_to(x: Any, shape: Any) -> Any:
@@ -137,7 +137,7 @@ index_add.defjvp(lambda t, ans, v, index, shape: index_add(t, index=index, shape
 
 def take(x: Any, indices: Any, axis: int | None = None) -> Any:
     """numpy.take: elements (axis=None, flattened) or slices along `axis` at `indices`."""
-    indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    indices = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if axis is None:
         return getitem(flatten(x), index=indices)
     ndim = len(_shape(x))
