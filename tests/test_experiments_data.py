@@ -1,8 +1,7 @@
 """experiments._data: the data plumbing of the real-data experiments, on generated files."""
-import numpy as np, warnings
+import numpy as np
 from tests.fake_data import fake_mirror, fake_cifar_subset
 from experiments import _data
-import datasets
 def test_fake(monkeypatch, tmp_path):
     fake_mirror(monkeypatch, tmp_path, "mnist", 100, 50)
     (x, y), (xt, yt) = _data.load_28x28("mnist")
