@@ -34,23 +34,20 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
     """
 
     oldest = min(capture) if capture else -1
-    grads: dict = {}
-    nodes: dict = {}
+    pending: dict = {}  # seq -> [node, its cotangent so far]
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Tensor):
             seed = make_tensor(seed)
-        if root._seq in grads:
-            grads[root._seq] = grads[root._seq] + seed
+        if root._seq in pending:
+            pending[root._seq][1] = pending[root._seq][1] + seed
         else:
-            grads[root._seq] = seed
-            nodes[root._seq] = root
-    heap = [-seq for seq in nodes]
+            pending[root._seq] = [root, seed]
+    heap = [-seq for seq in pending]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
     while heap:
         seq = -pop(heap)
-        node = nodes.pop(seq)
-        g = grads.pop(seq)
+        node, g = pending.pop(seq)
         prim = node._prim
         if capture is not None:
             if seq in capture:
@@ -85,11 +82,11 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             gi = rule(g, ans, *rule_args, **kwargs)
             if gi.shape != parent._data.shape:
                 gi = sum_to_shape(gi, parent._data.shape)
-            if pseq in grads:
-                grads[pseq] = grads[pseq] + gi
+            entry = pending.get(pseq)
+            if entry is not None:
+                entry[1] = entry[1] + gi
             else:
-                grads[pseq] = gi
-                nodes[pseq] = parent
+                pending[pseq] = [parent, gi]
                 push(heap, -pseq)
         if not retain_graph:
             if node._watch is None:  # free() inlined for the common case: no leaf locks
@@ -103,7 +100,7 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
     if not create_graph:
         if g.__class__ is not np.ndarray:
             g = g._data if isinstance(g, Tensor) else np.asarray(g)
-        if g.dtype != tensor._data.dtype:
+        if g.dtype is not tensor._data.dtype and g.dtype != tensor._data.dtype:
             g = g.astype(tensor._data.dtype)
         if g.shape != tensor._data.shape:
             g = np.broadcast_to(g, tensor._data.shape).copy()

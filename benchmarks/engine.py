@@ -7,7 +7,9 @@ Both versions run in one process, interleaved, and the table reports medians.  U
 for both versions alike, so large temporaries are not unmapped and faulted in again:
 
 1. one SGD step of a 784-200-10 ReLU MLP with softmax cross-entropy, float32, at batch
-   1, 16, 128 and 1024;
+   1, 16, 128 and 1024, written as a PyTorch user would (ad.linear and
+   ad.softmax_cross_entropy, the fused primitives nn.Linear and nn.functional.cross_entropy
+   use) and, for comparison, composed from the smaller primitives;
 2. per-op cost: a chain of 100 small elementwise ops on a 10-element vector, forward
    plus backward, in microseconds per op;
 3. the cheap-gradient ratio time(gradient) / time(function) for the trace function f of
@@ -62,19 +64,34 @@ def _mlp_params(rng, dtype=np.float32):
             (rng.standard_normal((200, 10)) * 0.05).astype(dtype), np.zeros(10, dtype)]
 
 
-def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0):
-    """(engine step, numpy step) closures for one SGD step of the 784-200-10 MLP."""
+def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = False):
+    """(engine step, numpy step) closures for one SGD step of the 784-200-10 MLP.
+
+    The engine step is written as a PyTorch user would (ad.linear, ad.softmax_cross_entropy:
+    what nn.Linear and nn.functional.cross_entropy use); `composed=True` spells the same
+    math with the smaller primitives instead (matmul, add, log_softmax, multiply, sum)."""
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 784), dtype=np.float32)
-    onehot = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
-    params = [ad.tensor(p, requires_grad=True) for p in _mlp_params(rng)]
+    labels = rng.integers(0, 10, batch)
+    onehot = np.eye(10, dtype=np.float32)[labels]
     w1n, b1n, w2n, b2n = _mlp_params(np.random.default_rng(seed))
+    if composed:
+        params = [ad.tensor(p, requires_grad=True) for p in (w1n, b1n, w2n, b2n)]
+    else:  # nn.Linear's (out, in) weight layout
+        params = [ad.tensor(np.ascontiguousarray(p), requires_grad=True)
+                  for p in (w1n.T, b1n, w2n.T, b2n)]
     scale = np.float32(1.0 / batch)
 
-    def engine():
+    def forward():
         w1, b1, w2, b2 = params
-        h = ad.relu(x @ w1 + b1)
-        loss = -ad.sum(ad.log_softmax(h @ w2 + b2) * onehot) * scale
+        if composed:
+            h = ad.relu(x @ w1 + b1)
+            return -ad.sum(ad.log_softmax(h @ w2 + b2) * onehot) * scale
+        h = ad.relu(ad.linear(x, w1, b1))
+        return ad.softmax_cross_entropy(ad.linear(h, w2, b2), labels)
+
+    def engine():
+        loss = forward()
         loss.backward()
         for p in params:
             p.data -= lr * p.grad
@@ -106,17 +123,22 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0):
     return engine, numpy_step
 
 
-def logreg_steps(lr: float = 0.01, seed: int = 0):
-    """(engine step, numpy step) for batch-1 multinomial logistic regression 784 -> 10."""
+def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False):
+    """(engine step, numpy step) for batch-1 multinomial logistic regression 784 -> 10
+    (engine written with ad.linear and ad.softmax_cross_entropy, or `composed`)."""
     rng = np.random.default_rng(seed)
     x = rng.random((1, 784), dtype=np.float32)
-    onehot = np.eye(10, dtype=np.float32)[[3]]
-    w = ad.tensor(np.zeros((784, 10), np.float32), requires_grad=True)
+    labels = np.array([3])
+    onehot = np.eye(10, dtype=np.float32)[labels]
+    w = ad.tensor(np.zeros((784, 10) if composed else (10, 784), np.float32), requires_grad=True)
     b = ad.tensor(np.zeros(10, np.float32), requires_grad=True)
     wn, bn = np.zeros((784, 10), np.float32), np.zeros(10, np.float32)
 
     def engine():
-        loss = -ad.sum(ad.log_softmax(x @ w + b) * onehot)
+        if composed:
+            loss = -ad.sum(ad.log_softmax(x @ w + b) * onehot)
+        else:
+            loss = ad.softmax_cross_entropy(ad.linear(x, w, b), labels)
         loss.backward()
         for p in (w, b):
             p.data -= lr * p.grad
@@ -209,13 +231,18 @@ def main(argv: list[str] | None = None) -> None:
     targets = {1: 1.3, 16: None, 128: 1.1, 1024: 1.1}
     for batch in (1, 16, 128, 1024):
         number = max(1, (200 if args.quick else 1000) // batch)
-        e, r = compare(*mlp_steps(batch), number=number, repeats=repeats)
-        t = targets[batch]
-        print(f"| MLP 784-200-10 SGD step, batch {batch} | {e * 1e6:.0f} us | {r * 1e6:.0f} us "
-              f"| {e / r:.2f}x | {'<= %.1fx' % t if t else '-'} |")
-    e, r = compare(*logreg_steps(), number=200 if args.quick else 1000, repeats=repeats)
-    print(f"| logistic regression 784->10 SGD step, batch 1 | {e * 1e6:.1f} us | "
-          f"{r * 1e6:.1f} us | {e / r:.2f}x | <= 1.8x |")
+        for composed in (False, True):
+            e, r = compare(*mlp_steps(batch, composed=composed), number=number, repeats=repeats)
+            t = targets[batch] if not composed else None
+            style = "composed primitives" if composed else "ad.linear + softmax_cross_entropy"
+            print(f"| MLP 784-200-10 SGD step, batch {batch}, {style} | {e * 1e6:.0f} us | "
+                  f"{r * 1e6:.0f} us | {e / r:.2f}x | {'<= %.1fx' % t if t else '-'} |")
+    for composed in (False, True):
+        e, r = compare(*logreg_steps(composed=composed), number=200 if args.quick else 1000,
+                       repeats=repeats)
+        style = "composed primitives" if composed else "ad.linear + softmax_cross_entropy"
+        print(f"| logistic regression 784->10 SGD step, batch 1, {style} | {e * 1e6:.1f} us | "
+              f"{r * 1e6:.1f} us | {e / r:.2f}x | {'-' if composed else '<= 1.8x'} |")
     e, r = compare(*chain_steps(), number=20 if args.quick else 100, repeats=repeats)
     print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {e / CHAIN * 1e6:.2f} us | "
           f"{r / CHAIN * 1e6:.2f} us | {e / r:.2f}x | <= 3 us per op |")

@@ -106,11 +106,12 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Softmax cross-entropy from logits: input (N, C) unnormalised scores, target (N,)
-    integer labels.  Computed as nll_loss(log_softmax(input)), stable for any magnitude."""
+    integer labels.  Equal to nll_loss(log_softmax(input)), computed by the fused primitive
+    ad.softmax_cross_entropy (one tape node), stable for any magnitude."""
     _check_reduction(reduction, "cross_entropy")
     input = _as_input(input, "cross_entropy")
-    labels = _class_targets(input, target, "cross_entropy")
-    return _picked_nll(ad.log_softmax(input, axis=1), labels, reduction)
+    return ad.softmax_cross_entropy(input, _class_targets(input, target, "cross_entropy"),
+                                    reduction)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Any:

@@ -35,6 +35,7 @@ def _unary(name, fn, prim, **domain):
 
 # --------------------------------------------------------------- elementwise unary
 from autodiff.ops import elementwise as E, reductions as R, shape_ops as SH, linalg as L, conv as C  # noqa: E402
+from autodiff.ops import neural as NN  # noqa: E402
 
 _unary("exp", ad.exp, E.exp, min_value=-2, max_value=2)
 _unary("log", ad.log, E.log, min_value=0.1, max_value=3)
@@ -251,6 +252,28 @@ def _einsum(draw):
         ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("ij", [(2, 3)]), ("ij,j", [(2, 3), (3,)]),
     ]))
     return (lambda *xs: ad.einsum(spec, *xs)), [draw(S.arrays(s)) for s in shapes]
+
+
+# ------------------------------------------------------------- fused nn ops
+@case("linear", NN._linear)
+@st.composite
+def _linear(draw):
+    lead = draw(S.shapes(max_dims=2))                   # any leading axes, size 0 and 1 too
+    n_in, n_out = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    args = [draw(S.arrays(lead + (n_in,))), draw(S.arrays((n_out, n_in)))]
+    if draw(st.booleans()):
+        args.append(draw(S.arrays((n_out,))))
+    return ad.linear, args
+
+
+@case("softmax_cross_entropy", NN._softmax_cross_entropy)
+@st.composite
+def _cross_entropy(draw):
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    n = draw(st.integers(1 if reduction == "mean" else 0, 4))
+    c = draw(st.integers(1, 4))
+    labels = draw(hnp.arrays(np.int64, n, elements=st.integers(0, c - 1)))
+    return (lambda z: ad.softmax_cross_entropy(z, labels, reduction)), [draw(S.arrays((n, c)))]
 
 
 # ------------------------------------------------------------------- conv / pool

@@ -11,6 +11,7 @@ from .shape_ops import (broadcast_to, concatenate, expand_dims, flatten, flip, g
                         transpose)
 from .linalg import dot, einsum, matmul, outer
 from .conv import avg_pool2d, col2im, conv2d, im2col, max_pool2d
+from .neural import linear, softmax_cross_entropy
 
 __all__ = [
     "identity", "abs", "add", "astype", "clip", "cos", "divide", "exp", "expm1", "leaky_relu",
@@ -20,4 +21,5 @@ __all__ = [
     "broadcast_to", "concatenate", "expand_dims", "flatten", "flip", "getitem", "index_add",
     "pad", "reshape", "split", "squeeze", "stack", "swapaxes", "take", "transpose", "dot",
     "einsum", "matmul", "outer", "avg_pool2d", "col2im", "conv2d", "im2col", "max_pool2d",
+    "linear", "softmax_cross_entropy",
 ]
