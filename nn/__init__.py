@@ -11,8 +11,9 @@ activations, containers), functional.py (stateless forms), losses.py, init.py,
 metrics.py, rng.py (the shared random state).
 """
 from . import functional, init, metrics
-from .layers import (AvgPool2d, Conv2d, Dropout, Flatten, Identity, LeakyReLU, Linear,
-                     MaxPool2d, ModuleList, Quadratic, ReLU, Sequential, Sigmoid, Softplus, Tanh)
+from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity,
+                     LeakyReLU, Linear, MaxPool2d, ModuleList, Quadratic, ReLU, Sequential,
+                     Sigmoid, Softplus, Tanh)
 from .losses import (BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HingeLoss, MSELoss,
                      NLLLoss)
 from .metrics import accuracy, misclassification_error
@@ -20,7 +21,7 @@ from .module import IncompatibleKeys, Module, Parameter
 from .rng import default_generator, manual_seed
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Conv2d", "MaxPool2d",
-           "AvgPool2d", "Flatten", "Dropout", "Sequential", "ModuleList", "ReLU", "Tanh",
+           "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Flatten", "Dropout", "Sequential", "ModuleList", "ReLU", "Tanh",
            "Sigmoid", "Identity", "LeakyReLU", "Softplus", "Quadratic", "MSELoss",
            "HalfMSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "HingeLoss",
            "functional", "init", "metrics", "accuracy", "misclassification_error",

@@ -17,10 +17,10 @@ from .losses import (binary_cross_entropy_with_logits, cross_entropy, half_mse_l
                      hinge_loss, mse_loss, nll_loss)
 from .rng import RngLike, resolve_rng
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "flatten", "dropout", "relu",
-           "tanh", "sigmoid", "identity", "leaky_relu", "softplus", "quadratic", "softmax",
-           "log_softmax", "mse_loss", "half_mse_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy_with_logits", "hinge_loss"]
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "flatten", "dropout",
+           "batch_norm", "relu", "tanh", "sigmoid", "identity", "leaky_relu", "softplus",
+           "quadratic", "softmax", "log_softmax", "mse_loss", "half_mse_loss", "cross_entropy",
+           "nll_loss", "binary_cross_entropy_with_logits", "hinge_loss"]
 
 
 def _shape(x: Any) -> tuple:
@@ -42,20 +42,7 @@ def _match_input(x: Any, weight: Any, op: str) -> Any:
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """x (..., in) @ weight.T + bias: weight (out, in), bias (out,) -> (..., out)."""
     x = _match_input(x, weight, "linear")
-    if len(_shape(weight)) != 2:
-        raise ValueError(f"linear: weight must have shape (out_features, in_features), got "
-                         f"{_shape(weight)}")
-    if len(_shape(x)) == 0 or _shape(x)[-1] != _shape(weight)[1]:
-        raise ValueError(f"linear: input of shape {_shape(x)} does not match weight of shape "
-                         f"{_shape(weight)}: the last input dimension must be in_features = "
-                         f"{_shape(weight)[1]}")
-    if len(_shape(x)) == 2:
-        # (W @ x^T)^T: the weight's gradient g^T @ x then comes out in the weight's own
-        # (C) memory order, so optimizers update it with contiguous passes.
-        out = ad.transpose(ad.matmul(weight, ad.transpose(x)))
-    else:
-        out = ad.matmul(x, ad.transpose(weight))
-    return out if bias is None else out + bias
+    return ad.linear(x, weight, bias)
 
 
 def _conv_padding(padding: Any, kernel: tuple, dilation: Any) -> Any:
@@ -121,6 +108,71 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None) 
         return x * np.zeros(_shape(x), dtype)
     keep = resolve_rng(rng, "dropout").random(_shape(x), dtype=np.float32) >= p
     return x * (keep.astype(dtype) * (1.0 / (1.0 - p)))
+
+
+def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: Any = None, bias: Any = None, training: bool = False,
+               momentum: float | None = 0.1, eps: float = 1e-5,
+               num_batches_tracked: np.ndarray | None = None) -> Any:
+    """Batch normalisation over the channel axis 1 of x (N, C), (N, C, L) or (N, C, H, W).
+
+    Training (or no running statistics given): normalise with the batch's mean and
+    biased variance over every axis but 1, and, if the running arrays (C,) are given,
+    update them in place, as PyTorch does:
+        running = (1 - momentum) * running + momentum * batch_statistic
+    with the unbiased batch variance for `running_var` (momentum None: the cumulative
+    average over the `num_batches_tracked` batches seen, which must then be given).
+    Evaluation: normalise with the running statistics.  Then y = x_hat * weight + bias
+    with weight, bias (C,) broadcast over the other axes.  Differentiable to any order
+    in x, weight and bias (built from engine primitives)."""
+    shape = _shape(x)
+    if len(shape) < 2:
+        raise ValueError(f"batch_norm: expected an input (N, C, ...), got shape {shape}")
+    channels = shape[1]
+    for name, a in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if a is not None and tuple(_shape(a)) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input "
+                             f"with {channels} channels, got {tuple(_shape(a))}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    axes = (0,) + tuple(range(2, len(shape)))
+    stat_shape = (1, channels) + (1,) * (len(shape) - 2)
+    if training or running_mean is None:
+        count = int(np.prod([shape[a] for a in axes]))
+        if count < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, "
+                             f"got an input of shape {shape}")
+        mean = ad.mean(x, axis=axes, keepdims=True)
+        centred = x - mean
+        var = ad.mean(centred * centred, axis=axes, keepdims=True)
+        if running_mean is not None:
+            if momentum is None:
+                if num_batches_tracked is None:
+                    raise ValueError("batch_norm: momentum=None (cumulative average) needs "
+                                     "num_batches_tracked")
+                factor = 1.0 / float(num_batches_tracked)
+            else:
+                factor = float(momentum)
+            batch_mean = np.asarray(mean.data if isinstance(mean, Tensor) else mean)
+            batch_var = np.asarray(var.data if isinstance(var, Tensor) else var)
+            batch_mean, batch_var = batch_mean.reshape(channels), batch_var.reshape(channels)
+            running_mean *= 1.0 - factor
+            running_mean += factor * batch_mean
+            running_var *= 1.0 - factor
+            running_var += (factor * count / (count - 1)) * batch_var
+    else:
+        dtype = x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.float64
+        # copies: the running arrays are updated in place by later training steps
+        centred = x - np.array(running_mean, dtype=dtype).reshape(stat_shape)
+        var = np.array(running_var, dtype=dtype).reshape(stat_shape)
+    scale = 1.0 / ad.sqrt(var + eps)
+    if weight is not None:
+        scale = scale * ad.reshape(weight, stat_shape)
+    out = centred * scale
+    if bias is not None:
+        out = out + ad.reshape(bias, stat_shape)
+    return out
 
 
 # --------------------------------------------------------------- activations

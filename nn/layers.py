@@ -159,6 +159,86 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class _BatchNorm(Module):
+    """Shared code of BatchNorm1d/2d: normalise each channel (axis 1) by batch statistics
+    while training, by running statistics in eval mode (PyTorch's behaviour).
+
+    weight (C,) starts at 1 and bias (C,) at 0 (affine=True).  The running statistics
+    `running_mean` (zeros), `running_var` (ones) and `num_batches_tracked` are buffers,
+    not Parameters: optimizers never see them, `state_dict()` and `to()` do."""
+
+    _input_ndims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, *,
+                 dtype: Any = np.float32):
+        super().__init__()
+        if num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be positive, got "
+                             f"{num_features}")
+        if not eps > 0:
+            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1] or be None, "
+                             f"got {momentum}")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        self.register_parameter("weight", Parameter(np.ones(num_features, dtype)) if affine
+                                else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype)) if affine
+                                else None)
+        self.reset_running_stats(dtype)
+
+    def reset_running_stats(self, dtype: Any = None) -> None:
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (or None when the
+        layer does not track running statistics)."""
+        if not self.track_running_stats:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+            return
+        dtype = dtype or self.running_mean.dtype
+        self.register_buffer("running_mean", np.zeros(self.num_features, dtype))
+        self.register_buffer("running_var", np.ones(self.num_features, dtype))
+        self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Any) -> Any:
+        shape = F._shape(x)
+        if len(shape) not in self._input_ndims:
+            raise ValueError(f"{type(self).__name__}: expected an input with "
+                             f"{' or '.join(map(str, self._input_ndims))} dimensions, got "
+                             f"shape {tuple(shape)}")
+        use_batch = self.training or not self.track_running_stats
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked = np.asarray(self.num_batches_tracked + 1)
+        return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
+                            self.running_var if self.track_running_stats else None,
+                            self.weight, self.bias, use_batch, self.momentum, self.eps,
+                            self.num_batches_tracked)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs over N (and L), per channel C."""
+    _input_ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of images (N, C, H, W) over N, H and W, per channel C."""
+    _input_ndims = (4,)
+
+
 # ------------------------------------------------------------- activations
 class ReLU(Module):
     """max(x, 0), elementwise."""

@@ -2,7 +2,9 @@
 
 A Module registers the Parameters and sub-Modules assigned to its attributes (in the
 order of assignment), so `parameters()`, `state_dict()`, `zero_grad()`, `train()` and
-`eval()` reach the whole tree, as in PyTorch.  State is saved to `.npz` archives of plain
+`eval()` reach the whole tree, as in PyTorch.  Buffers (`register_buffer`) are arrays that
+belong to the state but are not trained, such as batch norm's running statistics: they
+are in `state_dict()` and follow `to()`, but not `parameters()`.  State is saved to `.npz` archives of plain
 arrays (no pickle), keyed by dotted names such as `0.weight`.
 """
 from __future__ import annotations
@@ -56,12 +58,20 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         modules = self.__dict__.get("_modules")
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers and not isinstance(value, (Parameter, Module)):
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
+                                f"(numpy array or None expected)")
+            buffers[name] = value
+            return
         if isinstance(value, (Parameter, Module)):
             if params is None:
                 raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before "
@@ -69,6 +79,8 @@ class Module:
             self.__dict__.pop(name, None)
             target, other = (params, modules) if isinstance(value, Parameter) else (modules, params)
             other.pop(name, None)
+            if buffers is not None:
+                buffers.pop(name, None)
             target[name] = value  # a reassigned name keeps its place in the order
         elif params is not None and name in params:
             if value is not None:
@@ -90,6 +102,8 @@ class Module:
             return d["_parameters"][name]
         if "_modules" in d and name in d["_modules"]:
             return d["_modules"][name]
+        if "_buffers" in d and name in d["_buffers"]:
+            return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
@@ -97,6 +111,8 @@ class Module:
             del self._parameters[name]
         elif name in self._modules:
             del self._modules[name]
+        elif name in self._buffers:
+            del self._buffers[name]
         else:
             object.__delattr__(self, name)
 
@@ -109,12 +125,25 @@ class Module:
         self._modules.pop(name, None)
         self._parameters[name] = param
 
+    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
+        """Register an array (or None) that is part of the module's state but not trained:
+        it is saved by `state_dict()`, cast by `to()` when floating point, and reached as
+        `self.<name>`; assigning a new array to that name replaces it."""
+        if array is not None and not isinstance(array, np.ndarray):
+            raise TypeError(f"register_buffer: '{name}' must be a numpy array or None, got "
+                            f"{type(array).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: '{name}' is already a parameter or sub-module")
+        self.__dict__.pop(name, None)
+        self._buffers[name] = array
+
     def add_module(self, name: str, module: "Module | None") -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be an nn.Module or None, got "
                             f"{type(module).__name__}")
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules[name] = module
 
     # ----------------------------------------------------------------- forward
@@ -172,6 +201,33 @@ class Module:
                 seen.add(id(p))
                 yield name, p
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) of every buffer in the tree (None buffers skipped)."""
+        yield from self._all_named_buffers(prefix + "." if prefix else "")
+
+    def _all_named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, b
+        for name, child in self.named_children():
+            yield from child._all_named_buffers(prefix + name + ".")
+
+    def buffers(self) -> Iterator[np.ndarray]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def _state_owners(self, prefix: str = "") -> Iterator[tuple[str, "Module", str, bool]]:
+        # (dotted name, owning module, local name, is_buffer): per module its parameters,
+        # then its buffers, then its children's (PyTorch's state_dict order).
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, self, name, False
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, self, name, True
+        for name, child in self.named_children():
+            yield from child._state_owners(prefix + name + ".")
+
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
@@ -211,6 +267,10 @@ class Module:
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = None
+        for m in self.modules():
+            for name, b in m._buffers.items():
+                if b is not None and np.issubdtype(b.dtype, np.floating):
+                    m._buffers[name] = b.astype(dtype)
         return self
 
     def double(self) -> "Module":
@@ -220,12 +280,16 @@ class Module:
         return self.to(np.float32)
 
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Copies of every parameter's array, keyed by dotted name (`0.weight`, ...)."""
-        return OrderedDict((name, p.data.copy()) for name, p in self._all_named_parameters())
+        """Copies of every parameter's and buffer's array, keyed by dotted name (`0.weight`,
+        `1.running_mean`, ...)."""
+        return OrderedDict((name, np.array(m._buffers[local] if buf
+                                           else m._parameters[local].data))
+                           for name, m, local, buf in self._state_owners())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
-        """Copy arrays from `state_dict` into the parameters (cast to each parameter's dtype).
+        """Copy arrays from `state_dict` into the parameters and buffers (cast to each one's
+        dtype).
 
         Everything is checked before anything is written: with `strict`, missing and
         unexpected keys are errors; a shape mismatch always is.  On error a ValueError
@@ -233,7 +297,10 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state_dict).__name__}")
-        own = OrderedDict(self._all_named_parameters())
+        owners = OrderedDict((name, (m, local, buf)) for name, m, local, buf
+                             in self._state_owners())
+        own = OrderedDict((name, m._buffers[local] if buf else m._parameters[local])
+                          for name, (m, local, buf) in owners.items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -260,7 +327,11 @@ class Module:
                              + "; ".join(problems) + " (nothing was loaded; the module is "
                              "unchanged)")
         for name, array in new.items():
-            own[name].data = array  # rebind: the old array may be read-only (saved by a graph)
+            m, local, buf = owners[name]
+            if buf:
+                m._buffers[local] = array
+            else:
+                own[name].data = array  # rebind: the old one may be read-only (saved by a graph)
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike) -> None:
