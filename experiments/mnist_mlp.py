@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Callable
 
 import numpy as np
 

@@ -18,8 +18,8 @@ def run(tmp_path_factory):
     try:
         out = tmp / "out"
         report = mb.main(["--quick", "--seed", "0", "--out", str(out)])
-        again = mb.main(["--quick", "--seed", "0", "--out", str(tmp / "again"),
-                         "--engine", "handwritten"])
+        mb.main(["--quick", "--seed", "0", "--out", str(tmp / "again"),
+                 "--engine", "handwritten"])
     finally:
         mp.undo()
     return out, report, check_outputs(out, report), json.loads(

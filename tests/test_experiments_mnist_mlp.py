@@ -1,5 +1,4 @@
 """experiments.mnist_mlp: the quick run on generated MNIST-format data (no network)."""
-import json
 
 import numpy as np
 import pytest
