@@ -79,7 +79,7 @@ def cifar10_splits(root: Path | None = None) -> tuple[tuple[np.ndarray, np.ndarr
     x_test, y_test = datasets.cifar10("test", root=root, progress=False)
     try:
         x, y = datasets.cifar10("train", root=root, progress=False)
-        return (x, y), (x_test, y_test), "official CIFAR-10 training batches (50,000 images)"
+        return (x, y), (x_test, y_test), f"official CIFAR-10 training batches ({len(y):,} images)"
     except DataNotFoundError:
         found = _subset_files(root)
         if found is None:

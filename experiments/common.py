@@ -1,5 +1,5 @@
 """Shared plumbing for experiment modules: command line, results folder, claims, tables,
-plots, environment, progress.
+plots, environment, progress, allocator tuning.
 
 Every experiment is a module `experiments/<name>.py` that defines
 
@@ -197,6 +197,22 @@ class Report:
         md += ["### Environment", "", ", ".join(f"{k}: {v}" for k, v in env.items()), ""]
         (self.out / "results.md").write_text("\n".join(md))
         return self.out
+
+
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+
+
+def tune_malloc() -> bool:
+    """Keep freed memory in the process (glibc only), so large per-step temporaries are not
+    returned to the OS and faulted in again at every step; True if it was applied."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    ok_trim = libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # 1 GiB: effectively never trim
+    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)               # no mmap: large blocks are reused
+    return bool(ok_trim and ok_mmap)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple = (6.0, 4.0)):
