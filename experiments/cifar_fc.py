@@ -30,7 +30,7 @@ import nn
 import optim
 from experiments._data import add_data_arguments, cifar10_splits
 from experiments._mlp_training import predict
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
 
 NAME = "cifar_fc"
 DESCRIPTION = ("CIFAR-10 sample images, and a width-128 one-hidden-layer ReLU network "
@@ -203,15 +203,8 @@ def main(argv: list[str] | None = None) -> Report:
                         label=f"{LOSS_TITLES[loss_name]}: training")
         axes[0, 1].plot(epochs, h["test_acc"], marker="o", ms=3, color=f"C{i}",
                         label=f"{LOSS_TITLES[loss_name]}: test")
-    axes[0, 0].set_yscale("log")
-    axes[0, 0].set_ylabel("mean training loss during the epoch")
-    axes[0, 0].set_title("Training loss (each in its own units)", fontsize=10)
-    axes[0, 1].set_ylabel("accuracy")
-    axes[0, 1].set_title("Accuracy", fontsize=10)
-    for ax in axes[0]:
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+    label_loss_and_accuracy(axes[0], "Training loss (each in its own units)", "accuracy",
+                            "Accuracy")
     fig.suptitle(f"CIFAR-10, 3072-{cfg['width']}-10 ReLU network without biases")
     fig.tight_layout()
     report.figure(fig, "training.png", "Training loss, training accuracy and test accuracy "

@@ -199,6 +199,21 @@ class Report:
         return self.out
 
 
+def label_loss_and_accuracy(axes: Any, loss_title: str, accuracy_label: str,
+                            accuracy_title: str, legend_size: int = 7) -> None:
+    """Label a pair of per-epoch panels: axes[0] the mean training loss (log scale),
+    axes[1] an accuracy; both get an epoch axis, a grid and a legend."""
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("mean training loss during the epoch")
+    axes[0].set_title(loss_title, fontsize=10)
+    axes[1].set_ylabel(accuracy_label)
+    axes[1].set_title(accuracy_title, fontsize=10)
+    for ax in axes[:2]:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=legend_size)
+
+
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
 
 

@@ -36,7 +36,7 @@ import optim
 from experiments._kmnist_common import (Splits, accuracy_of_scores, add_kmnist_arguments,
                                         data_note, load_splits, plot_curves)
 from experiments._mlp_training import predict
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
 
 NAME = "kmnist_autodiff"
 DESCRIPTION = ("Kuzushiji-MNIST with the autodiff toolkit: batch-1 logistic regression at "
@@ -202,15 +202,8 @@ def group_figure(report: Report, histories: dict[str, dict], best: str, title: s
         epochs = np.arange(1, len(h["train_loss"]) + 1)
         axes[0, 0].plot(epochs, h["train_loss"], **style)
         axes[0, 1].plot(epochs, h["val_acc"], **style)
-    axes[0, 0].set_yscale("log")
-    axes[0, 0].set_ylabel("mean training loss during the epoch")
-    axes[0, 0].set_title("Training loss", fontsize=10)
-    axes[0, 1].set_ylabel("validation accuracy")
-    axes[0, 1].set_title("Validation accuracy", fontsize=10)
-    for ax in axes[0]:
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+    label_loss_and_accuracy(axes[0], "Training loss", "validation accuracy",
+                            "Validation accuracy")
     fig.suptitle(title)
     fig.tight_layout()
     report.figure(fig, filename, caption)

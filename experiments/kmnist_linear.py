@@ -30,7 +30,7 @@ import numpy as np
 import autodiff as ad
 from experiments._kmnist_common import (Splits, accuracy_of_scores, add_kmnist_arguments,
                                         data_note, epoch_orders, load_splits, plot_curves)
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
 
 NAME = "kmnist_linear"
 DESCRIPTION = ("Kuzushiji-MNIST, batch-1 training: multi-class perceptron, logistic "
@@ -441,19 +441,13 @@ def main(argv: list[str] | None = None) -> Report:
                               label=f"{TITLES[model]}: handwritten vs autodiff")
             axes[0, 2].loglog(steps, np.maximum(c["ulp_diff"], 1e-12), color=f"C{i}", ls=":",
                               label=f"{TITLES[model]}: handwritten vs handwritten, 1 ulp apart")
-        axes[0, 0].set_yscale("log")
-        axes[0, 0].set_ylabel("mean training loss during the epoch")
-        axes[0, 0].set_title("Training loss, both engines", fontsize=10)
-        axes[0, 1].set_ylabel("validation accuracy")
-        axes[0, 1].set_title("Validation accuracy, both engines", fontsize=10)
-        for ax in axes[0, :2]:
-            ax.set_xlabel("epoch")
+        label_loss_and_accuracy(axes[0], "Training loss, both engines", "validation accuracy",
+                                "Validation accuracy, both engines", legend_size=6)
         axes[0, 2].set_xlabel("SGD step")
         axes[0, 2].set_ylabel("max |parameter difference| (1e-12 = equal)")
         axes[0, 2].set_title("How fast two runs part (first steps)", fontsize=10)
-        for ax in axes[0]:
-            ax.grid(alpha=0.3, which="both")
-            ax.legend(fontsize=6)
+        axes[0, 2].grid(alpha=0.3, which="both")
+        axes[0, 2].legend(fontsize=6)
         fig.tight_layout()
         report.figure(fig, "engines.png", "Handwritten backpropagation against the autodiff "
                       "engine: training loss and validation accuracy per epoch, and the "
