@@ -63,16 +63,16 @@ _linear.defjvp(lambda t, ans, x, weight, bias: _linear(t, weight, None),
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """x @ weight.T + bias (PyTorch's layout): x (..., in), weight (out, in), bias (out,)
     or None -> (..., out)."""
-    if not isinstance(x, (np.ndarray, Tensor)):
+    if x.__class__ is not np.ndarray and not isinstance(x, Tensor):
         x = np.asarray(x)
-    if not isinstance(weight, (np.ndarray, Tensor)):
+    if weight.__class__ is not np.ndarray and not isinstance(weight, Tensor):
         weight = np.asarray(weight)
     xs, ws = x.shape, weight.shape
-    if len(ws) != 2 or len(xs) == 0 or xs[-1] != ws[1]:
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws}: "
                          f"expected weight (out_features, in_features) and input "
                          f"(..., in_features)")
-    if bias is not None and _shape(bias) != (ws[0],):
+    if bias is not None and _shape(bias) != ws[:1]:
         raise ValueError(f"linear: bias has shape {_shape(bias)}, expected ({ws[0]},) for "
                          f"weight {ws}")
     return _linear(x, weight, bias)
@@ -93,8 +93,9 @@ def _rows(n: int) -> np.ndarray:
 @primitive
 def _softmax_cross_entropy(logits, *, labels, reduction):
     n = len(labels)
-    z = logits - logits.max(axis=1, keepdims=True) if n else logits
-    losses = np.log(np.exp(z).sum(axis=1)) - z[_rows(n), labels]
+    z = logits - np.maximum.reduce(logits, axis=1, keepdims=True) if n else logits
+    picked = z[0, labels[0]] if n == 1 else z[_rows(n), labels]  # batch 1: scalar indexing
+    losses = np.log(np.add.reduce(np.exp(z), axis=1)) - picked
     if reduction == "none":
         return losses
     total = np.add.reduce(losses)
@@ -111,15 +112,19 @@ def _per_example(g, n, reduction):
     """The cotangent (or tangent) of each example's loss, shaped (n, 1) or a scalar."""
     if reduction == "none":
         return expand_dims(g, 1)
-    return g / n if reduction == "mean" else g
+    return g / n if reduction == "mean" and n != 1 else g
 
 
 def _xent_vjp(g, ans, logits, labels, reduction):
     n = len(labels)
     if logits.__class__ is np.ndarray:  # the plain backward pass: the same formula, in place
-        d = np.exp(logits - logits.max(axis=1, keepdims=True)) if n else logits.copy()
-        d /= d.sum(axis=1, keepdims=True)
-        d[_rows(n), labels] -= 1
+        d = np.exp(logits - np.maximum.reduce(logits, axis=1, keepdims=True)) if n \
+            else logits.copy()
+        d /= np.add.reduce(d, axis=1, keepdims=True)
+        if n == 1:  # scalar indexing is ten times cheaper than fancy indexing
+            d[0, labels[0]] -= 1
+        else:
+            d[_rows(n), labels] -= 1
         d *= _per_example(g, n, reduction)
         return d
     d = softmax(logits, axis=1) - _onehot(labels, logits)
