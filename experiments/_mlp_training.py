@@ -89,6 +89,20 @@ def sgd_step(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimiz
     return step
 
 
+def train_epoch(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimizer: Any,
+                loader: Any) -> float:
+    """One pass over `loader`'s (x, y) batches: loss, backward, update; returns the mean of
+    the batch losses."""
+    total = 0.0
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += float(loss.data)
+    return total / len(loader)
+
+
 # ---------------------------------------------------------------------- evaluation
 def predict(model: Callable, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
     """model(x) for x (n, ...) computed `batch_size` rows at a time without a graph:

@@ -258,24 +258,17 @@ def _plateau_comment(adam: list[dict]) -> str:
 def _plot(report: Report, adam: list[dict], cfg: dict) -> None:
     fig, axes = new_figure(ncols=2, size=(5.6, 4.0))
     epochs = np.arange(1, len(adam) + 1)
-    ax = axes[0, 0]
-    ax.plot(epochs, _column(adam, "train_acc"), "o-", ms=3, label="training (running, dropout on)")
-    ax.plot(epochs, _column(adam, "val_acc"), "s-", ms=3, label="validation")
-    ax.plot(epochs, _column(adam, "test_acc"), ":", color="gray", label="test")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Accuracy per epoch (Adam)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax = axes[0, 1]
-    ax.plot(epochs, _column(adam, "train_loss"), "o-", ms=3, label="training (running, dropout on)")
-    ax.plot(epochs, _column(adam, "val_loss"), "s-", ms=3, label="validation")
-    ax.plot(epochs, _column(adam, "test_loss"), ":", color="gray", label="test")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy")
-    ax.set_title("Loss per epoch (Adam)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    for ax, key, ylabel, title in ((axes[0, 0], "acc", "accuracy", "Accuracy per epoch (Adam)"),
+                                   (axes[0, 1], "loss", "cross-entropy", "Loss per epoch (Adam)")):
+        ax.plot(epochs, _column(adam, f"train_{key}"), "o-", ms=3,
+                label="training (running, dropout on)")
+        ax.plot(epochs, _column(adam, f"val_{key}"), "s-", ms=3, label="validation")
+        ax.plot(epochs, _column(adam, f"test_{key}"), ":", color="gray", label="test")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.suptitle(f"CIFAR-10 CNN, Adam, batch {cfg['batch']}: {len(adam)} of "
                  f"{cfg['adam_epochs']} epochs")
     fig.tight_layout()

@@ -29,7 +29,7 @@ import datasets
 import nn
 import optim
 from experiments._data import add_data_arguments, cifar10_splits
-from experiments._mlp_training import predict
+from experiments._mlp_training import predict, train_epoch
 from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
 
 NAME = "cifar_fc"
@@ -87,14 +87,7 @@ def train(loss_name: str, cfg: dict, x: np.ndarray, y: np.ndarray, x_test: np.nd
     history: dict = {"train_loss": [], "train_acc": [], "test_acc": []}
     start = time.perf_counter()
     for _ in progress(range(cfg["epochs"]), total=cfg["epochs"], desc=loss_name):
-        total = 0.0
-        for xb, yb in loader:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.data)
-        history["train_loss"].append(total / len(loader))
+        history["train_loss"].append(train_epoch(model, loss_fn, opt, loader))
         history["train_acc"].append(float(np.mean(predict(model, x_eval).argmax(1) == y_eval)))
         history["test_acc"].append(float(np.mean(predict(model, x_test).argmax(1) == y_test)))
     history["seconds"] = time.perf_counter() - start

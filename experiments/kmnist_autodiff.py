@@ -35,7 +35,7 @@ import nn
 import optim
 from experiments._kmnist_common import (Splits, accuracy_of_scores, add_kmnist_arguments,
                                         data_note, load_splits, plot_curves)
-from experiments._mlp_training import predict
+from experiments._mlp_training import predict, train_epoch
 from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
 
 NAME = "kmnist_autodiff"
@@ -120,14 +120,7 @@ def train(cfg: dict, splits: Splits, epochs: int, seed: int) -> dict:
     start = time.perf_counter()
     for _ in progress(range(epochs), total=epochs, desc=cfg["name"]):
         model.train()
-        total = 0.0
-        for xb, yb in loader:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.data)
-        history["train_loss"].append(total / len(loader))
+        history["train_loss"].append(train_epoch(model, loss_fn, opt, loader))
         history["val_acc"].append(accuracy_of_scores(predict(model, splits.x_val),
                                                      splits.y_val))
         history["test_acc"].append(accuracy_of_scores(predict(model, splits.x_test),
