@@ -35,6 +35,7 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
 
     oldest = min(capture) if capture else -1
     pending: dict = {}  # seq -> [node, its cotangent so far]
+    given: set = set()  # ids of the arrays already handed out in `capture`
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Tensor):
             seed = make_tensor(seed)
@@ -51,10 +52,10 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
         prim = node._prim
         if capture is not None:
             if seq in capture:
-                capture[seq] = g
+                capture[seq] = _owned(g, given) if not create_graph else g
                 continue
-        elif prim is None or node._retain:
-            _accumulate_grad(node, g, create_graph)
+        elif prim is None or node._retain:  # a root leaf or a retain_grad() tensor
+            _accumulate_grad(node, g if create_graph else g.copy(), create_graph)
         if prim is None:
             continue
         if prim is FREED:
@@ -74,6 +75,8 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             pseq = parent._seq
             if pseq < oldest:
                 continue
+            if capture is not None and parent._prim is None and pseq not in capture:
+                continue  # a leaf nobody asked about
             rule = vjps[i]
             if rule is None:
                 raise NotImplementedError(
@@ -82,6 +85,12 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             gi = rule(g, ans, *rule_args, **kwargs)
             if gi.shape != parent._data.shape:
                 gi = sum_to_shape(gi, parent._data.shape)
+            if parent._prim is None and capture is None:
+                # A leaf has nothing upstream: accumulate now instead of queueing it.
+                # A cotangent passed through unchanged (add) is also someone else's.
+                _accumulate_grad(parent, gi.copy() if gi is g and not create_graph else gi,
+                                 create_graph)
+                continue
             entry = pending.get(pseq)
             if entry is not None:
                 entry[1] = entry[1] + gi
@@ -96,20 +105,36 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                 free(node)
 
 
+def _owned(g: np.ndarray, given: set) -> np.ndarray:
+    """`g`, or a copy of it if the user could otherwise see one array in two places.
+
+    Rules may pass a cotangent through unchanged (add, identity) or as a view
+    (reshape), and saved or broadcast arrays are read-only: a gradient handed to the
+    user must be a writeable array of its own."""
+    if id(g) in given or not g.flags.writeable or g.base is not None:
+        return g.copy()
+    given.add(id(g))
+    return g
+
+
 def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
+    current = tensor.grad
     if not create_graph:
         if g.__class__ is not np.ndarray:
             g = g._data if isinstance(g, Tensor) else np.asarray(g)
-        if g.dtype is not tensor._data.dtype and g.dtype != tensor._data.dtype:
-            g = g.astype(tensor._data.dtype)
-        if g.shape != tensor._data.shape:
-            g = np.broadcast_to(g, tensor._data.shape).copy()
-        elif not g.flags.writeable:  # a broadcast view or a saved array: give the user a copy
-            g = g.copy()
-    current = tensor.grad
+        data = tensor._data
+        if g.dtype is not data.dtype and g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        if g.shape != data.shape:
+            g = np.broadcast_to(g, data.shape)
+        if current is None:
+            if not g.flags.writeable or g.base is not None:  # saved, broadcast or a view
+                g = g.copy()
+            tensor.grad = g
+            return
+        if isinstance(current, Tensor):
+            current = current._data
     if current is None:
         tensor.grad = g
     else:
-        if isinstance(current, Tensor) and not create_graph:
-            current = current._data
         tensor.grad = current + g

@@ -8,6 +8,7 @@ level of the `jvp` transform that attached them.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,7 @@ class Tensor:
 
     @data.setter
     def data(self, values: Any) -> None:
-        self._data = np.asarray(values)
+        self._data = values if values.__class__ is np.ndarray else np.asarray(values)
 
     @property
     def requires_grad(self) -> bool:
@@ -186,7 +187,7 @@ class Tensor:
                 raise RuntimeError(f"backward: a gradient can only be created implicitly for a "
                                    f"scalar output, but this tensor has shape {self.shape}; pass "
                                    f"gradient= with that shape")
-            seed = np.ones(self._data.shape, self._data.dtype)
+            seed = _ones(self._data.shape, self._data.dtype)
         else:
             seed = gradient if isinstance(gradient, Tensor) and create_graph else np.asarray(
                 gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
@@ -248,6 +249,14 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A read-only array of ones: the implicit seed of backward(), made once per shape."""
+    seed = np.ones(shape, dtype)
+    seed.setflags(write=False)
+    return seed
 
 
 def _values(x: Any) -> Any:

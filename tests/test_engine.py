@@ -117,6 +117,29 @@ def test_broadcasting_gradients_are_summed_to_operand_shapes():
     np.testing.assert_array_equal(b.grad, np.full(4, 3.0))
 
 
+def test_every_gradient_is_a_writeable_array_of_its_own():
+    # add passes its cotangent through unchanged and reshape passes a view of it: the
+    # gradients handed out must still not share memory (nor the seed's).
+    x = ad.tensor(np.ones(3), requires_grad=True)
+    y = ad.tensor(np.ones((3, 1)), requires_grad=True)
+    z = x + y.reshape(3)
+    seed = np.arange(3.0)
+    z.backward(seed)
+    (x + 0).sum().backward()
+    grads = [x.grad, y.grad]
+    ax, ay = ad.grad(lambda a, b: ((a + b.reshape(3)) * seed).sum(), argnums=(0, 1))(
+        np.ones(3), np.ones((3, 1)))
+    grads += [ax, ay]
+    for i, g in enumerate(grads):
+        assert g.flags.writeable
+        assert not np.shares_memory(g, seed)
+        for other in grads[i + 1:]:
+            assert not np.shares_memory(g, other)
+    np.testing.assert_array_equal(x.grad, seed + 1)
+    np.testing.assert_array_equal(y.grad, seed[:, None])
+    np.testing.assert_array_equal(ax, seed)
+
+
 # --------------------------------------------------------------------- dtypes
 def test_float32_in_float32_out_with_python_scalars():
     x = ad.tensor(np.array([0.5, 1.5], np.float32), requires_grad=True)

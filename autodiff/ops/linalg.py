@@ -18,10 +18,11 @@ def _ndim(x: Any) -> int:
 def matmul(a, b):
     """a @ b with numpy semantics: (..., n, k) @ (..., k, m) -> (..., n, m); 1-D operands
     are promoted to a row (a) or column (b) vector and the added axis is removed."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    a_ndim, b_ndim = _ndim(a), _ndim(b)
+    if a_ndim == 0 or b_ndim == 0:
         raise ValueError(f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} "
                          f"@ {np.shape(b)}")
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
+    if a_ndim == 2 and b_ndim == 2:
         if a.shape[1] != b.shape[0]:
             raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not match: the inner "
                              f"dimensions {a.shape[1]} and {b.shape[0]} differ")
