@@ -59,54 +59,66 @@ def is_grad_enabled() -> bool:
 
 
 # --------------------------------------------------------------------------- locks
-# A leaf's array is read-only while at least one live node saves it.  A node that
-# saves a leaf holds one count; the count is returned when the node is freed by a
-# backward pass, or when the node is garbage collected without one (weakref callback).
+# A leaf's array is read-only while at least one live node saves it.  Each leaf that
+# was ever saved has a lock cell, [count, array to make writeable again or None]: a
+# node that saves the leaf holds one count, returned when the node is freed by a
+# backward pass or garbage collected without one (weakref callback).
 
-# id(weakref to a node) -> (that weakref, the leaves the node locked).  The weakref's
-# callback gives the locks back if the node dies without a backward pass.
+
+class _Locks(weakref.ref):
+    """A weak reference to a node that holds the lock cells of the leaves it saved: if
+    the node dies without a backward pass, the callback gives the locks back."""
+
+    __slots__ = ("cells",)
+
+
+# id -> _Locks of every live node holding locks.  Keeping the references here (not only
+# on their nodes) makes the callbacks run also when nodes die in a reference cycle (the
+# cyclic collector skips callbacks of weakrefs that are garbage themselves).  The cells
+# refer to arrays, never to Tensors, so this never keeps a graph alive.
 _lock_holders: dict = {}
-
-
-def _release(leaves: list) -> None:
-    for leaf in leaves:
-        leaf._saves -= 1
-        if leaf._saves == 0 and leaf._unlock:
-            leaf._unlock = False
-            try:
-                leaf._data.setflags(write=True)
-            except ValueError:  # the array was replaced by a read-only one meanwhile
-                pass
-
-
-def _node_collected(ref: weakref.ref) -> None:
-    entry = _lock_holders.pop(id(ref), None)
-    if entry is not None:
-        _release(entry[1])
 
 
 def lock_leaves(node: "Tensor", leaves: list) -> None:
     """Record that `node` saves the leaf tensors `leaves`; make their arrays read-only."""
+    cells = []
     for leaf in leaves:
-        if leaf._saves == 0:
+        cell = leaf._lock
+        if cell is None:
+            cell = leaf._lock = [0, None]
+        if cell[0] == 0:
             data = leaf._data
             if data.flags.writeable:
                 data.setflags(write=False)
-                leaf._unlock = True
-        leaf._saves += 1
-    ref = weakref.ref(node, _node_collected)
-    _lock_holders[id(ref)] = (ref, leaves)
-    node._watch = ref
+                cell[1] = data
+        cell[0] += 1
+        cells.append(cell)
+    locks = _Locks(node, _node_collected)
+    locks.cells = cells
+    _lock_holders[id(locks)] = locks
+    node._watch = locks
+
+
+def _release(cells: list) -> None:
+    for cell in cells:
+        cell[0] -= 1
+        if cell[0] == 0 and cell[1] is not None:
+            cell[1].setflags(write=True)
+            cell[1] = None
+
+
+def _node_collected(locks: _Locks) -> None:
+    if _lock_holders.pop(id(locks), None) is not None:
+        _release(locks.cells)
 
 
 def free(node: "Tensor") -> None:
     """Drop a node's saved arguments after backward; a second backward through it raises."""
-    ref = node._watch
-    if ref is not None:
-        entry = _lock_holders.pop(id(ref), None)
-        if entry is not None:
-            _release(entry[1])
+    locks = node._watch
+    if locks is not None:
         node._watch = None
+        del _lock_holders[id(locks)]
+        _release(locks.cells)
     node._args = None
     node._raw = None
     node._kwargs = None

@@ -27,14 +27,12 @@ class Tensor:
     """
 
     __slots__ = ("_data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
-                 "_needs", "_seq", "_tangents", "__weakref__", "__dict__")
+                 "_needs", "_seq", "_tangents", "_watch", "__weakref__", "__dict__")
 
     # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
     # created when one of them is assigned.
     _retain = False   # retain_grad() was called
-    _saves = 0        # number of live nodes that saved this leaf (see tape.lock_leaves)
-    _unlock = False   # the lock made the array read-only and must undo that
-    _watch = None     # for a node: the leaf locks it holds
+    _lock = None      # a leaf's lock cell (see tape.lock_leaves)
 
     # ndarray (op) Tensor must defer to Tensor's reflected operators, and numpy
     # functions applied to a Tensor must fail loudly instead of dropping the tape.
@@ -48,6 +46,7 @@ class Tensor:
         self._requires_grad = False
         self._prim = None
         self._tangents = None
+        self._watch = None  # for a node: the leaf locks it holds (tape.lock_leaves)
         self._seq = next_seq()
         if requires_grad:
             self.requires_grad = True
@@ -277,6 +276,7 @@ def make_tensor(data: Any) -> Tensor:
     t._requires_grad = False
     t._prim = None
     t._tangents = None
+    t._watch = None
     t._seq = next_seq()
     return t
 

@@ -255,6 +255,20 @@ def test_saved_leaf_is_writable_again_after_backward_or_when_the_graph_dies():
     x.data[...] = 1
 
 
+def test_locks_held_by_a_collected_reference_cycle_are_given_back():
+    # create_graph makes x.grad a graph that saves x and w: x -> x.grad -> ... -> x is a
+    # reference cycle that only the cyclic garbage collector frees.
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    x = ad.tensor([3.0, 4.0], requires_grad=True)
+    (w * x ** 3).sum().backward(create_graph=True)
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[...] = 0
+    del x
+    w.grad = None
+    gc.collect()
+    w.data[...] = 0
+
+
 # ------------------------------------------------------------ no_grad etc.
 def test_no_grad_records_nothing():
     x = ad.tensor([1.0, 2.0], requires_grad=True)
