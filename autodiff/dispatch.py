@@ -38,22 +38,24 @@ _ndarray = np.ndarray
 
 
 def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dict,
-            needs: tuple) -> None:
-    """Make `out` a node of the tape: it remembers how it was computed."""
+            needs: tuple, leaves: list | None = None) -> None:
+    """Make `out` a node of the tape: it remembers how it was computed.
+
+    `leaves` are the leaf Tensors among `args` when the caller already knows them."""
     out._requires_grad = True
     out._prim = prim
     out._args = args
     out._raw = raw
     out._kwargs = kwargs
     out._needs = needs
-    leaves = None
-    for a in args:
-        if isinstance(a, Tensor) and a._prim is None:
-            if leaves is None:
-                leaves = [a]
-            else:
-                leaves.append(a)
-    if leaves is not None:
+    if leaves is None:
+        for a in args:
+            if isinstance(a, Tensor) and a._prim is None:
+                if leaves is None:
+                    leaves = [a]
+                else:
+                    leaves.append(a)
+    if leaves:
         lock_leaves(out, leaves)
 
 
@@ -137,8 +139,10 @@ class Primitive:
         else:
             raw_list = []
             need_list = []
+            leaves = []
             any_tensor = False
-            for i, a in enumerate(args):
+            i = 0
+            for a in args:
                 if isinstance(a, Tensor):
                     if a._tangents is not None:
                         return _apply_jvp(self, args, kwargs)
@@ -146,8 +150,11 @@ class Primitive:
                     raw_list.append(a._data)
                     if a._requires_grad:
                         need_list.append(i)
+                    if a._prim is None:
+                        leaves.append(a)
                 else:
                     raw_list.append(a)
+                i += 1
             if not any_tensor:
                 return self.fun(*args, **kwargs)
             raw = tuple(raw_list)
@@ -164,7 +171,7 @@ class Primitive:
             out = out.view()  # never let an output alias an operand's array object
         t = _wrap(out)
         if needs and state.grad_enabled:
-            _record(t, self, args, raw, kwargs, needs)
+            _record(t, self, args, raw, kwargs, needs, leaves if n > 2 else None)
         return t
 
 

@@ -27,7 +27,19 @@ def _shape(x: Any) -> tuple:
 # ----------------------------------------------------------------------- linear
 @primitive
 def _linear(x, weight, bias):
-    out = np.dot(x, weight.T) if x.ndim == 2 else np.matmul(x, weight.T)
+    """x (..., in) @ weight.T (in, out) + bias (out,) or None -> (..., out)."""
+    if x.__class__ is not np.ndarray or weight.__class__ is not np.ndarray:
+        x, weight = np.asarray(x), np.asarray(weight)
+    xs, ws = x.shape, weight.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+        raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws}: "
+                         f"expected weight (out_features, in_features) and input "
+                         f"(..., in_features)")
+    if bias is not None and (bias.shape if bias.__class__ is np.ndarray
+                             else np.shape(bias)) != ws[:1]:
+        raise ValueError(f"linear: bias has shape {np.shape(bias)}, expected ({ws[0]},) for "
+                         f"weight {ws}")
+    out = np.dot(x, weight.T) if len(xs) == 2 else np.matmul(x, weight.T)
     if bias is not None:
         out += bias
     return out
@@ -69,19 +81,7 @@ _linear.defjvp(lambda t, ans, x, weight, bias: _linear(t, weight, None),
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """x @ weight.T + bias (PyTorch's layout): x (..., in), weight (out, in), bias (out,)
     or None -> (..., out)."""
-    if x.__class__ is not np.ndarray and not isinstance(x, Tensor):
-        x = np.asarray(x)
-    if weight.__class__ is not np.ndarray and not isinstance(weight, Tensor):
-        weight = np.asarray(weight)
-    xs, ws = x.shape, weight.shape
-    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws}: "
-                         f"expected weight (out_features, in_features) and input "
-                         f"(..., in_features)")
-    if bias is not None and _shape(bias) != ws[:1]:
-        raise ValueError(f"linear: bias has shape {_shape(bias)}, expected ({ws[0]},) for "
-                         f"weight {ws}")
-    return _linear(x, weight, bias)
+    return _linear(x, weight, bias)  # the forward checks the shapes
 
 
 # ------------------------------------------------------------ cross-entropy
@@ -98,12 +98,29 @@ def _rows(n: int) -> np.ndarray:
 
 @primitive
 def _softmax_cross_entropy(logits, *, labels, reduction):
+    if logits.__class__ is not np.ndarray:
+        logits = np.asarray(logits)
+    shape = logits.shape
+    if len(shape) != 2:
+        raise ValueError(f"softmax_cross_entropy: logits must have shape (N, C), got {shape}")
+    if labels.dtype.kind not in "iu" or labels.shape != shape[:1]:
+        raise ValueError(f"softmax_cross_entropy: labels must be ({shape[0]},) integers for "
+                         f"logits {shape}, got shape {labels.shape} dtype {labels.dtype}")
     n = len(labels)
+    if n == 1:  # a scalar check is much cheaper than two reductions
+        low = high = labels[0]
+    elif n:
+        low, high = labels.min(), labels.max()
+    if n and (low < 0 or high >= shape[1]):
+        raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {shape[1]}) for "
+                         f"logits {shape}, got values {low}..{high}")
     z = logits - np.maximum.reduce(logits, axis=1, keepdims=True) if n else logits
     picked = z[0, labels[0]] if n == 1 else z[_rows(n), labels]  # batch 1: scalar indexing
     losses = np.log(np.add.reduce(np.exp(z), axis=1)) - picked
     if reduction == "none":
         return losses
+    if n == 1:
+        return losses.reshape(())  # the mean and the sum of one loss: an array, not a scalar
     total = np.add.reduce(losses)
     return total / n if reduction == "mean" else total  # mean of no examples: nan, as numpy
 
@@ -155,22 +172,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
     if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, "
                          f"got {reduction!r}")
-    if not isinstance(logits, (np.ndarray, Tensor)):
-        logits = np.asarray(logits)
     if labels.__class__ is not np.ndarray:
         labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-    shape = logits.shape
-    if len(shape) != 2:
-        raise ValueError(f"softmax_cross_entropy: logits must have shape (N, C), got {shape}")
-    if labels.dtype.kind not in "iu" or labels.shape != shape[:1]:
-        raise ValueError(f"softmax_cross_entropy: labels must be ({shape[0]},) integers for "
-                         f"logits {shape}, got shape {labels.shape} dtype {labels.dtype}")
-    n = len(labels)
-    if n == 1:  # a scalar check is much cheaper than two reductions
-        low = high = labels[0]
-    elif n:
-        low, high = labels.min(), labels.max()
-    if n and (low < 0 or high >= shape[1]):
-        raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {shape[1]}) for "
-                         f"logits {shape}, got values {low}..{high}")
+    # the forward checks the shapes and the labels
     return _softmax_cross_entropy(logits, labels=labels, reduction=reduction)
