@@ -67,6 +67,8 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
         kwargs = node._kwargs
         if create_graph:
             ans, rule_args = node, args
+            if prim.residual:  # plain arrays carry no derivative: not for rules on Tensors
+                kwargs = {k: v for k, v in kwargs.items() if k != "residual"}
         else:
             ans, rule_args = node._data, node._raw
         vjps = prim.vjps

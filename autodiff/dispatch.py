@@ -19,6 +19,14 @@ the same rule yields derivatives of every order.  A VJP rule may return a cotang
 the broadcast output shape (the engine sums it back to the operand's shape) and a JVP
 rule a tangent of the operand's shape (the engine broadcasts it to the output's).
 
+A forward may also hand its VJP rules something it computed anyway (what JAX calls
+residuals), so that the backward pass does not compute it again: declare the primitive
+with `@ad.primitive(residual=True)` and return `(out, residual)`.  When the call is
+recorded, the rules of a plain backward pass receive it as the keyword argument
+`residual`; whenever rules run on Tensors (higher-order derivatives) or push tangents
+(forward mode), `residual` is None, because it is a plain array that carries no
+derivative.  Rules must therefore also work without it.
+
 Calling a primitive: positional arguments are operands (Tensors, ndarrays, Python
 scalars); keyword arguments are static parameters (axis, shapes, indices, ...).  If no
 operand is a Tensor the call is plain numpy and returns a plain result.
@@ -62,8 +70,12 @@ def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dic
 class Primitive:
     """A differentiable operation defined by a numpy forward and per-operand rules."""
 
-    def __init__(self, fun: Callable[..., Any], name: str | None = None):
+    def __init__(self, fun: Callable[..., Any], name: str | None = None,
+                 residual: bool = False):
         self.fun = fun
+        self.residual = residual
+        # `plain` computes the result alone (no operand is a Tensor: nothing to record).
+        self.plain = (lambda *args, **kwargs: fun(*args, **kwargs)[0]) if residual else fun
         self.name = (name or getattr(fun, "__name__", "primitive")).lstrip("_")
         self.vjps: tuple = ()
         self.jvps: tuple = ()
@@ -103,7 +115,7 @@ class Primitive:
         if n == 1:
             a = args[0]
             if not isinstance(a, Tensor):
-                return self.fun(a, **kwargs)
+                return self.plain(a, **kwargs)
             if a._tangents is not None:
                 return _apply_jvp(self, args, kwargs)
             a_data = a._data
@@ -135,7 +147,7 @@ class Primitive:
                 raw = (a, a_data)
                 needs = (1,) if b._requires_grad else ()
             else:
-                return self.fun(a, b, **kwargs)
+                return self.plain(a, b, **kwargs)
         else:
             raw_list = []
             need_list = []
@@ -156,7 +168,7 @@ class Primitive:
                     raw_list.append(a)
                 i += 1
             if not any_tensor:
-                return self.fun(*args, **kwargs)
+                return self.plain(*args, **kwargs)
             raw = tuple(raw_list)
             needs = tuple(need_list)
             a_data = None
@@ -165,6 +177,9 @@ class Primitive:
             out = self.fun(*raw, **kwargs)
         except (ValueError, TypeError, IndexError) as e:
             raise _named_error(self, e, raw) from None
+        if self.residual:
+            out, residual = out
+            kwargs = {**kwargs, "residual": residual}
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         elif out is a_data:
@@ -198,12 +213,15 @@ class _EveryOperand:
         return 1 << 30
 
 
-def primitive(fun: Callable[..., Any]) -> Primitive:
+def primitive(fun: Callable[..., Any] | None = None, *, residual: bool = False) -> Any:
     """Decorator: turn a numpy function into a differentiable primitive.
 
     Attach its rules with `.defvjp(...)` (reverse mode) and `.defjvp(...)` (forward
-    mode).  See the module docstring for the rule signatures."""
-    return Primitive(fun)
+    mode).  `@primitive(residual=True)`: the function returns (result, residual) and
+    the VJP rules of a plain backward pass get `residual=` (see the module docstring)."""
+    if fun is None:
+        return lambda f: Primitive(f, residual=residual)
+    return Primitive(fun, residual=residual)
 
 
 # ----------------------------------------------------------------- forward mode

@@ -375,6 +375,44 @@ def test_user_defined_primitive_works_with_every_transform():
     np.testing.assert_allclose(t.grad, s)
 
 
+residuals_seen = []
+
+
+@ad.primitive(residual=True)
+def logistic(x):
+    s = 1 / (1 + np.exp(-x))
+    return s, s * (1 - s)  # the derivative, computed once in the forward
+
+
+def _logistic_vjp(g, ans, x, residual=None):
+    residuals_seen.append(residual is not None)
+    if residual is not None:  # a plain backward pass
+        return g * residual
+    return g * ans * (1 - ans)  # rules on Tensors: a differentiable formula
+
+
+logistic.defvjp(_logistic_vjp)
+logistic.defjvp(lambda t, ans, x, residual=None: t * ans * (1 - ans))
+
+
+def test_user_defined_primitive_with_a_residual():
+    x = np.array([-2.0, 0.5, 3.0])
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(logistic(x), s)  # plain call: the result alone
+    residuals_seen.clear()
+    np.testing.assert_allclose(ad.grad(lambda v: ad.sum(logistic(v)))(x), s * (1 - s))
+    t = ad.tensor(x, requires_grad=True)
+    logistic(t).sum().backward()
+    np.testing.assert_allclose(t.grad, s * (1 - s))
+    assert residuals_seen == [True, True]
+    # Higher order: the rules run on Tensors without the residual, so it is still right.
+    np.testing.assert_allclose(ad.hessian(lambda v: ad.sum(logistic(v)))(x),
+                               np.diag(s * (1 - s) * (1 - 2 * s)))
+    assert ad.grad(ad.grad(lambda v: logistic(v)))(0.5) == pytest.approx(
+        s[1] * (1 - s[1]) * (1 - 2 * s[1]))
+    np.testing.assert_allclose(ad.jvp(logistic, (x,), (np.ones(3),))[1], s * (1 - s))
+
+
 def test_missing_rules_give_clear_errors():
     only_vjp = ad.primitive(lambda x: x * 2.0)
     only_vjp.defvjp(lambda g, ans, x: g * 2.0)

@@ -96,8 +96,9 @@ def _rows(n: int) -> np.ndarray:
     return rows
 
 
-@primitive
+@primitive(residual=True)
 def _softmax_cross_entropy(logits, *, labels, reduction):
+    """Returns the losses and, for the VJP, exp(z) and its row sums (z: shifted logits)."""
     if logits.__class__ is not np.ndarray:
         logits = np.asarray(logits)
     shape = logits.shape
@@ -116,13 +117,17 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
                          f"logits {shape}, got values {low}..{high}")
     z = logits - np.maximum.reduce(logits, axis=1, keepdims=True) if n else logits
     picked = z[0, labels[0]] if n == 1 else z[_rows(n), labels]  # batch 1: scalar indexing
-    losses = np.log(np.add.reduce(np.exp(z), axis=1)) - picked
+    e = np.exp(z)
+    sums = np.add.reduce(e, axis=1)
+    losses = np.log(sums) - picked
     if reduction == "none":
-        return losses
-    if n == 1:
-        return losses.reshape(())  # the mean and the sum of one loss: an array, not a scalar
-    total = np.add.reduce(losses)
-    return total / n if reduction == "mean" else total  # mean of no examples: nan, as numpy
+        out = losses
+    elif n == 1:
+        out = losses.reshape(())  # the mean and the sum of one loss: an array, not a scalar
+    else:
+        total = np.add.reduce(losses)
+        out = total / n if reduction == "mean" else total  # mean of no examples: nan
+    return out, (e, sums)
 
 
 def _onehot(labels: np.ndarray, logits: Any) -> np.ndarray:
@@ -138,23 +143,23 @@ def _per_example(g, n, reduction):
     return g / n if reduction == "mean" and n != 1 else g
 
 
-def _xent_vjp(g, ans, logits, labels, reduction):
+def _xent_vjp(g, ans, logits, labels, reduction, residual=None):
     n = len(labels)
-    if logits.__class__ is np.ndarray:  # the plain backward pass: the same formula, in place
-        d = np.exp(logits - np.maximum.reduce(logits, axis=1, keepdims=True)) if n \
-            else logits.copy()
-        d /= np.add.reduce(d, axis=1, keepdims=True)
-        if n == 1:  # scalar indexing is ten times cheaper than fancy indexing
-            d[0, labels[0]] -= 1
-        else:
-            d[_rows(n), labels] -= 1
-        d *= _per_example(g, n, reduction)
-        return d
-    d = softmax(logits, axis=1) - _onehot(labels, logits)
-    return d * _per_example(g, n, reduction)
+    if residual is None:  # rules on Tensors (higher order): the differentiable formula
+        d = softmax(logits, axis=1) - _onehot(labels, logits)
+        return d * _per_example(g, n, reduction)
+    # The plain backward pass: the same formula, in place, from the forward's exp(z).
+    e, sums = residual
+    d = e / sums if n == 1 else e / sums[:, None]
+    if n == 1:  # scalar indexing is ten times cheaper than fancy indexing
+        d[0, labels[0]] -= 1
+    else:
+        d[_rows(n), labels] -= 1
+    d *= _per_example(g, n, reduction)
+    return d
 
 
-def _xent_jvp(t, ans, logits, labels, reduction):
+def _xent_jvp(t, ans, logits, labels, reduction, residual=None):
     per = _sum(t * (softmax(logits, axis=1) - _onehot(labels, logits)), axis=1)
     if reduction == "none":
         return per
