@@ -39,23 +39,30 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tape import lock_leaves, state
+from .tape import lock_leaves, next_seq, state
 from .tensor import Tensor, make_tensor as _wrap
+
+_new = object.__new__
 
 _ndarray = np.ndarray
 
 
-def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dict,
-            needs: tuple, leaves: list | None = None) -> None:
-    """Make `out` a node of the tape: it remembers how it was computed.
-
-    `leaves` are the leaf Tensors among `args` when the caller already knows them."""
-    out._requires_grad = True
-    out._prim = prim
-    out._args = args
-    out._raw = raw
-    out._kwargs = kwargs
-    out._needs = needs
+def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: dict,
+          needs: tuple, leaves: list | None = None) -> Tensor:
+    """A new tensor holding `data` that is a node of the tape: it remembers how it was
+    computed.  `leaves` are the leaf Tensors among `args` when the caller knows them."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad = None
+    t._requires_grad = True
+    t._prim = prim
+    t._args = args
+    t._raw = raw
+    t._kwargs = kwargs
+    t._needs = needs
+    t._tangents = None
+    t._watch = None
+    t._seq = next_seq()
     if leaves is None:
         for a in args:
             if isinstance(a, Tensor) and a._prim is None:
@@ -64,7 +71,8 @@ def _record(out: Tensor, prim: "Primitive", args: tuple, raw: tuple, kwargs: dic
                 else:
                     leaves.append(a)
     if leaves:
-        lock_leaves(out, leaves)
+        lock_leaves(t, leaves)
+    return t
 
 
 class Primitive:
@@ -184,10 +192,9 @@ class Primitive:
             out = np.asarray(out)
         elif out is a_data:
             out = out.view()  # never let an output alias an operand's array object
-        t = _wrap(out)
         if needs and state.grad_enabled:
-            _record(t, self, args, raw, kwargs, needs, leaves if n > 2 else None)
-        return t
+            return _node(out, self, args, raw, kwargs, needs, leaves if n > 2 else None)
+        return _wrap(out)
 
 
 def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
@@ -243,11 +250,12 @@ def strip(a: Tensor, level: int) -> Tensor:
     tangents = a._tangents
     if tangents is None or level not in tangents:
         return a
-    v = _wrap(a._data.view())
+    if a._requires_grad and state.grad_enabled:
+        v = _node(a._data.view(), identity, (a,), (a._data,), {}, (0,))
+    else:
+        v = _wrap(a._data.view())
     rest = {k: t for k, t in tangents.items() if k != level}
     v._tangents = rest or None
-    if a._requires_grad and state.grad_enabled:
-        _record(v, identity, (a,), (a._data,), {}, (0,))
     return v
 
 
