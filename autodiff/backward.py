@@ -85,6 +85,8 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                     f"{prim.name}: no VJP rule is defined for argument {i}, so reverse mode "
                     f"(grad, vjp, backward) is unavailable for it; define one with defvjp")
             gi = rule(g, ans, *rule_args, **kwargs)
+            if gi is None:  # the rule's way of saying "identically zero"
+                continue
             if gi.shape != parent._data.shape:
                 gi = sum_to_shape(gi, parent._data.shape)
             if parent._prim is None and capture is None:

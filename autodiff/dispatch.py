@@ -17,7 +17,8 @@ Rules receive the output cotangent `g` (or the input tangent `t`), the forward r
 called with raw ndarrays (fast), during higher-order differentiation with Tensors, so
 the same rule yields derivatives of every order.  A VJP rule may return a cotangent of
 the broadcast output shape (the engine sums it back to the operand's shape) and a JVP
-rule a tangent of the operand's shape (the engine broadcasts it to the output's).
+rule a tangent of the operand's shape (the engine broadcasts it to the output's).  A rule
+may return None for a contribution that is identically zero: no work is done for it.
 
 A forward may also hand its VJP rules something it computed anyway (what JAX calls
 residuals), so that the backward pass does not compute it again: declare the primitive
@@ -312,7 +313,8 @@ def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: t
                     f"(jvp, jacobian(mode='fwd'), hessian, hvp) is unavailable for it; "
                     f"define one with defjvp")
             ti = rule(a._tangents[level], ans, *rule_args, **kwargs)
-            tangent = ti if tangent is None else tangent + ti
+            if ti is not None:  # None: identically zero
+                tangent = ti if tangent is None else tangent + ti
     return tangent
 
 

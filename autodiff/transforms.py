@@ -318,7 +318,8 @@ def linearize(f: Callable, *primals: Any):
                 if t is None:
                     continue
                 ti = node._prim.jvps[i](t, node._data, *node._raw, **node._kwargs)
-                total = ti if total is None else total + ti
+                if ti is not None:  # None: identically zero
+                    total = ti if total is None else total + ti
             if total is not None:
                 tang[node._seq] = np.broadcast_to(total, node._data.shape)
         result = []

@@ -413,6 +413,26 @@ def test_user_defined_primitive_with_a_residual():
     np.testing.assert_allclose(ad.jvp(logistic, (x,), (np.ones(3),))[1], s * (1 - s))
 
 
+def test_a_rule_returning_none_contributes_nothing():
+    # scale(x, s) = 3 x whatever s is: s's rules say "identically zero" with None.
+    calls = []
+
+    @ad.primitive
+    def scale(x, s):
+        return 3.0 * x
+
+    scale.defvjp(lambda g, ans, x, s: 3.0 * g, lambda g, ans, x, s: calls.append("vjp"))
+    scale.defjvp(lambda t, ans, x, s: 3.0 * t, lambda t, ans, x, s: calls.append("jvp"))
+    x, s = np.array([1.0, 2.0]), np.array([5.0, 7.0])
+    gx, gs = ad.grad(lambda a, b: ad.sum(scale(a, b)), argnums=(0, 1))(x, s)
+    np.testing.assert_array_equal(gx, [3.0, 3.0])
+    np.testing.assert_array_equal(gs, [0.0, 0.0])
+    assert ad.jvp(lambda b: scale(x, b), (s,), (np.ones(2),))[1].tolist() == [0.0, 0.0]
+    out, f_jvp = ad.linearize(scale, x, s)
+    np.testing.assert_array_equal(f_jvp(np.ones(2), np.ones(2)), [3.0, 3.0])
+    assert calls == ["vjp", "jvp", "jvp"]
+
+
 def test_missing_rules_give_clear_errors():
     only_vjp = ad.primitive(lambda x: x * 2.0)
     only_vjp.defvjp(lambda g, ans, x: g * 2.0)

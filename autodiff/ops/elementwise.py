@@ -36,6 +36,23 @@ def _stable_sigmoid(x):
     return 0.5 * np.tanh(0.5 * x) + 0.5
 
 
+def _partner(fun: Callable, sign: float) -> Primitive:
+    """fun(x) for fun = cos or sin, given the other one's value p = sin(x) or cos(x) as a
+    second operand: d fun(x)/dx = sign * p, so differentiating sin or cos again uses the
+    value of the op it came from instead of computing sin or cos once more.  The result
+    does not depend on p (its rules are identically zero), but higher derivatives still
+    flow through p's own history."""
+    prim = Primitive(lambda x, p: fun(x), f"{fun.__name__}_given_partner")
+    prim.defvjp(lambda g, ans, x, p: g * p if sign > 0 else -g * p,
+                lambda g, ans, x, p: None)
+    prim.defjvp(lambda t, ans, x, p: t * p if sign > 0 else -t * p,
+                lambda t, ans, x, p: None)
+    return prim
+
+
+_cos_given_sin = _partner(np.cos, -1.0)  # cos(x) from (x, sin(x))
+_sin_given_cos = _partner(np.sin, 1.0)   # sin(x) from (x, cos(x))
+
 # ------------------------------------------------------------------ unary ops
 negative = Primitive(np.negative)
 negative.defvjp(lambda g, ans, x: -g)
@@ -47,8 +64,8 @@ log1p = _pointwise(np.log1p, lambda ans, x: 1 / (x + 1))
 expm1 = _pointwise(np.expm1, lambda ans, x: ans + 1)
 sqrt = _pointwise(np.sqrt, lambda ans, x: 0.5 / ans)
 square = _pointwise(np.square, lambda ans, x: 2 * x)
-sin = _pointwise(np.sin, lambda ans, x: cos(x))
-cos = _pointwise(np.cos, lambda ans, x: -sin(x))
+sin = _pointwise(np.sin, lambda ans, x: _cos_given_sin(x, ans))
+cos = _pointwise(np.cos, lambda ans, x: -_sin_given_cos(x, ans))
 tan = _pointwise(np.tan, lambda ans, x: 1 + ans * ans)
 tanh = _pointwise(np.tanh, lambda ans, x: 1 - ans * ans)
 sigmoid = _pointwise(_stable_sigmoid, lambda ans, x: ans * (1 - ans), "sigmoid")
