@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .ops.util import sum_to_shape
+from .dispatch import _AllOperands
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 
@@ -72,6 +73,8 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
         else:
             ans, rule_args = node._data, node._raw
         vjps = prim.vjps
+        joint = vjps.rule if vjps.__class__ is _AllOperands else None
+        cotangents = None  # what the joint rule returned
         for i in node._needs:
             parent = args[i]
             pseq = parent._seq
@@ -79,12 +82,18 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                 continue
             if capture is not None and parent._prim is None and pseq not in capture:
                 continue  # a leaf nobody asked about
-            rule = vjps[i]
-            if rule is None:
-                raise NotImplementedError(
-                    f"{prim.name}: no VJP rule is defined for argument {i}, so reverse mode "
-                    f"(grad, vjp, backward) is unavailable for it; define one with defvjp")
-            gi = rule(g, ans, *rule_args, **kwargs)
+            if joint is not None:  # one call gives every operand's cotangent
+                if cotangents is None:
+                    cotangents = joint(node._needs, g, ans, *rule_args, **kwargs)
+                gi = cotangents[i]
+            else:
+                rule = vjps[i]
+                if rule is None:
+                    raise NotImplementedError(
+                        f"{prim.name}: no VJP rule is defined for argument {i}, so reverse "
+                        f"mode (grad, vjp, backward) is unavailable for it; define one with "
+                        f"defvjp")
+                gi = rule(g, ans, *rule_args, **kwargs)
             if gi is None:  # the rule's way of saying "identically zero"
                 continue
             if gi.shape != parent._data.shape:

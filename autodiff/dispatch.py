@@ -19,6 +19,9 @@ the same rule yields derivatives of every order.  A VJP rule may return a cotang
 the broadcast output shape (the engine sums it back to the operand's shape) and a JVP
 rule a tangent of the operand's shape (the engine broadcasts it to the output's).  A rule
 may return None for a contribution that is identically zero: no work is done for it.
+When the operands' cotangents share work (x / y: both need g / y), one joint rule can
+give them all: `defvjp_joint(rule)`, rule(needs, g, ans, *args, **kw) -> one cotangent
+per operand.
 
 A forward may also hand its VJP rules something it computed anyway (what JAX calls
 residuals), so that the backward pass does not compute it again: declare the primitive
@@ -108,6 +111,13 @@ class Primitive:
     def defvjp_argnum(self, rule: Callable) -> "Primitive":
         """One VJP rule for any number of operands: rule(i, g, ans, *args, **kw)."""
         self.vjps = _EveryOperand(rule)
+        return self
+
+    def defvjp_joint(self, rule: Callable) -> "Primitive":
+        """One VJP rule for all operands at once, for operations whose cotangents share
+        work: rule(needs, g, ans, *args, **kw) returns one cotangent (or None) per operand,
+        where `needs` lists the operand indices that need one."""
+        self.vjps = _AllOperands(rule)
         return self
 
     def defjvp_argnum(self, rule: Callable) -> "Primitive":
@@ -219,6 +229,14 @@ class _EveryOperand:
 
     def __len__(self) -> int:
         return 1 << 30
+
+
+class _AllOperands(_EveryOperand):
+    """A rule table whose entries come from one joint rule (see Primitive.defvjp_joint);
+    the backward pass calls the joint rule once per node."""
+
+    def __getitem__(self, i: int) -> Callable:
+        return lambda g, ans, *args, **kw: self.rule((i,), g, ans, *args, **kw)[i]
 
 
 def primitive(fun: Callable[..., Any] | None = None, *, residual: bool = False) -> Any:

@@ -433,6 +433,33 @@ def test_a_rule_returning_none_contributes_nothing():
     assert calls == ["vjp", "jvp", "jvp"]
 
 
+def test_joint_vjp_rule_is_called_once_per_node_and_composes():
+    calls = []
+
+    @ad.primitive
+    def ratio(x, y):
+        return x / y
+
+    def ratio_vjp(needs, g, ans, x, y):
+        calls.append(tuple(needs))
+        gx = g / y  # shared by both cotangents
+        return gx, (-gx * ans if 1 in needs else None)
+
+    ratio.defvjp_joint(ratio_vjp)
+    ratio.defjvp(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y)
+    x, y = np.array([1.0, 2.0]), np.array([4.0, 5.0])
+    gx, gy = ad.grad(lambda a, b: ad.sum(ratio(a, b)), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, 1 / y)
+    np.testing.assert_allclose(gy, -x / y ** 2)
+    assert calls == [(0, 1)]
+    np.testing.assert_allclose(ad.grad(lambda b: ad.sum(ratio(x, b)))(y), -x / y ** 2)
+    assert calls[-1] == (1,)
+    # second order runs the joint rule on Tensors: d2/dy2 (x / y) = 2 x / y^3
+    np.testing.assert_allclose(ad.hessian(lambda b: ad.sum(ratio(x, b)))(y),
+                               np.diag(2 * x / y ** 3))
+    np.testing.assert_allclose(ad.grad(ad.grad(lambda b: ratio(1.5, b)))(2.0), 2 * 1.5 / 8)
+
+
 def test_missing_rules_give_clear_errors():
     only_vjp = ad.primitive(lambda x: x * 2.0)
     only_vjp.defvjp(lambda g, ans, x: g * 2.0)
