@@ -137,8 +137,7 @@ class Primitive:
                 return self.plain(a, **kwargs)
             if a._tangents is not None:
                 return _apply_jvp(self, args, kwargs)
-            a_data = a._data
-            raw = (a_data,)
+            raw = (a._data,)
             needs = (0,) if a._requires_grad else ()
         elif n == 2:
             a, b = args
@@ -147,23 +146,21 @@ class Primitive:
             if a_is_t:
                 if a._tangents is not None:
                     return _apply_jvp(self, args, kwargs)
-                a_data = a._data
                 if b_is_t:
                     if b._tangents is not None:
                         return _apply_jvp(self, args, kwargs)
-                    raw = (a_data, b._data)
+                    raw = (a._data, b._data)
                     if a._requires_grad:
                         needs = (0, 1) if b._requires_grad else (0,)
                     else:
                         needs = (1,) if b._requires_grad else ()
                 else:
-                    raw = (a_data, b)
+                    raw = (a._data, b)
                     needs = (0,) if a._requires_grad else ()
             elif b_is_t:
                 if b._tangents is not None:
                     return _apply_jvp(self, args, kwargs)
-                a_data = b._data
-                raw = (a, a_data)
+                raw = (a, b._data)
                 needs = (1,) if b._requires_grad else ()
             else:
                 return self.plain(a, b, **kwargs)
@@ -190,22 +187,31 @@ class Primitive:
                 return self.plain(*args, **kwargs)
             raw = tuple(raw_list)
             needs = tuple(need_list)
-            a_data = None
 
-        try:
-            out = self.fun(*raw, **kwargs)
-        except (ValueError, TypeError, IndexError) as e:
-            raise _named_error(self, e, raw) from None
-        if self.residual:
-            out, residual = out
-            kwargs = {**kwargs, "residual": residual}
-        if out.__class__ is not _ndarray:
-            out = np.asarray(out)
-        elif out is a_data:
-            out = out.view()  # never let an output alias an operand's array object
-        if needs and state.grad_enabled:
-            return _node(out, self, args, raw, kwargs, needs, leaves if n > 2 else None)
-        return _wrap(out)
+        return _forward(self, args, raw, kwargs, needs, leaves if n > 2 else None)
+
+
+def _forward(prim: Primitive, args: tuple, raw: tuple, kwargs: dict, needs: tuple,
+             leaves: list | None = None) -> Tensor:
+    """`prim` applied to the arrays `raw` of the operands `args`: a new tensor, recorded on
+    the tape if some operand requires grad (its indices are `needs`) and recording is on."""
+    try:
+        out = prim.fun(*raw, **kwargs)
+    except (ValueError, TypeError, IndexError) as e:
+        raise _named_error(prim, e, raw) from None
+    if prim.residual:
+        out, residual = out
+        kwargs = {**kwargs, "residual": residual}
+    if out.__class__ is not _ndarray:
+        out = np.asarray(out)
+    else:
+        for r in raw:
+            if out is r:  # never let an output alias an operand's array object
+                out = out.view()
+                break
+    if needs and state.grad_enabled:
+        return _node(out, prim, args, raw, kwargs, needs, leaves)
+    return _wrap(out)
 
 
 def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
@@ -257,10 +263,6 @@ def primitive(fun: Callable[..., Any] | None = None, *, residual: bool = False) 
 level_records: dict = {}
 
 
-def _traced(a: Any) -> bool:
-    return isinstance(a, Tensor) and (a._requires_grad or a._tangents is not None)
-
-
 def strip(a: Tensor, level: int) -> Tensor:
     """`a` without its forward-mode tangent at `level` (tangents of other levels kept).
 
@@ -287,21 +289,35 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     tape), then the JVP rules give the tangent at this level.  Because the rules run
     on the peeled operands, tangents of tangents (nested forward mode) come out right.
     """
-    level = max(max(a._tangents) for a in args
-                if isinstance(a, Tensor) and a._tangents is not None)
-    stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
-    out = prim(*stripped, **kwargs)
-    if out._prim is not None:
-        # The tape must see the operands *with* their tangents, so that a backward pass
-        # run inside this jvp (forward-over-reverse) differentiates the tangents too.
-        out._args = args
-    if any(_traced(a) for a in stripped):
-        ans, rule_args = out, stripped
+    tangent_sets = [a._tangents for a in args if isinstance(a, Tensor) and a._tangents is not None]
+    level = max(max(t) for t in tangent_sets)
+    records = level_records.get(level, True)
+    if all(len(t) == 1 and level in t for t in tangent_sets) and not (
+            records and any(isinstance(a, Tensor) and a._requires_grad for a in args)):
+        # Only this level, and the tangent computation is not recorded: the primal is a
+        # plain call recorded with the operands themselves, and the rules run on arrays.
+        raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+        out = _forward(prim, args, raw, kwargs,
+                       tuple(i for i, a in enumerate(args)
+                             if isinstance(a, Tensor) and a._requires_grad))
+        ans, rule_args = out._data, raw
     else:
-        ans = out._data
-        rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in stripped)
+        stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
+        out = prim(*stripped, **kwargs)
+        if out._prim is not None:
+            # The tape must see the operands *with* their tangents, so that a backward pass
+            # run inside this jvp (forward-over-reverse) differentiates the tangents too.
+            out._args = args
+        # The rules run on Tensors only if their results must carry derivatives: tangents
+        # of other levels, or a tape that records the tangent computation.
+        if any(isinstance(a, Tensor) and (a._tangents is not None or
+                                          (records and a._requires_grad)) for a in stripped):
+            ans, rule_args = out, stripped
+        else:
+            ans = out._data
+            rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in stripped)
     previous = state.grad_enabled
-    if not level_records.get(level, True):
+    if not records:
         state.grad_enabled = False
     try:
         tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs)

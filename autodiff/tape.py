@@ -103,7 +103,10 @@ def _release(cells: list) -> None:
     for cell in cells:
         cell[0] -= 1
         if cell[0] == 0 and cell[1] is not None:
-            cell[1].setflags(write=True)
+            try:
+                cell[1].setflags(write=True)
+            except ValueError:  # a view whose base is still locked by another leaf
+                pass
             cell[1] = None
 
 
