@@ -137,7 +137,8 @@ class Primitive:
                 return self.plain(a, **kwargs)
             if a._tangents is not None:
                 return _apply_jvp(self, args, kwargs)
-            raw = (a._data,)
+            a_data = a._data
+            raw = (a_data,)
             needs = (0,) if a._requires_grad else ()
         elif n == 2:
             a, b = args
@@ -146,21 +147,23 @@ class Primitive:
             if a_is_t:
                 if a._tangents is not None:
                     return _apply_jvp(self, args, kwargs)
+                a_data = a._data
                 if b_is_t:
                     if b._tangents is not None:
                         return _apply_jvp(self, args, kwargs)
-                    raw = (a._data, b._data)
+                    raw = (a_data, b._data)
                     if a._requires_grad:
                         needs = (0, 1) if b._requires_grad else (0,)
                     else:
                         needs = (1,) if b._requires_grad else ()
                 else:
-                    raw = (a._data, b)
+                    raw = (a_data, b)
                     needs = (0,) if a._requires_grad else ()
             elif b_is_t:
                 if b._tangents is not None:
                     return _apply_jvp(self, args, kwargs)
-                raw = (a, b._data)
+                a_data = b._data
+                raw = (a, a_data)
                 needs = (1,) if b._requires_grad else ()
             else:
                 return self.plain(a, b, **kwargs)
@@ -187,31 +190,22 @@ class Primitive:
                 return self.plain(*args, **kwargs)
             raw = tuple(raw_list)
             needs = tuple(need_list)
+            a_data = None
 
-        return _forward(self, args, raw, kwargs, needs, leaves if n > 2 else None)
-
-
-def _forward(prim: Primitive, args: tuple, raw: tuple, kwargs: dict, needs: tuple,
-             leaves: list | None = None) -> Tensor:
-    """`prim` applied to the arrays `raw` of the operands `args`: a new tensor, recorded on
-    the tape if some operand requires grad (its indices are `needs`) and recording is on."""
-    try:
-        out = prim.fun(*raw, **kwargs)
-    except (ValueError, TypeError, IndexError) as e:
-        raise _named_error(prim, e, raw) from None
-    if prim.residual:
-        out, residual = out
-        kwargs = {**kwargs, "residual": residual}
-    if out.__class__ is not _ndarray:
-        out = np.asarray(out)
-    else:
-        for r in raw:
-            if out is r:  # never let an output alias an operand's array object
-                out = out.view()
-                break
-    if needs and state.grad_enabled:
-        return _node(out, prim, args, raw, kwargs, needs, leaves)
-    return _wrap(out)
+        try:
+            out = self.fun(*raw, **kwargs)
+        except (ValueError, TypeError, IndexError) as e:
+            raise _named_error(self, e, raw) from None
+        if self.residual:
+            out, residual = out
+            kwargs = {**kwargs, "residual": residual}
+        if out.__class__ is not _ndarray:
+            out = np.asarray(out)
+        elif out is a_data:
+            out = out.view()  # never let an output alias an operand's array object
+        if needs and state.grad_enabled:
+            return _node(out, self, args, raw, kwargs, needs, leaves if n > 2 else None)
+        return _wrap(out)
 
 
 def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
@@ -294,13 +288,21 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     records = level_records.get(level, True)
     if all(len(t) == 1 and level in t for t in tangent_sets) and not (
             records and any(isinstance(a, Tensor) and a._requires_grad for a in args)):
-        # Only this level, and the tangent computation is not recorded: the primal is a
-        # plain call recorded with the operands themselves, and the rules run on arrays.
-        raw = tuple(a._data if isinstance(a, Tensor) else a for a in args)
-        out = _forward(prim, args, raw, kwargs,
-                       tuple(i for i, a in enumerate(args)
-                             if isinstance(a, Tensor) and a._requires_grad))
-        ans, rule_args = out._data, raw
+        # Only this level, and nothing records the tangent computation: the primal is a
+        # plain call on the operands with their tangents set aside (so the tape records
+        # the operands themselves), and the rules run on arrays.
+        held = []
+        for a in args:
+            if isinstance(a, Tensor) and a._tangents is not None:  # once per tensor
+                held.append((a, a._tangents))
+                a._tangents = None
+        try:
+            out = prim(*args, **kwargs)
+        finally:
+            for a, tangents in held:
+                a._tangents = tangents
+        ans = out._data
+        rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in args)
     else:
         stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
         out = prim(*stripped, **kwargs)
