@@ -283,11 +283,22 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     tape), then the JVP rules give the tangent at this level.  Because the rules run
     on the peeled operands, tangents of tangents (nested forward mode) come out right.
     """
-    tangent_sets = [a._tangents for a in args if isinstance(a, Tensor) and a._tangents is not None]
-    level = max(max(t) for t in tangent_sets)
+    level = 0          # the highest level present (levels count from 1)
+    single = True      # every tangent present is at that one level
+    grad_args = False  # some operand requires grad
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._requires_grad:
+                grad_args = True
+            tangents = a._tangents
+            if tangents is not None:
+                top = max(tangents)
+                if len(tangents) != 1 or (level and top != level):
+                    single = False
+                if top > level:
+                    level = top
     records = level_records.get(level, True)
-    if all(len(t) == 1 and level in t for t in tangent_sets) and not (
-            records and any(isinstance(a, Tensor) and a._requires_grad for a in args)):
+    if single and not (records and grad_args):
         # Only this level, and nothing records the tangent computation: the primal is a
         # plain call on the operands with their tangents set aside (so the tape records
         # the operands themselves), and the rules run on arrays.
@@ -301,8 +312,10 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
         finally:
             for a, tangents in held:
                 a._tangents = tangents
-        ans = out._data
-        rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in args)
+        # (rules on arrays record nothing, whatever no_grad says)
+        tangent = _tangent_at(prim, level, args, out._data, out._raw if out._prim is not None
+                              else tuple(a._data if isinstance(a, Tensor) else a for a in args),
+                              kwargs)
     else:
         stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
         out = prim(*stripped, **kwargs)
@@ -318,13 +331,13 @@ def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
         else:
             ans = out._data
             rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in stripped)
-    previous = state.grad_enabled
-    if not records:
-        state.grad_enabled = False
-    try:
-        tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs)
-    finally:
-        state.grad_enabled = previous
+        previous = state.grad_enabled
+        if not records:
+            state.grad_enabled = False
+        try:
+            tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs)
+        finally:
+            state.grad_enabled = previous
     if tangent is not None:
         if tangent.shape != out._data.shape:
             tangent = broadcast_to(tangent, shape=out._data.shape)
@@ -340,15 +353,21 @@ def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: t
     """Sum of the JVP rules' contributions of every operand with a tangent at `level`."""
     jvps = prim.jvps
     tangent = None
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and a._tangents is not None and level in a._tangents:
+    i = -1
+    for a in args:
+        i += 1
+        if a.__class__ is not Tensor and not isinstance(a, Tensor):
+            continue
+        tangents = a._tangents
+        t = tangents.get(level) if tangents is not None else None
+        if t is not None:
             rule = jvps[i] if i < len(jvps) else None
             if rule is None:
                 raise NotImplementedError(
                     f"{prim.name}: no JVP rule is defined for argument {i}, so forward mode "
                     f"(jvp, jacobian(mode='fwd'), hessian, hvp) is unavailable for it; "
                     f"define one with defjvp")
-            ti = rule(a._tangents[level], ans, *rule_args, **kwargs)
+            ti = rule(t, ans, *rule_args, **kwargs)
             if ti is not None:  # None: identically zero
                 tangent = ti if tangent is None else tangent + ti
     return tangent
