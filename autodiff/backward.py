@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .ops.util import sum_to_shape
-from .dispatch import _AllOperands
+from .dispatch import _AllOperands, missing_rule
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 
@@ -89,10 +89,7 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             else:
                 rule = vjps[i]
                 if rule is None:
-                    raise NotImplementedError(
-                        f"{prim.name}: no VJP rule is defined for argument {i}, so reverse "
-                        f"mode (grad, vjp, backward) is unavailable for it; define one with "
-                        f"defvjp")
+                    raise missing_rule(prim, i, "VJP")
                 gi = rule(g, ans, *rule_args, **kwargs)
             if gi is None:  # the rule's way of saying "identically zero"
                 continue

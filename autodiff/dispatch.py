@@ -55,7 +55,7 @@ def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: 
           needs: tuple, leaves: list | None = None) -> Tensor:
     """A new tensor holding `data` that is a node of the tape: it remembers how it was
     computed.  `leaves` are the leaf Tensors among `args` when the caller knows them."""
-    t = _new(Tensor)
+    t = _new(Tensor)  # make_tensor's fields plus the node's, set once: the hottest path
     t._data = data
     t.grad = None
     t._requires_grad = True
@@ -206,6 +206,17 @@ class Primitive:
         if needs and state.grad_enabled:
             return _node(out, self, args, raw, kwargs, needs, leaves if n > 2 else None)
         return _wrap(out)
+
+
+def missing_rule(prim: Primitive, i: int, kind: str) -> NotImplementedError:
+    """The error for operand `i` of `prim` having no rule of `kind` ("VJP" or "JVP")."""
+    if kind == "VJP":
+        unavailable, define = "reverse mode (grad, vjp, backward)", "defvjp"
+    else:
+        unavailable = "forward mode (jvp, jacobian(mode='fwd'), hessian, hvp)"
+        define = "defjvp"
+    return NotImplementedError(f"{prim.name}: no {kind} rule is defined for argument {i}, so "
+                               f"{unavailable} is unavailable for it; define one with {define}")
 
 
 def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
@@ -363,10 +374,7 @@ def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: t
         if t is not None:
             rule = jvps[i] if i < len(jvps) else None
             if rule is None:
-                raise NotImplementedError(
-                    f"{prim.name}: no JVP rule is defined for argument {i}, so forward mode "
-                    f"(jvp, jacobian(mode='fwd'), hessian, hvp) is unavailable for it; "
-                    f"define one with defjvp")
+                raise missing_rule(prim, i, "JVP")
             ti = rule(t, ans, *rule_args, **kwargs)
             if ti is not None:  # None: identically zero
                 tangent = ti if tangent is None else tangent + ti
