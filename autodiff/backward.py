@@ -36,7 +36,7 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
 
     oldest = min(capture) if capture else -1
     pending: dict = {}  # seq -> [node, its cotangent so far]
-    given: set = set()  # ids of the arrays already handed out in `capture`
+    given: set | None = set() if capture is not None else None  # ids handed out in capture
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Tensor):
             seed = make_tensor(seed)

@@ -110,6 +110,7 @@ multiply.defvjp(lambda g, ans, x, y: g * y,
 multiply.defjvp(lambda t, ans, x, y: t * y,
                 lambda t, ans, x, y: x * t)
 
+
 def _divide_vjp(needs, g, ans, x, y):
     gx = g / y
     return gx, (-gx * ans if 1 in needs else None)  # d(x/y)/dy = -(x/y) / y
