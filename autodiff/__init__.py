@@ -9,21 +9,35 @@
     ad.grad(lambda w: ad.sum(ad.tanh(w) ** 2))(np.ones(3))
     ad.jvp(ad.sin, (np.ones(3),), (np.ones(3),))
 
-Layout: tensor.py (the Tensor type), tape.py (recording and the backward pass),
-dispatch.py (`Primitive`: the custom-op API every primitive is defined with), ops/ (the primitive
-set and its derivative rules), transforms.py (grad, jvp, vjp, jacobian, hessian, ...),
-testing/ (property-based derivative checks).
+Layout, in import order (each module imports only those above it):
+  state.py      the per-thread switches (no_grad, transform depth, mutation guard)
+  guard.py      the mutation guard: arrays the tape saves are read-only
+  tape.py       sequence numbers and freeing nodes after backward
+  tensor.py     the Tensor type (data, attributes)
+  dispatch.py   `Primitive`: the custom-op API every primitive is defined with; recording
+  forward.py    forward mode: pushing tangents through primitives
+  ops/          the primitive set, each forward beside its VJP and JVP rules
+  backward.py   the reverse pass over the tape
+  methods.py    Tensor's operators and methods (x + y, x.sum(), x.backward())
+  transforms.py grad, vjp, jvp, linearize, jacobian, hessian, hvp
+  graph.py      a read-only view of the recorded graph (nodes, to_dot)
+  testing/      property-based derivative checks
 """
-from .tensor import Tensor, tensor
+from .state import (enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard,
+                    no_grad)
+from .tensor import Tensor, from_numpy, tensor
 from .dispatch import Primitive, primitive
-from .tape import enable_grad, is_grad_enabled, no_grad
+from . import forward as _forward  # noqa: F401  (installs forward mode on Primitive)
 from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
+from . import methods as _methods  # noqa: F401  (attaches Tensor's operators and methods)
 from .transforms import (grad, hessian, hvp, jacobian, jvp, linearize, value_and_grad, vjp)
+from . import graph
 from .tree import flatten as tree_flatten, tree_map, unflatten as tree_unflatten
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "tensor", "Primitive", "primitive", "no_grad", "enable_grad",
-           "is_grad_enabled", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian",
-           "hessian", "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_ops_all)
+__all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
+           "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
+           "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian",
+           "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_ops_all)

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops.util import sum_to_shape
-from .dispatch import _AllOperands, missing_rule
+from .dispatch import _AllOperands, rule_for, rule_result
+from .ops.reductions import sum_to_shape
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 
@@ -85,16 +85,19 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             if joint is not None:  # one call gives every operand's cotangent
                 if cotangents is None:
                     cotangents = joint(node._needs, g, ans, *rule_args, **kwargs)
+                    if len(cotangents) < len(args):
+                        raise ValueError(f"{prim.name}: the joint VJP rule returned "
+                                         f"{len(cotangents)} cotangents for {len(args)} "
+                                         f"operands")
                 gi = cotangents[i]
             else:
-                rule = vjps[i]
-                if rule is None:
-                    raise missing_rule(prim, i, "VJP")
-                gi = rule(g, ans, *rule_args, **kwargs)
+                gi = rule_for(prim, i, "VJP")(g, ans, *rule_args, **kwargs)
             if gi is None:  # the rule's way of saying "identically zero"
                 continue
+            if gi.__class__ is not np.ndarray or create_graph:
+                gi = rule_result(prim, i, "VJP", gi, create_graph)
             if gi.shape != parent._data.shape:
-                gi = sum_to_shape(gi, parent._data.shape)
+                gi = _summed(prim, i, gi, parent._data.shape, node._data.shape)
             if parent._prim is None and capture is None:
                 # A leaf has nothing upstream: accumulate now instead of queueing it.
                 # A cotangent passed through unchanged (add) is also someone else's.
@@ -113,6 +116,22 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                 node._prim = FREED
             else:
                 free(node)
+
+
+def _summed(prim: Any, i: int, gi: Any, shape: tuple, out_shape: tuple) -> Any:
+    """Operand i's cotangent summed back to the operand's `shape` (the reverse of
+    broadcasting).  A rule may return extra leading axes only where the output has axes
+    the operand was broadcast along, and size-1 operand axes only where it broadcast:
+    any other shape means a wrong rule."""
+    got = gi.shape
+    lead = len(got) - len(shape)
+    extra = len(out_shape) - len(shape)  # output axes the operand was broadcast along
+    if not (0 <= lead <= extra and got[:lead] == out_shape[extra - lead:extra] and all(
+            s == g or s == 1 for s, g in zip(shape, got[lead:]))):
+        raise ValueError(f"{prim.name}: the VJP rule for argument {i} returned a cotangent "
+                         f"of shape {got}, which does not sum back to the argument's shape "
+                         f"{shape} (the output's shape is {out_shape})")
+    return sum_to_shape(gi, shape)
 
 
 def _owned(g: np.ndarray, given: set) -> np.ndarray:
@@ -136,7 +155,9 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
         if g.dtype is not data.dtype and g.dtype != data.dtype:
             g = g.astype(data.dtype)
         if g.shape != data.shape:
-            g = np.broadcast_to(g, data.shape)
+            raise RuntimeError(f"backward: the gradient has shape {g.shape} but the tensor has "
+                               f"shape {data.shape} (was .data replaced with the mutation guard "
+                               f"off?)")
         if current is None:
             if not g.flags.writeable or g.base is not None:  # saved, broadcast or a view
                 g = g.copy()
@@ -146,5 +167,9 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
             current = current._data
     if current is None:
         tensor.grad = g
-    else:
-        tensor.grad = current + g
+        return
+    if current.shape != tensor._data.shape:
+        raise RuntimeError(f"backward: .grad has shape {current.shape} but the tensor now has "
+                           f"shape {tensor._data.shape} (was .data replaced?); call zero_grad() "
+                           f"before the next backward pass")
+    tensor.grad = current + g

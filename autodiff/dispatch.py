@@ -43,7 +43,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .tape import lock_leaves, next_seq, state
+from .guard import lock
+from .state import state
+from .tape import next_seq
 from .tensor import Tensor, make_tensor as _wrap
 
 _new = object.__new__
@@ -52,9 +54,10 @@ _ndarray = np.ndarray
 
 
 def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: dict,
-          needs: tuple, leaves: list | None = None) -> Tensor:
+          needs: tuple, saved: list | None) -> Tensor:
     """A new tensor holding `data` that is a node of the tape: it remembers how it was
-    computed.  `leaves` are the leaf Tensors among `args` when the caller knows them."""
+    computed.  `saved` are the arrays the mutation guard must lock while the node lives
+    (see saved_arrays; None: find them here if the guard is on)."""
     t = _new(Tensor)  # make_tensor's fields plus the node's, set once: the hottest path
     t._data = data
     t.grad = None
@@ -67,20 +70,41 @@ def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: 
     t._tangents = None
     t._watch = None
     t._seq = next_seq()
-    if leaves is None:
-        for a in args:
-            if isinstance(a, Tensor) and a._prim is None:
-                if leaves is None:
-                    leaves = [a]
-                else:
-                    leaves.append(a)
-    if leaves:
-        lock_leaves(t, leaves)
+    if saved is None and state.guard:
+        saved = saved_arrays(args, kwargs)
+    if saved:
+        lock(t, saved, prim.name)
     return t
+
+
+def saved_arrays(args: tuple, params: dict) -> list:
+    """The arrays a node saves that the user may hold: those of leaf operands, operands
+    that are plain ndarrays, and ndarray parameters (labels, indices), also inside
+    tuples.  Arrays of computed operands are the engine's own (see guard.py)."""
+    arrays = []
+    for a in args:
+        if a.__class__ is _ndarray:
+            arrays.append(a)
+        elif isinstance(a, Tensor):
+            if a._prim is None:
+                arrays.append(a._data)
+    if params:
+        for v in params.values():
+            if v.__class__ is _ndarray:
+                arrays.append(v)
+            elif v.__class__ is tuple:
+                for e in v:
+                    if e.__class__ is _ndarray:
+                        arrays.append(e)
+    return arrays
 
 
 class Primitive:
     """A differentiable operation defined by a numpy forward and per-operand rules."""
+
+    # Operands carrying forward-mode tangents are handled by forward.apply_jvp, which
+    # forward.py installs here (it imports this module, never the other way round).
+    _jvp: Callable[..., Tensor]
 
     def __init__(self, fun: Callable[..., Any], name: str | None = None,
                  residual: bool = False):
@@ -89,8 +113,8 @@ class Primitive:
         # `plain` computes the result alone (no operand is a Tensor: nothing to record).
         self.plain = (lambda *args, **kwargs: fun(*args, **kwargs)[0]) if residual else fun
         self.name = (name or getattr(fun, "__name__", "primitive")).lstrip("_")
-        self.vjps: tuple = ()
-        self.jvps: tuple = ()
+        self.vjps: Any = ()
+        self.jvps: Any = ()
         self.__doc__ = getattr(fun, "__doc__", None)
         self.__name__ = self.name
         self.__wrapped__ = fun
@@ -136,7 +160,7 @@ class Primitive:
             if not isinstance(a, Tensor):
                 return self.plain(a, **kwargs)
             if a._tangents is not None:
-                return _apply_jvp(self, args, kwargs)
+                return self._jvp(args, kwargs)
             a_data = a._data
             raw = (a_data,)
             needs = (0,) if a._requires_grad else ()
@@ -146,11 +170,11 @@ class Primitive:
             b_is_t = isinstance(b, Tensor)
             if a_is_t:
                 if a._tangents is not None:
-                    return _apply_jvp(self, args, kwargs)
+                    return self._jvp(args, kwargs)
                 a_data = a._data
                 if b_is_t:
                     if b._tangents is not None:
-                        return _apply_jvp(self, args, kwargs)
+                        return self._jvp(args, kwargs)
                     raw = (a_data, b._data)
                     if a._requires_grad:
                         needs = (0, 1) if b._requires_grad else (0,)
@@ -161,7 +185,7 @@ class Primitive:
                     needs = (0,) if a._requires_grad else ()
             elif b_is_t:
                 if b._tangents is not None:
-                    return _apply_jvp(self, args, kwargs)
+                    return self._jvp(args, kwargs)
                 a_data = b._data
                 raw = (a, a_data)
                 needs = (1,) if b._requires_grad else ()
@@ -170,19 +194,16 @@ class Primitive:
         else:
             raw_list = []
             need_list = []
-            leaves = []
             any_tensor = False
             i = 0
             for a in args:
                 if isinstance(a, Tensor):
                     if a._tangents is not None:
-                        return _apply_jvp(self, args, kwargs)
+                        return self._jvp(args, kwargs)
                     any_tensor = True
                     raw_list.append(a._data)
                     if a._requires_grad:
                         need_list.append(i)
-                    if a._prim is None:
-                        leaves.append(a)
                 else:
                     raw_list.append(a)
                 i += 1
@@ -198,13 +219,15 @@ class Primitive:
             raise _named_error(self, e, raw) from None
         if self.residual:
             out, residual = out
-            kwargs = {**kwargs, "residual": residual}
         if out.__class__ is not _ndarray:
             out = np.asarray(out)
         elif out is a_data:
             out = out.view()  # never let an output alias an operand's array object
         if needs and state.grad_enabled:
-            return _node(out, self, args, raw, kwargs, needs, leaves if n > 2 else None)
+            saved = saved_arrays(args, kwargs) if state.guard else ()  # not the residual
+            if self.residual:
+                kwargs = {**kwargs, "residual": residual}
+            return _node(out, self, args, raw, kwargs, needs, saved)
         return _wrap(out)
 
 
@@ -217,6 +240,39 @@ def missing_rule(prim: Primitive, i: int, kind: str) -> NotImplementedError:
         define = "defjvp"
     return NotImplementedError(f"{prim.name}: no {kind} rule is defined for argument {i}, so "
                                f"{unavailable} is unavailable for it; define one with {define}")
+
+
+def rule_for(prim: Primitive, i: int, kind: str) -> Callable:
+    """Operand i's rule of `kind` ("VJP" or "JVP"), or the missing_rule error: also when
+    the primitive was given fewer rules than it has operands."""
+    rules = prim.vjps if kind == "VJP" else prim.jvps
+    rule = rules[i] if i < len(rules) else None
+    if rule is None:
+        raise missing_rule(prim, i, kind)
+    return rule
+
+
+def rule_result(prim: Primitive, i: int, kind: str, value: Any, on_tensors: bool) -> Any:
+    """What operand i's rule returned, as the engine uses it: an ndarray when rules run on
+    arrays, a Tensor when they run on Tensors.  A Tensor returned to the array path gives
+    its values; an ndarray, Python scalar or list returned to the Tensor path is a
+    constant (it carries no derivative).  Anything else is an error naming the rule."""
+    if value.__class__ is _ndarray and not on_tensors:
+        return value
+    if isinstance(value, Tensor):
+        return value if on_tensors else value._data
+    if isinstance(value, (_ndarray, np.generic, int, float, list, tuple)):
+        try:
+            array = np.asarray(value)
+        except ValueError as e:
+            raise TypeError(f"{prim.name}: the {kind} rule for argument {i} returned "
+                            f"{type(value).__name__} that is not an array: {e}") from None
+        if array.dtype.kind not in "fc":
+            array = array.astype(float)
+        return _wrap(array) if on_tensors else array
+    raise TypeError(f"{prim.name}: the {kind} rule for argument {i} returned "
+                    f"{type(value).__name__}; expected an ndarray or a Tensor (or None for "
+                    f"an identically zero contribution)")
 
 
 def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
@@ -259,126 +315,6 @@ def primitive(fun: Callable[..., Any] | None = None, *, residual: bool = False) 
     if fun is None:
         return lambda f: Primitive(f, residual=residual)
     return Primitive(fun, residual=residual)
-
-
-# ----------------------------------------------------------------- forward mode
-
-# level -> whether tangent computations at that level must be recorded on the tape (only
-# when a reverse-mode transform encloses the jvp); set by transforms.jvp.
-level_records: dict = {}
-
-
-def strip(a: Tensor, level: int) -> Tensor:
-    """`a` without its forward-mode tangent at `level` (tangents of other levels kept).
-
-    The result is a new tensor sharing `a`'s array; if `a` is on the tape the result
-    is recorded as an identity of it, so reverse mode still reaches `a`."""
-    tangents = a._tangents
-    if tangents is None or level not in tangents:
-        return a
-    if a._requires_grad and state.grad_enabled:
-        v = _node(a._data.view(), identity, (a,), (a._data,), {}, (0,))
-    else:
-        v = _wrap(a._data.view())
-    rest = {k: t for k, t in tangents.items() if k != level}
-    v._tangents = rest or None
-    return v
-
-
-def _apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
-    """Apply `prim` to operands that carry forward-mode tangents.
-
-    Tangents are organised by level (one level per active `jvp`, inner transforms get
-    higher levels).  The highest level present is peeled off: the primal result is
-    computed on the operands without it (recursively handling lower levels and the
-    tape), then the JVP rules give the tangent at this level.  Because the rules run
-    on the peeled operands, tangents of tangents (nested forward mode) come out right.
-    """
-    level = 0          # the highest level present (levels count from 1)
-    single = True      # every tangent present is at that one level
-    grad_args = False  # some operand requires grad
-    for a in args:
-        if isinstance(a, Tensor):
-            if a._requires_grad:
-                grad_args = True
-            tangents = a._tangents
-            if tangents is not None:
-                top = max(tangents)
-                if len(tangents) != 1 or (level and top != level):
-                    single = False
-                if top > level:
-                    level = top
-    records = level_records.get(level, True)
-    if single and not (records and grad_args):
-        # Only this level, and nothing records the tangent computation: the primal is a
-        # plain call on the operands with their tangents set aside (so the tape records
-        # the operands themselves), and the rules run on arrays.
-        held = []
-        for a in args:
-            if isinstance(a, Tensor) and a._tangents is not None:  # once per tensor
-                held.append((a, a._tangents))
-                a._tangents = None
-        try:
-            out = prim(*args, **kwargs)
-        finally:
-            for a, tangents in held:
-                a._tangents = tangents
-        # (rules on arrays record nothing, whatever no_grad says)
-        tangent = _tangent_at(prim, level, args, out._data, out._raw if out._prim is not None
-                              else tuple(a._data if isinstance(a, Tensor) else a for a in args),
-                              kwargs)
-    else:
-        stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
-        out = prim(*stripped, **kwargs)
-        if out._prim is not None:
-            # The tape must see the operands *with* their tangents, so that a backward pass
-            # run inside this jvp (forward-over-reverse) differentiates the tangents too.
-            out._args = args
-        # The rules run on Tensors only if their results must carry derivatives: tangents
-        # of other levels, or a tape that records the tangent computation.
-        if any(isinstance(a, Tensor) and (a._tangents is not None or
-                                          (records and a._requires_grad)) for a in stripped):
-            ans, rule_args = out, stripped
-        else:
-            ans = out._data
-            rule_args = tuple(a._data if isinstance(a, Tensor) else a for a in stripped)
-        previous = state.grad_enabled
-        if not records:
-            state.grad_enabled = False
-        try:
-            tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs)
-        finally:
-            state.grad_enabled = previous
-    if tangent is not None:
-        if tangent.shape != out._data.shape:
-            tangent = broadcast_to(tangent, shape=out._data.shape)
-        if out._tangents is None:
-            out._tangents = {level: tangent}
-        else:
-            out._tangents[level] = tangent
-    return out
-
-
-def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: tuple,
-                kwargs: dict) -> Any:
-    """Sum of the JVP rules' contributions of every operand with a tangent at `level`."""
-    jvps = prim.jvps
-    tangent = None
-    i = -1
-    for a in args:
-        i += 1
-        if a.__class__ is not Tensor and not isinstance(a, Tensor):
-            continue
-        tangents = a._tangents
-        t = tangents.get(level) if tangents is not None else None
-        if t is not None:
-            rule = jvps[i] if i < len(jvps) else None
-            if rule is None:
-                raise missing_rule(prim, i, "JVP")
-            ti = rule(t, ans, *rule_args, **kwargs)
-            if ti is not None:  # None: identically zero
-                tangent = ti if tangent is None else tangent + ti
-    return tangent
 
 
 # Two primitives the mechanism itself needs: the identity (for `strip` and for

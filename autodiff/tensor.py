@@ -2,17 +2,20 @@
 
 A Tensor wraps an ndarray (`.data`).  Operations on Tensors are primitives (see
 `dispatch.py`); when an operand requires grad the result is recorded on the tape
-(the result tensor itself is the graph node), and `backward()` walks the tape in
-reverse (see `tape.py`).  Forward-mode tangents live in `_tangents`, keyed by the
-level of the `jvp` transform that attached them.
+(the result tensor itself is the graph node, see `tape.py`) and `backward()` walks the
+tape in reverse (`backward.py`).  Forward-mode tangents live in `_tangents`, keyed by
+the level of the `jvp` transform that attached them (`forward.py`).
+
+This module holds the type and its attributes only; the operators and numpy-style
+methods, which are built on the primitive set, are attached by `methods.py`.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
+from .guard import saved_by
 from .tape import FREED, next_seq
 
 _new = object.__new__
@@ -21,18 +24,18 @@ _new = object.__new__
 class Tensor:
     """An n-dimensional array with reverse- and forward-mode derivative tracking.
 
-    `Tensor(data, requires_grad=False, dtype=None)` wraps `data` without copying when
-    it already is an ndarray of the requested dtype (use `ad.tensor` for a copy).
-    Only floating-point tensors can require gradients.
+    `Tensor(data, requires_grad=False, dtype=None)` copies `data`, like `torch.tensor`
+    (so no other view of the array can change it behind the tape's back); use
+    `ad.from_numpy` to share an ndarray's memory instead.  Only real floating-point
+    tensors can require gradients.
     """
 
     __slots__ = ("_data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
                  "_needs", "_seq", "_tangents", "_watch", "__weakref__", "__dict__")
 
     # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
-    # created when one of them is assigned.
+    # created when it is assigned.
     _retain = False   # retain_grad() was called
-    _lock = None      # a leaf's lock cell (see tape.lock_leaves)
 
     # ndarray (op) Tensor must defer to Tensor's reflected operators, and numpy
     # functions applied to a Tensor must fail loudly instead of dropping the tape.
@@ -41,12 +44,12 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
             data = data._data
-        self._data = np.asarray(data, dtype=dtype)
+        self._data = np.array(data, dtype=dtype)
         self.grad = None
         self._requires_grad = False
         self._prim = None
         self._tangents = None
-        self._watch = None  # for a node: the leaf locks it holds (tape.lock_leaves)
+        self._watch = None  # for a node: the locks it holds (guard.lock)
         self._seq = next_seq()
         if requires_grad:
             self.requires_grad = True
@@ -56,10 +59,10 @@ class Tensor:
     def data(self) -> np.ndarray:
         """The values (an ndarray, not a copy).
 
-        While a live node of the tape may still need them they are read-only, so that
-        mutating them between forward and backward raises instead of corrupting the
-        gradient (leaves are locked when an operation saves them, see tape.lock_leaves;
-        results of operations when first handed out here)."""
+        While the tape may still need them they are read-only, so that writing to them
+        between forward and backward raises instead of corrupting the gradient (a
+        leaf's array while a live node saves it, see guard.py; a computed tensor's
+        array from the moment it is handed out while its node is live)."""
         values = self._data
         prim = self._prim
         if prim is not None and prim is not FREED and values.flags.writeable:
@@ -68,7 +71,32 @@ class Tensor:
 
     @data.setter
     def data(self, values: Any) -> None:
-        self._data = values if values.__class__ is np.ndarray else np.asarray(values)
+        """Replace the array (shared, not copied).
+
+        A graph that saved the old array keeps differentiating with it, so while one
+        does the new array must have the same shape and dtype (else the gradient would
+        not fit the tensor); a computed tensor's array cannot be replaced while its node
+        is live (its own derivative rules use it)."""
+        if isinstance(values, Tensor):
+            values = values._data
+        new = values if values.__class__ is np.ndarray else np.asarray(values)
+        old = self._data
+        prim = self._prim
+        if prim is not None and prim is not FREED:
+            raise RuntimeError(f"Tensor.data: cannot replace the values of a tensor computed "
+                               f"by {prim.name} while its graph is alive (the backward pass "
+                               f"uses them); use .detach() to get a separate tensor")
+        if self._requires_grad and not np.issubdtype(new.dtype, np.floating):
+            raise TypeError(f"Tensor.data: a tensor that requires grad needs real "
+                            f"floating-point data, got dtype {new.dtype}")
+        if new.shape != old.shape or new.dtype != old.dtype:
+            saver = saved_by(old)
+            if saver is not None:
+                raise RuntimeError(f"Tensor.data: cannot replace this {old.shape} {old.dtype} "
+                                   f"array by a {new.shape} {new.dtype} one while the tape "
+                                   f"saves it for the backward pass of {saver}; call backward() "
+                                   f"on that graph first (or build it under ad.no_grad())")
+        self._data = new
 
     @property
     def requires_grad(self) -> bool:
@@ -76,9 +104,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and not np.issubdtype(self._data.dtype, np.inexact):
-            raise TypeError(f"requires_grad: only floating-point tensors can require gradients; "
-                            f"this tensor has dtype {self._data.dtype}")
+        if value and not np.issubdtype(self._data.dtype, np.floating):
+            raise TypeError(f"requires_grad: only real floating-point tensors can require "
+                            f"gradients; this tensor has dtype {self._data.dtype}")
         if not value and self._prim is not None:
             raise RuntimeError("requires_grad: cannot turn off gradient tracking of a tensor "
                                "computed by a recorded operation; use .detach()")
@@ -101,16 +129,26 @@ class Tensor:
         return self._data.size
 
     @property
-    def T(self) -> "Tensor":
-        return _ops.transpose(self)
-
-    @property
     def is_leaf(self) -> bool:
         return self._prim is None
 
+    @property
+    def op(self) -> str | None:
+        """The name of the primitive that computed this tensor; None for a leaf."""
+        return None if self._prim is None else self._prim.name
+
+    @property
+    def inputs(self) -> tuple:
+        """The operand Tensors this tensor was computed from (() for a leaf or a node
+        freed by a backward pass).  See `autodiff.graph` for walking the whole graph."""
+        args = self._args if self._prim is not None else None
+        if args is None:
+            return ()
+        return tuple(a for a in args if isinstance(a, Tensor))
+
     def numpy(self) -> np.ndarray:
-        """The underlying array (no copy)."""
-        return self._data
+        """The underlying array (no copy; read-only while the tape needs it, see .data)."""
+        return self.data
 
     def item(self) -> Any:
         return self._data.item()
@@ -119,8 +157,9 @@ class Tensor:
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's array, cut off from the tape."""
-        return Tensor(self._data)
+        """A tensor sharing this one's array, cut off from the tape (the array is
+        read-only while the tape needs it, see .data)."""
+        return make_tensor(self.data)
 
     def retain_grad(self) -> None:
         """Also store `.grad` for this non-leaf tensor during backward."""
@@ -133,108 +172,25 @@ class Tensor:
         self.requires_grad = value
         return self
 
-    def astype(self, dtype: Any) -> "Tensor":
-        return _ops.astype(self, dtype=np.dtype(dtype))
-
-    # ------------------------------------------------- numpy-style methods
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False): return _ops.var(self, axis, ddof, keepdims)
-    def std(self, axis=None, ddof=0, keepdims=False): return _ops.std(self, axis, ddof, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
-    def cumsum(self, axis=None): return _ops.cumsum(self, axis)
-    def clip(self, a_min=None, a_max=None): return _ops.clip(self, a_min, a_max)
-    def dot(self, other): return _ops.dot(self, other)
-    def flatten(self): return _ops.flatten(self)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def swapaxes(self, axis1, axis2): return _ops.swapaxes(self, axis1, axis2)
-
-    def reshape(self, *shape):
-        """x.reshape(2, 3) or x.reshape((2, 3)), like numpy."""
-        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes):
-        """x.transpose() reverses the axes; x.transpose(1, 0, 2) or x.transpose((1, 0, 2))."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = axes[0]
-        return _ops.transpose(self, axes or None)
-
-    # PyTorch-style elementwise methods.
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def abs(self): return _ops.abs(self)
-
-    # -------------------------------------------------------------- backward
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
-
-        A scalar (size-1) tensor is seeded with 1; otherwise `gradient` (same shape as
-        self) is required.  The graph is freed afterwards unless `retain_graph`.  With
-        `create_graph=True` the gradients are Tensors recorded on the tape, so they can
-        be differentiated again (`retain_graph` then defaults to True)."""
-        if not self._requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (none of the "
-                               "tensors it was computed from has requires_grad=True)")
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(f"backward: a gradient can only be created implicitly for a "
-                                   f"scalar output, but this tensor has shape {self.shape}; pass "
-                                   f"gradient= with that shape")
-            seed = _ones(self._data.shape, self._data.dtype)
-        else:
-            seed = gradient if isinstance(gradient, Tensor) and create_graph else np.asarray(
-                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
-            if seed.shape != self.shape:
-                raise ValueError(f"backward: gradient has shape {seed.shape} but the tensor has "
-                                 f"shape {self.shape}")
-        if retain_graph is None:
-            retain_graph = create_graph
-        _backward.backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
-
-    # ------------------------------------------------------------ operators
-    def __add__(self, other): return _ops.add(self, other)
-    def __radd__(self, other): return _ops.add(other, self)
-    def __sub__(self, other): return _ops.subtract(self, other)
-    def __rsub__(self, other): return _ops.subtract(other, self)
-    def __mul__(self, other): return _ops.multiply(self, other)
-    def __rmul__(self, other): return _ops.multiply(other, self)
-    def __truediv__(self, other): return _ops.divide(self, other)
-    def __rtruediv__(self, other): return _ops.divide(other, self)
-    def __pow__(self, other): return _ops.power(self, other)
-    def __rpow__(self, other): return _ops.power(other, self)
-    def __matmul__(self, other): return _ops.matmul(self, other)
-    def __rmatmul__(self, other): return _ops.matmul(other, self)
-    def __neg__(self): return _ops.negative(self)
-    def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
-
     # Comparisons are not differentiable: they return boolean tensors.
-    def __lt__(self, other): return Tensor(self._data < _values(other))
-    def __le__(self, other): return Tensor(self._data <= _values(other))
-    def __gt__(self, other): return Tensor(self._data > _values(other))
-    def __ge__(self, other): return Tensor(self._data >= _values(other))
-    def __eq__(self, other): return Tensor(self._data == _values(other))  # type: ignore[override]
-    def __ne__(self, other): return Tensor(self._data != _values(other))  # type: ignore[override]
+    def __lt__(self, other): return make_tensor(self._data < _values(other))
+    def __le__(self, other): return make_tensor(self._data <= _values(other))
+    def __gt__(self, other): return make_tensor(self._data > _values(other))
+    def __ge__(self, other): return make_tensor(self._data >= _values(other))
+    def __eq__(self, other): return make_tensor(self._data == _values(other))  # type: ignore[override]
+    def __ne__(self, other): return make_tensor(self._data != _values(other))  # type: ignore[override]
     __hash__ = object.__hash__
 
-    def __getitem__(self, index): return _ops.getitem(self, index=_index_data(index))
     def __len__(self) -> int: return len(self._data)
-    def __iter__(self):
-        for i in range(len(self._data)):
-            yield self[i]
     def __bool__(self) -> bool: return bool(self._data)
     def __float__(self) -> float: return float(self._data)
     def __int__(self) -> int: return int(self._data)
 
     def __array__(self, dtype=None, copy=None):
         # np.asarray(tensor) gives the values (for plotting, printing, ...), never a tape.
-        return self._data if dtype is None else self._data.astype(dtype)
+        if copy or (dtype is not None and np.dtype(dtype) != self._data.dtype):
+            return self._data.astype(self._data.dtype if dtype is None else dtype)
+        return self.data
 
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
@@ -250,22 +206,8 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
-@functools.lru_cache(maxsize=32)
-def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """A read-only array of ones: the implicit seed of backward(), made once per shape."""
-    seed = np.ones(shape, dtype)
-    seed.setflags(write=False)
-    return seed
-
-
 def _values(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
-
-
-def _index_data(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(_values(i) for i in index)
-    return _values(index)
 
 
 def make_tensor(data: Any) -> Tensor:
@@ -283,10 +225,20 @@ def make_tensor(data: Any) -> Tensor:
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Create a Tensor holding a copy of `data` (like `torch.tensor` / `np.array`)."""
-    if isinstance(data, Tensor):
-        data = data._data
-    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-from . import ops as _ops  # noqa: E402  (ops are built on Tensor; imported last)
-from . import backward as _backward  # noqa: E402
+def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A Tensor sharing `array`'s memory (no copy), like `torch.from_numpy`.
+
+    While the tape saves it, `array` (and the array it is a view of) is read-only; other
+    views of the same memory taken before cannot be locked by numpy, so writing through
+    them before the backward pass changes the gradient.  Use `ad.tensor` for a copy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
+    t = make_tensor(array)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+

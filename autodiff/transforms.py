@@ -9,7 +9,7 @@ Reverse mode (grad, vjp) records f on the tape and runs the backward pass, colle
 gradients only for the arguments asked for.  Inside another transform the backward
 pass runs its rules on Tensors (create_graph), which is what makes derivatives of
 derivatives work.  Forward mode (jvp) attaches tangents to the inputs at a fresh
-level and pushes them through one forward evaluation of f (see primitive._apply_jvp).
+level and pushes them through one forward evaluation of f (see forward.py).
 """
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .dispatch import identity, level_records, strip
 from .backward import backward_pass
-from .tape import enable_grad, no_grad, state
+from .dispatch import identity, rule_for, rule_result
+from .forward import checked_tangent, strip
+from .ops import reshape, stack
+from .state import enable_grad, no_grad, state
 from .tensor import Tensor, make_tensor
 from .tree import flatten, unflatten
 
@@ -49,8 +51,8 @@ def _detach_all(tree: Any) -> Any:
 
 def _float_array(x: Any, op: str) -> np.ndarray:
     data = np.asarray(x._data if isinstance(x, Tensor) else x)
-    if not np.issubdtype(data.dtype, np.inexact):
-        raise TypeError(f"{op}: differentiated arguments must be floating point, got dtype "
+    if not np.issubdtype(data.dtype, np.floating):
+        raise TypeError(f"{op}: differentiated arguments must be real floating point, got dtype "
                         f"{data.dtype} (convert with .astype(np.float64) or pass floats)")
     return data
 
@@ -262,14 +264,14 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
     level = _next_level()
     nested = state.transform_depth > 0 or any(_is_traced(x) for x in flat_p + flat_t)
     # Tangent computations need recording only if reverse mode will differentiate them.
-    level_records[level] = state.reverse_depth > 0 or any(
+    state.level_records[level] = state.reverse_depth > 0 or any(
         isinstance(x, Tensor) and x._requires_grad for x in flat_p + flat_t)
     with _Transform(reverse=False):
         duals = [_dual(p, t, level, "jvp") for p, t in zip(flat_p, flat_t)]
         try:
             out = f(*unflatten(tree_p, duals))
         finally:
-            level_records.pop(level, None)
+            state.level_records.pop(level, None)
         flat_out, out_tree = flatten(out)
         primal_out, tangent_out = [], []
         for o in flat_out:
@@ -317,11 +319,14 @@ def linearize(f: Callable, *primals: Any):
                 t = tang.get(node._args[i]._seq)
                 if t is None:
                     continue
-                ti = node._prim.jvps[i](t, node._data, *node._raw, **node._kwargs)
+                prim = node._prim
+                ti = rule_for(prim, i, "JVP")(t, node._data, *node._raw, **node._kwargs)
                 if ti is not None:  # None: identically zero
+                    ti = checked_tangent(prim, i, rule_result(prim, i, "JVP", ti, False),
+                                         node._raw[i].shape, node._data.shape)
                     total = ti if total is None else total + ti
             if total is not None:
-                tang[node._seq] = np.broadcast_to(total, node._data.shape)
+                tang[node._seq] = total
         result = []
         for o in flat_out:
             if isinstance(o, Tensor) and o._seq in tang:
@@ -380,8 +385,6 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -
 
 def _stack(pieces: list, axis: int, shape: tuple) -> Any:
     """Stack Jacobian rows (axis=0) or columns (axis=-1) and reshape to the Jacobian shape."""
-    from .ops import reshape, stack
-
     if any(isinstance(p, Tensor) for p in pieces):
         return reshape(stack(pieces, axis=axis), shape)
     if not pieces:

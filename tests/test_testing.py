@@ -70,7 +70,9 @@ def test_rule_that_ignores_broadcasting_is_caught():
     scale_rows.defjvp(lambda t, ans, x, s: t * s[:, None],
                       lambda t, ans, x, s: x * t[:, None])
     args = (np.arange(6.0).reshape(2, 3) / 5, np.array([0.5, -1.5]))
-    with pytest.raises(AssertionError, match="argument 1, mode 'rev'"):
+    # The engine itself refuses a cotangent that cannot be summed back to the operand.
+    with pytest.raises(ValueError, match=r"scale_rows: the VJP rule for argument 1 returned a "
+                                         r"cotangent of shape \(\)"):
         check_grads(scale_rows, args, order=1)
 
 
@@ -81,7 +83,8 @@ def test_gradient_of_wrong_shape_is_reported():
 
     total.defvjp(lambda g, ans, x: ad.transpose(x) * 0 + g)  # transposed shape
     total.defjvp(lambda t, ans, x: ad.sum(t))
-    with pytest.raises(AssertionError, match=r"gradient has shape \(3, 2\), expected \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"total: the VJP rule for argument 0 returned a "
+                                         r"cotangent of shape \(3, 2\)"):
         check_grads(total, (np.ones((2, 3)),), modes=("rev",), order=1)
 
 

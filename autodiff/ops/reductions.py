@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..dispatch import primitive
+from ..dispatch import broadcast_to, primitive
 from .elementwise import exp, sqrt
 from .shape_ops import flip, reshape
 from ..tensor import Tensor
-from .util import count, expand_reduced, normalize_axis, reduced_shape
+from .util import count, normalize_axis, reduced_shape
 
 
 def _ndim(x: Any) -> int:
@@ -26,6 +26,32 @@ def _raw(x: Any) -> Any:
 
 
 # ------------------------------------------------------------------------- sum
+def sum_to_shape(g: Any, shape: tuple) -> Any:
+    """Sum a broadcast cotangent back to an operand's `shape` (reverse of broadcasting)."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        return broadcast_to(g, shape=shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if g.__class__ is np.ndarray:  # the plain backward pass: numpy directly
+        return np.add.reduce(g, axis=axes, keepdims=True).reshape(shape) if axes else g
+    if axes:
+        g = _sum(g, axis=axes, keepdims=True)
+    if lead:
+        g = reshape(g, shape)
+    return g
+
+
+def expand_reduced(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """Broadcast the cotangent of a reduction over `axis` back to the input `shape`."""
+    if not keepdims:
+        g = reshape(g, reduced_shape(shape, axis))
+    return broadcast_to(g, shape=shape)  # a primitive, so this works on Tensors too
+
+
 @primitive
 def _sum(x, *, axis, keepdims):
     return np.add.reduce(np.asarray(x), axis=axis, keepdims=keepdims)

@@ -1,7 +1,6 @@
-"""Shape helpers shared by the derivative rules (they work on ndarrays and Tensors alike)."""
+"""Shape helpers shared by the derivative rules: pure shape arithmetic, no primitives."""
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
@@ -31,41 +30,9 @@ def reduced_shape(shape: tuple, axis: tuple | None) -> tuple:
     return tuple(1 if i in axis else s for i, s in enumerate(shape))
 
 
-def sum_to_shape(g: Any, shape: tuple) -> Any:
-    """Sum a broadcast cotangent back to an operand's `shape` (reverse of broadcasting)."""
-    gshape = g.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    if lead < 0:
-        return broadcast_to(g, shape=shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if g.__class__ is np.ndarray:  # the plain backward pass: numpy directly
-        return np.add.reduce(g, axis=axes, keepdims=True).reshape(shape) if axes else g
-    if axes:
-        g = reductions._sum(g, axis=axes, keepdims=True)
-    if lead:
-        g = shape_ops.reshape(g, shape)
-    return g
-
-
-def expand_reduced(g: Any, shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
-    """Broadcast the cotangent of a reduction over `axis` back to the input `shape`."""
-    if not keepdims:
-        g = shape_ops.reshape(g, reduced_shape(shape, axis))
-    return broadcast_to(g, shape=shape)  # a primitive, so this works on Tensors too
-
-
 def count(shape: tuple, axis: tuple | None) -> int:
     """Number of elements reduced into each output element."""
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
     return int(np.prod([shape[a] for a in axis], dtype=np.int64))
 
-
-builtin_sum = builtins.sum
-
-# Bound last: these modules import this one.
-from ..dispatch import broadcast_to  # noqa: E402
-from . import reductions, shape_ops  # noqa: E402

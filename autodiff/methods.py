@@ -1,0 +1,132 @@
+"""Tensor's operators and numpy-style methods, attached to the type defined in tensor.py.
+
+They are built on the primitive set (ops/) and the backward pass (backward.py), which
+are themselves built on Tensor: attaching them here keeps the imports one-way
+(tensor <- dispatch <- ops <- methods).  `x + y` is `ops.add(x, y)`, `x.sum()` is
+`ops.sum(x)`, `x.backward()` runs `backward.backward_pass`.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .backward import backward_pass
+from .tensor import Tensor, _values
+
+
+class _Methods:
+    """The methods to attach (a class body only for readability; never instantiated)."""
+
+    @property
+    def T(self) -> Tensor:
+        return ops.transpose(self)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.astype(self, dtype=np.dtype(dtype))
+
+    # ------------------------------------------------- numpy-style methods
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return ops.var(self, axis, ddof, keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return ops.std(self, axis, ddof, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
+    def cumsum(self, axis=None): return ops.cumsum(self, axis)
+    def clip(self, a_min=None, a_max=None): return ops.clip(self, a_min, a_max)
+    def dot(self, other): return ops.dot(self, other)
+    def flatten(self): return ops.flatten(self)
+    def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    def swapaxes(self, axis1, axis2): return ops.swapaxes(self, axis1, axis2)
+
+    def reshape(self, *shape):
+        """x.reshape(2, 3) or x.reshape((2, 3)), like numpy."""
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes):
+        """x.transpose() reverses the axes; x.transpose(1, 0, 2) or x.transpose((1, 0, 2))."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return ops.transpose(self, axes or None)
+
+    # PyTorch-style elementwise methods.
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def abs(self): return ops.abs(self)
+
+    # -------------------------------------------------------------- backward
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+        A scalar (size-1) tensor is seeded with 1; otherwise `gradient` (same shape as
+        self) is required.  The graph is freed afterwards unless `retain_graph`.  With
+        `create_graph=True` the gradients are Tensors recorded on the tape, so they can
+        be differentiated again (`retain_graph` then defaults to True)."""
+        if not self._requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad (none of the "
+                               "tensors it was computed from has requires_grad=True)")
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(f"backward: a gradient can only be created implicitly for a "
+                                   f"scalar output, but this tensor has shape {self.shape}; pass "
+                                   f"gradient= with that shape")
+            seed = _ones(self._data.shape, self._data.dtype)
+        else:
+            seed = gradient if isinstance(gradient, Tensor) and create_graph else np.asarray(
+                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(f"backward: gradient has shape {seed.shape} but the tensor has "
+                                 f"shape {self.shape}")
+        if retain_graph is None:
+            retain_graph = create_graph
+        backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.subtract(self, other)
+    def __rsub__(self, other): return ops.subtract(other, self)
+    def __mul__(self, other): return ops.multiply(self, other)
+    def __rmul__(self, other): return ops.multiply(other, self)
+    def __truediv__(self, other): return ops.divide(self, other)
+    def __rtruediv__(self, other): return ops.divide(other, self)
+    def __pow__(self, other): return ops.power(self, other)
+    def __rpow__(self, other): return ops.power(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.abs(self)
+
+    def __getitem__(self, index): return ops.getitem(self, index=_index_data(index))
+
+    def __iter__(self):
+        for i in range(len(self._data)):
+            yield self[i]
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A read-only array of ones: the implicit seed of backward(), made once per shape."""
+    seed = np.ones(shape, dtype)
+    seed.setflags(write=False)
+    return seed
+
+
+def _index_data(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_values(i) for i in index)
+    return _values(index)
+
+
+for _name, _value in vars(_Methods).items():
+    if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
+                     "__firstlineno__", "__static_attributes__"):
+        setattr(Tensor, _name, _value)

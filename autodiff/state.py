@@ -1,0 +1,72 @@
+"""The engine's switches, one set per thread (like PyTorch's grad mode).
+
+Every thread starts with recording on, no transform running and the mutation guard
+on; `no_grad()` in one thread never affects another.  Read on every operation, so the
+fields are plain attributes of one `threading.local` object.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class _ThreadState(threading.local):
+    """The per-thread switches (threading.local runs __init__ once in each thread)."""
+
+    def __init__(self) -> None:
+        self.grad_enabled = True     # False inside `no_grad()`
+        self.transform_depth = 0     # > 0 while a functional transform (grad, jvp, ...) runs
+        self.reverse_depth = 0       # how many of those are reverse mode (grad, vjp, linearize)
+        self.level_records: dict = {}  # jvp level -> whether its tangents must be recorded
+        self.guard = True            # the mutation guard (see guard.py) is on
+
+
+state = _ThreadState()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager: operations inside record nothing on the tape (this thread only)."""
+    previous = state.grad_enabled
+    state.grad_enabled = False
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Context manager: turn recording back on (for example inside `no_grad`)."""
+    previous = state.grad_enabled
+    state.grad_enabled = True
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread are recorded now."""
+    return state.grad_enabled
+
+
+@contextmanager
+def mutation_guard(enabled: bool) -> Iterator[None]:
+    """Context manager: turn the mutation guard on or off in this thread.
+
+    With the guard off, operations recorded inside do not make the arrays they save
+    read-only: a little faster, but writing to such an array before the backward pass
+    then silently changes the gradient.  See README "Conventions"."""
+    previous = state.guard
+    state.guard = bool(enabled)
+    try:
+        yield
+    finally:
+        state.guard = previous
+
+
+def is_mutation_guard_enabled() -> bool:
+    """Whether operations recorded in this thread lock the arrays they save."""
+    return state.guard
