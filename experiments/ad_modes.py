@@ -109,132 +109,107 @@ def engine_forward_trace(w1: float, w2: float, dw1: float, dw2: float) -> dict[s
     return out
 
 
-def record_trace(w1: float, w2: float) -> tuple[list[ad.Tensor], dict[int, str]]:
+def record_trace(w1: float, w2: float) -> tuple[list[ad.Tensor], dict[str, ad.Tensor]]:
     """Run the trace on tensors that require grad, then a backward pass that keeps the
-    tape and the adjoint (.grad) of every node.  Returns the tape's tensors in creation
-    order (leaves included) and {sequence number: name} for w1, w2, z1..z6."""
+    graph and the adjoint (.grad) of every node.  Returns the recorded graph's tensors in
+    topological order (leaves included, `ad.graph.nodes`) and the named ones
+    {"w1": ..., "w2": ..., "z1": ..., ..., "z6": ...}."""
     x1 = ad.tensor(np.float64(w1), requires_grad=True)
     x2 = ad.tensor(np.float64(w2), requires_grad=True)
     zs = trace(x1, x2)
-    nodes = tape_nodes(zs["z6"])
+    nodes = ad.graph.nodes(zs["z6"])
     for node in nodes:
         if not node.is_leaf:
             node.retain_grad()
     zs["z6"].backward(retain_graph=True)
-    names = {x1._seq: "w1", x2._seq: "w2"}
-    names.update({z._seq: k for k, z in zs.items()})
-    return nodes, names
+    return nodes, {"w1": x1, "w2": x2, **zs}
 
 
-def tape_nodes(out: ad.Tensor) -> list[ad.Tensor]:
-    """Every tensor the tape says `out` was computed from (itself included), in creation
-    order: walks the recorded operands back from `out`."""
-    seen: dict[int, ad.Tensor] = {}
-    stack = [out]
-    while stack:
-        t = stack.pop()
-        if t._seq in seen:
-            continue
-        seen[t._seq] = t
-        if t._prim is not None:
-            stack.extend(a for a in t._args if isinstance(a, ad.Tensor))
-    return [seen[s] for s in sorted(seen)]
-
-
-def _node_labels(nodes: Sequence[ad.Tensor], names: dict[int, str]) -> dict[int, str]:
-    """A name for every node: w1, w2, z1..z6, and t<k> for the engine's helper nodes."""
-    labels, k = {}, 0
+def node_labels(nodes: Sequence[ad.Tensor], names: dict[str, ad.Tensor]) -> list[str]:
+    """A label for every node, in the order of `nodes`: its name (w1, w2, z1..z6) and t<k>
+    for the engine's helper nodes (numbered as `ad.graph.to_dot` numbers them)."""
+    given = {id(t): name for name, t in names.items()}
+    labels, k = [], 0
     for node in nodes:
-        if node._seq in names:
-            labels[node._seq] = names[node._seq]
+        if id(node) in given:
+            labels.append(given[id(node)])
         else:
             k += 1
-            labels[node._seq] = f"t{k}"
+            labels.append(f"t{k}")
     return labels
 
 
-def _operand(a: Any, labels: dict[int, str]) -> str:
-    if isinstance(a, ad.Tensor):
-        return labels[a._seq]
+def _constant(a: Any) -> str:
     return f"{float(np.asarray(a)):.6g}"
 
 
-def format_tape(nodes: Sequence[ad.Tensor], names: dict[int, str]) -> str:
-    """The tape as text, one line per node in creation order: name, operation, operands,
-    value and adjoint d z6 / d node (the order the backward pass visits is bottom-up)."""
-    labels = _node_labels(nodes, names)
-    lines = [f"{'seq':>4}  {'node':<4}  {'operation':<28}  {'value':>14}  "
+def _operand(a: Any, label_of: dict[int, str]) -> str:
+    """An operand as written in the tape: a node's label (by id), or a constant's value."""
+    return label_of[id(a)] if isinstance(a, ad.Tensor) else _constant(a)
+
+
+def _constants(node: ad.Tensor) -> list[str]:
+    """The constant (non-Tensor) operands of a node's operation, formatted."""
+    return [_constant(a) for a in ad.graph.operands(node) if not isinstance(a, ad.Tensor)]
+
+
+def format_tape(nodes: Sequence[ad.Tensor], names: dict[str, ad.Tensor]) -> str:
+    """The tape as text, one line per node in topological order (column "#": the node's
+    position): name, operation, operands, value and adjoint d z6 / d node (the backward
+    pass visits the lines bottom-up)."""
+    labels = node_labels(nodes, names)
+    label_of = {id(node): label for node, label in zip(nodes, labels)}
+    lines = [f"{'#':>4}  {'node':<4}  {'operation':<28}  {'value':>14}  "
              f"{'adjoint dz6/dnode':>18}"]
-    for node in nodes:
+    for i, (node, label) in enumerate(zip(nodes, labels)):
         if node.is_leaf:
             op = "input"
         else:
-            op = f"{node._prim.name}({', '.join(_operand(a, labels) for a in node._args)})"
-        lines.append(f"{node._seq:>4}  {labels[node._seq]:<4}  {op:<28}  {float(node.data):>14.8g}"
+            operands = ", ".join(_operand(a, label_of) for a in ad.graph.operands(node))
+            op = f"{node.op}({operands})"
+        lines.append(f"{i:>4}  {label:<4}  {op:<28}  {float(node.data):>14.8g}"
                      f"  {float(node.grad):>18.10g}")
     return "\n".join(lines)
 
 
-def graph_dot(nodes: Sequence[ad.Tensor], names: dict[int, str]) -> str:
-    """The recorded graph in Graphviz DOT (render with `dot -Tpng graph.dot -o graph.png`)."""
-    labels = _node_labels(nodes, names)
-    out = ["digraph f {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
-    for node in nodes:
-        name = labels[node._seq]
-        op = "input" if node.is_leaf else node._prim.name
-        consts = [] if node.is_leaf else [_operand(a, labels) for a in node._args
-                                          if not isinstance(a, ad.Tensor)]
-        extra = f" (const {', '.join(consts)})" if consts else ""
-        out.append(f'  n{node._seq} [label="{name} = {op}{extra}\\nvalue {float(node.data):.6g}'
-                   f'\\nadjoint {float(node.grad):.6g}"];')
-    for node in nodes:
-        if not node.is_leaf:
-            for a in node._args:
-                if isinstance(a, ad.Tensor):
-                    out.append(f"  n{a._seq} -> n{node._seq};")
-    out.append("}")
-    return "\n".join(out) + "\n"
-
-
-def draw_graph(nodes: Sequence[ad.Tensor], names: dict[int, str]):
+def draw_graph(nodes: Sequence[ad.Tensor], names: dict[str, ad.Tensor]):
     """A matplotlib drawing of the tape: one box per node, columns by depth (longest path
     from the inputs), arrows from operands to results."""
     from matplotlib.patches import Patch
 
-    labels = _node_labels(nodes, names)
-    depth: dict[int, int] = {}
-    for node in nodes:  # creation order is a topological order
-        parents = [] if node.is_leaf else [a for a in node._args if isinstance(a, ad.Tensor)]
-        depth[node._seq] = 1 + max(depth[p._seq] for p in parents) if parents else 0
+    labels = node_labels(nodes, names)
+    index = {id(node): i for i, node in enumerate(nodes)}
+    parents = [[index[id(a)] for a in node.inputs] for node in nodes]
+    depth: list[int] = []
+    for ps in parents:  # nodes are in topological order: parents come first
+        depth.append(1 + max(depth[p] for p in ps) if ps else 0)
     columns: dict[int, list[int]] = {}
-    for node in nodes:
-        columns.setdefault(depth[node._seq], []).append(node._seq)
-    pos = {}
-    for d, seqs in columns.items():
-        for i, s in enumerate(seqs):
-            pos[s] = (d, (len(seqs) - 1) / 2.0 - i)
+    for i, d in enumerate(depth):
+        columns.setdefault(d, []).append(i)
+    pos: dict[int, tuple[float, float]] = {}
+    for d, members in columns.items():
+        for row, i in enumerate(members):
+            pos[i] = (d, (len(members) - 1) / 2.0 - row)
     fig, axes = new_figure(size=(13.0, 5.0))
     ax = axes[0][0]
     colours = {"input": "#cfe2ff", "op": "#f3f3f3", "output": "#ffe0b3"}
-    boxes = {}
-    for node in nodes:
-        kind = "input" if node.is_leaf else "output" if labels[node._seq] == "z6" else "op"
-        op = "input" if node.is_leaf else node._prim.name
-        consts = [] if node.is_leaf else [_operand(a, labels) for a in node._args
-                                          if not isinstance(a, ad.Tensor)]
-        text = (f"{labels[node._seq]} = {op}" + (f" ({', '.join(consts)})" if consts else "")
+    boxes = []
+    for i, node in enumerate(nodes):
+        kind = "input" if node.is_leaf else "output" if labels[i] == "z6" else "op"
+        consts = _constants(node)
+        text = (f"{labels[i]} = {node.op or 'input'}"
+                + (f" ({', '.join(consts)})" if consts else "")
                 + f"\nvalue {float(node.data):.4g}\nadjoint {float(node.grad):.4g}")
-        boxes[node._seq] = ax.text(*pos[node._seq], text, ha="center", va="center", fontsize=8,
-                                   bbox=dict(boxstyle="round,pad=0.4", fc=colours[kind],
-                                             ec="#444444"))
+        boxes.append(ax.text(*pos[i], text, ha="center", va="center", fontsize=8,
+                             bbox=dict(boxstyle="round,pad=0.4", fc=colours[kind],
+                                       ec="#444444")))
     fig.canvas.draw()  # lay the boxes out, so that arrows can be clipped at their edges
-    for node in nodes:
-        for a in () if node.is_leaf else node._args:
-            if isinstance(a, ad.Tensor):
-                ax.annotate("", xy=pos[node._seq], xytext=pos[a._seq],
-                            arrowprops=dict(arrowstyle="->", color="#555555", shrinkA=3, shrinkB=3,
-                                            patchA=boxes[a._seq].get_bbox_patch(),
-                                            patchB=boxes[node._seq].get_bbox_patch()))
+    for i, ps in enumerate(parents):
+        for p in ps:
+            ax.annotate("", xy=pos[i], xytext=pos[p],
+                        arrowprops=dict(arrowstyle="->", color="#555555", shrinkA=3, shrinkB=3,
+                                        patchA=boxes[p].get_bbox_patch(),
+                                        patchB=boxes[i].get_bbox_patch()))
     ax.set_xlim(-0.6, max(columns) + 0.6)
     ax.set_ylim(-1.8, 1.8)
     ax.set_yticks([])
@@ -274,8 +249,7 @@ def _trace_section(report: Report) -> None:
                  f"max difference relative to max(abs(value), 1): {worst_fwd:.2e} <= 1e-12 "
                  "(a few float64 roundings)")
 
-    nodes, names = record_trace(w1, w2)
-    by_name = {names[n._seq]: n for n in nodes if n._seq in names}
+    nodes, by_name = record_trace(w1, w2)
     rows, worst_rev = [], 0.0
     for name, rule, value in hand_reverse_trace(w1, w2):
         node = by_name[name.replace("bar", "")]
@@ -297,20 +271,22 @@ def _trace_section(report: Report) -> None:
     report.number("grad_at_sample_forward", list(grad_fwd))
     report.number("trace_max_rel_error", max(worst_fwd, worst_rev))
 
-    tape = format_tape(nodes, names)
-    print("The tape (creation order; the backward pass visits it bottom-up):")
+    tape = format_tape(nodes, by_name)
+    print("The tape (topological order; the backward pass visits it bottom-up):")
     print(tape)
-    report.text("### The tape as recorded by the engine\n\nOne line per node (creation order; the "
-                "backward pass visits them bottom-up). The engine records 9 operations for the "
-                "6 trace steps: the constant products 2 pi z1, 2 w2 and 3 z1 are nodes of their "
-                f"own (t1, t2, t3).\n\n```\n{tape}\n```")
+    report.text("### The tape as recorded by the engine\n\nOne line per node (topological "
+                "order, # = position; the backward pass visits them bottom-up). The engine "
+                "records 9 operations for the 6 trace steps: the constant products 2 pi z1, "
+                f"2 w2 and 3 z1 are nodes of their own (t1, t2, t3).\n\n```\n{tape}\n```")
     n_ops = sum(not n.is_leaf for n in nodes)
+    on_tape = {id(n) for n in nodes}
     report.number("tape_operations", n_ops)
-    report.check(n_ops == 9 and all(k in by_name for k in ("w1", "w2") + Z_NAMES),
+    report.check(n_ops == 9 and all(id(t) in on_tape for t in by_name.values()),
                  "the tape holds the two inputs, z1..z6 and the three constant products",
                  f"{n_ops} recorded operations")
-    (report.out / "graph.dot").write_text(graph_dot(nodes, names))
-    report.figure(draw_graph(nodes, names), "graph.png",
+    dot = ad.graph.to_dot(by_name["z6"], names={t: name for name, t in by_name.items()})
+    (report.out / "graph.dot").write_text(dot)
+    report.figure(draw_graph(nodes, by_name), "graph.png",
                   "The computation graph of f as recorded on the tape (also written as "
                   "Graphviz DOT to graph.dot)")
 

@@ -214,6 +214,8 @@ def label_loss_and_accuracy(axes: Any, loss_title: str, accuracy_label: str,
         ax.legend(fontsize=legend_size)
 
 
+# benchmarks/common.py has its own copy: benchmarks may not import experiments, and
+# experiments (installed) may not import benchmarks (not installed).
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
 
 

@@ -31,6 +31,7 @@ def test_outputs_exist_and_claims_hold(quick_run):
     assert len(data["claims"]) == 14
     dot = (out / "graph.dot").read_text()
     assert dot.startswith("digraph") and dot.count("->") == 13   # 9 operations, 13 operand edges
+    assert "z6 = multiply" in dot and "t1 = multiply (const 6.28319)" in dot
     md = (out / "results.md").read_text()
     assert "multiply(z4, z5)" in md and "dz6" in md
 
@@ -49,8 +50,7 @@ def test_traces_match_the_hand_derivation_elsewhere(w1, w2):
         engine = exp.engine_forward_trace(w1, w2, *dw)
         for name, _, value in exp.hand_forward_trace(w1, w2, *dw):
             assert engine[name] == pytest.approx(value, rel=1e-12, abs=1e-12)
-    nodes, names = exp.record_trace(w1, w2)
-    by_name = {names[n._seq]: n for n in nodes if n._seq in names}
+    _, by_name = exp.record_trace(w1, w2)
     for name, _, value in exp.hand_reverse_trace(w1, w2):
         assert float(by_name[name.replace("bar", "")].grad) == pytest.approx(value, rel=1e-12)
     _, grad = closed_form(w1, w2)
@@ -61,7 +61,10 @@ def test_tape_listing_and_cost_helpers():
     nodes, names = exp.record_trace(*exp.SAMPLE)
     lines = exp.format_tape(nodes, names).splitlines()
     assert len(lines) == 1 + 11                      # header, 2 inputs, 9 operations
-    assert [n._prim.name for n in nodes if not n.is_leaf] == [
+    assert lines[-1].split()[:3] == ["10", "z6", "multiply(z4,"]
+    assert exp.node_labels(nodes, names) == ["w1", "w2", "z1", "t1", "z2", "t2", "z3", "t3",
+                                             "z4", "z5", "z6"]
+    assert [n.op for n in nodes if not n.is_leaf] == [
         "divide", "multiply", "sin", "multiply", "exp", "multiply", "subtract", "add", "multiply"]
     rng = np.random.default_rng(1)
     w = rng.uniform(0.5, 1.5, 7)
