@@ -27,6 +27,29 @@ def _shape(x: Any) -> tuple:
     return x.shape if isinstance(x, (Tensor, np.ndarray)) else np.shape(x)
 
 
+def _pair(v: Any, name: str, minimum: int = 1) -> tuple[int, int]:
+    """v (an int or a pair of ints, each >= minimum) as a pair of ints; `name` starts with
+    the operation ("Conv2d: stride")."""
+    pair = (v, v) if isinstance(v, (int, np.integer)) else v
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                       for p in pair)):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
+    if pair[0] < minimum or pair[1] < minimum:
+        raise ValueError(f"{name} must be {'positive' if minimum else 'non-negative'}, "
+                         f"got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _count(v: Any, name: str) -> int:
+    """v as a positive int; `name` starts with the operation ("Linear: in_features")."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int, got {v!r}")
+    if v < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return int(v)
+
+
 def _match_input(x: Any, weight: Any, op: str) -> Any:
     """x in the weight's dtype: arrays are converted, a Tensor of another dtype is an error."""
     dtype = weight.dtype
@@ -51,7 +74,7 @@ def _conv_padding(padding: Any, kernel: tuple, dilation: Any) -> Any:
     if padding == "valid":
         return 0
     if padding == "same":
-        dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
+        dil = _pair(dilation, "conv2d: dilation")
         if any(k % 2 == 0 for k in kernel):
             raise ValueError(f"conv2d: padding='same' needs odd kernel sizes here (symmetric "
                              f"padding), got kernel {kernel}")
@@ -66,7 +89,8 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     (N, O, OH, OW) with OH = (H + 2*padding - dilation*(KH-1) - 1) // stride + 1.
     padding may be 'same' (stride 1, odd kernels) or 'valid' (0)."""
     x = _match_input(x, weight, "conv2d")
-    if isinstance(padding, str) and padding == "same" and stride not in (1, (1, 1)):
+    same = isinstance(padding, str) and padding == "same"
+    if same and _pair(stride, "conv2d: stride") != (1, 1):
         raise ValueError(f"conv2d: padding='same' requires stride 1, got stride={stride}")
     padding = _conv_padding(padding, tuple(_shape(weight)[2:]), dilation)
     return ad.conv2d(x, weight, bias, stride, padding, dilation)

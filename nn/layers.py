@@ -17,13 +17,6 @@ from .module import Module, Parameter
 from .rng import RngLike, resolve_rng
 
 
-def _pair(v: Any, name: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or any(int(p) != p or p < 0 for p in pair):
-        raise ValueError(f"{name} must be a non-negative int or a pair of them, got {v!r}")
-    return int(pair[0]), int(pair[1])
-
-
 # ------------------------------------------------------------------ layers
 class Linear(Module):
     """y = x @ weight.T + bias.  x (..., in_features) -> (..., out_features).
@@ -34,11 +27,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
                  dtype: Any = np.float32, rng: RngLike = None):
         super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear: feature counts must be positive, got in_features="
-                             f"{in_features}, out_features={out_features}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = F._count(in_features, "Linear: in_features")
+        self.out_features = F._count(out_features, "Linear: out_features")
         self.weight = Parameter(np.zeros((out_features, in_features), dtype))
         self.register_parameter("bias", Parameter(np.zeros(out_features, dtype)) if bias
                                 else None)
@@ -66,15 +56,13 @@ class Conv2d(Module):
                  stride: Any = 1, padding: Any = 0, bias: bool = True, dilation: Any = 1, *,
                  dtype: Any = np.float32, rng: RngLike = None):
         super().__init__()
-        if in_channels <= 0 or out_channels <= 0:
-            raise ValueError(f"Conv2d: channel counts must be positive, got in_channels="
-                             f"{in_channels}, out_channels={out_channels}")
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
-        self.kernel_size = _pair(kernel_size, "Conv2d: kernel_size")
-        self.stride = _pair(stride, "Conv2d: stride")
-        self.dilation = _pair(dilation, "Conv2d: dilation")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "Conv2d: padding")
+        self.in_channels = F._count(in_channels, "Conv2d: in_channels")
+        self.out_channels = F._count(out_channels, "Conv2d: out_channels")
+        self.kernel_size = F._pair(kernel_size, "Conv2d: kernel_size")
+        self.stride = F._pair(stride, "Conv2d: stride")
+        self.dilation = F._pair(dilation, "Conv2d: dilation")
+        self.padding = (padding if isinstance(padding, str)
+                        else F._pair(padding, "Conv2d: padding", 0))
         if self.padding == "same" and self.stride != (1, 1):
             raise ValueError(f"Conv2d: padding='same' requires stride 1, got {self.stride}")
         F._conv_padding(self.padding, self.kernel_size, self.dilation)  # validates strings
@@ -102,10 +90,13 @@ class _Pool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
         super().__init__()
-        self.kernel_size = _pair(kernel_size, f"{type(self).__name__}: kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(
-            stride, f"{type(self).__name__}: stride")
-        self.padding = _pair(padding, f"{type(self).__name__}: padding")
+        name = type(self).__name__
+        self.kernel_size = F._pair(kernel_size, f"{name}: kernel_size")
+        self.stride = self.kernel_size if stride is None else F._pair(stride, f"{name}: stride")
+        self.padding = F._pair(padding, f"{name}: padding", 0)
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"{name}: padding {self.padding} must be at most half the kernel "
+                             f"{self.kernel_size}")
 
     def forward(self, x: Any) -> Any:
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding)

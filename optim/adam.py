@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterable
 
 import numpy as np
 
 from autodiff import Tensor
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_number
 
 
 class Adam(Optimizer):
@@ -18,21 +19,27 @@ class Adam(Optimizer):
 
         m = beta1 * m + (1 - beta1) * g          v = beta2 * v + (1 - beta2) * g^2
         p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+
+    lr and weight_decay must be finite and >= 0, eps finite and > 0, betas in [0, 1).
     """
+
+    _state_layout = {"step": "count", "exp_avg": "array", "exp_avg_sq": "array"}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=tuple(betas) if np.iterable(betas) else betas,
+                                      eps=eps, weight_decay=weight_decay))
 
     def _check_hyperparameters(self, group: dict) -> None:
-        for key in ("lr", "eps", "weight_decay"):
-            if not group[key] >= 0:
-                raise ValueError(f"Adam: {key} must be non-negative, got {group[key]}")
-        betas = tuple(group["betas"])
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {group['betas']}")
+        for key in ("lr", "weight_decay"):
+            _check_number("Adam", key, group[key])
+        _check_number("Adam", "eps", group["eps"], "positive")
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(
+                isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1
+                for b in betas)):
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         beta1, beta2 = (float(b) for b in group["betas"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Iterable
 
 import numpy as np
@@ -13,13 +14,28 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
     """Scale all gradients by min(1, max_norm / total_norm), where total_norm is the
     `norm_type`-norm of all gradients together (as one vector; inf for the max-norm).
-    Returns total_norm before clipping.  Gradients are replaced, never modified in place."""
+    Returns total_norm before clipping (max_norm=inf: nothing is clipped, the norm is only
+    measured).  Gradients are replaced, never modified in place."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
-    norm_type = float(norm_type)
-    if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be positive, got {norm_type}")
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"clip_grad_norm_: parameters must be Tensors, got "
+                            f"{type(p).__name__}")
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"clip_grad_norm_: max_norm must be a non-negative number, got "
+                        f"{max_norm!r}")
+    if not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number (inf: no "
+                         f"clipping), got {max_norm!r}")
+    try:
+        norm = float(norm_type)
+    except (TypeError, ValueError):
+        raise TypeError(f"clip_grad_norm_: norm_type must be a positive number or inf, got "
+                        f"{norm_type!r}") from None
+    if not norm > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be a positive number or inf, got "
+                         f"{norm_type!r}")
+    norm_type = norm
     grads = [p for p in params if p.grad is not None]
     if not grads:
         return 0.0

@@ -7,18 +7,59 @@ gets a new array), and gradient arrays are never modified (they may be shared).
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from autodiff import Tensor
 
+_RANGES = {
+    "non-negative": (lambda v: v >= 0, "non-negative and finite"),
+    "positive": (lambda v: v > 0, "positive and finite"),
+    "[0, 1)": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "[0, 1]": (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    "(0, 1)": (lambda v: 0 < v < 1, "a number in (0, 1)"),
+}
+
+
+def _check_number(op: str, name: str, value: Any, kind: str = "non-negative") -> float:
+    """value as a float: TypeError unless it is a real number, ValueError if it is NaN,
+    infinite or outside `kind` (a key of _RANGES)."""
+    accept, expected = _RANGES[kind]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be {expected}, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and accept(v)):
+        raise ValueError(f"{op}: {name} must be {expected}, got {value!r}")
+    return v
+
+
+def _check_count(op: str, name: str, value: Any, minimum: int = 0) -> int:
+    """value as an int >= minimum, or TypeError / ValueError naming op, name and value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
 
 class Optimizer:
     """Base class: `params` is an iterable of Tensors (requires_grad=True) or of dicts
-    {"params": [...], <hyper-parameter overrides>} (parameter groups, as in PyTorch)."""
+    {"params": [...], <hyper-parameter overrides>} (parameter groups, as in PyTorch).
+
+    Subclasses set `_state_layout`, the per-parameter state `load_state_dict` accepts:
+    name -> "array" (shaped like the parameter) or "count" (an int >= 0); a parameter's
+    state is then empty or holds exactly these names (None: not checked)."""
+
+    _state_layout: dict[str, str] | None = None
 
     def __init__(self, params: Iterable[Any], defaults: dict):
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or "
+                            f"of parameter-group dicts, got a single Tensor of shape "
+                            f"{params.shape} (wrap it in a list)")
         self.defaults = dict(defaults)
         self.state: dict = {}       # Tensor -> dict of arrays
         self.param_groups: list[dict] = []
@@ -116,37 +157,91 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore what `state_dict` returned (for an optimizer over parameters of the same
-        shapes, in the same groups).  Validated first: on error nothing changes."""
-        name = type(self).__name__
-        groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
-        if groups is None or "state" not in state_dict:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
-                             f"'param_groups' (from state_dict())")
+        shapes, in the same groups).  Everything is validated first (structure, parameter
+        indices, per-parameter state, hyper-parameters): on error nothing changes."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if (not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict)
+                or not isinstance(state_dict.get("param_groups"), (list, tuple))):
+            raise ValueError(f"{where}: expected a dict with 'state' (a dict) and "
+                             f"'param_groups' (a list), as returned by state_dict()")
+        groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state has {len(groups)} parameter "
-                             f"groups, this optimizer {len(self.param_groups)}")
-        params = []
+            raise ValueError(f"{where}: the state has {len(groups)} parameter groups, this "
+                             f"optimizer {len(self.param_groups)}")
+        by_index, new_groups = {}, []
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f"{where}: parameter group {i} must be a dict with a 'params' "
+                                 f"list of parameter indices, got {saved!r}")
             if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{name}.load_state_dict: group {i} has {len(saved['params'])} "
-                                 f"parameters in the state, {len(own['params'])} here")
-            params.extend(zip(saved["params"], own["params"]))
-        by_index = dict(params)
+                raise ValueError(f"{where}: group {i} has {len(saved['params'])} parameters in "
+                                 f"the state, {len(own['params'])} here")
+            for idx, p in zip(saved["params"], own["params"]):
+                if idx in by_index:
+                    raise ValueError(f"{where}: parameter index {idx!r} appears more than once "
+                                     f"in param_groups")
+                by_index[idx] = p
+            new_groups.append(self._loaded_group(saved, own, f"{where}: parameter group {i}"))
         new_state = {}
         for idx, s in state_dict["state"].items():
             if idx not in by_index:
-                raise ValueError(f"{name}.load_state_dict: state for unknown parameter {idx}")
-            p = by_index[idx]
-            for key, value in s.items():
-                if isinstance(value, np.ndarray) and value.shape != p.shape:
-                    raise ValueError(f"{name}.load_state_dict: state '{key}' of parameter {idx} "
-                                     f"has shape {value.shape}, the parameter {p.shape}")
-            new_state[p] = {k: (v.astype(p.dtype, copy=True) if isinstance(v, np.ndarray)
-                                else copy.deepcopy(v)) for k, v in s.items()}
-        for saved, own in zip(groups, self.param_groups):
-            own.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+                raise ValueError(f"{where}: state for unknown parameter {idx!r} (param_groups "
+                                 f"list {len(by_index)} parameters)")
+            new_state[by_index[idx]] = self._loaded_state(s, by_index[idx], idx, where)
+        iterations = _check_count(where, "iterations", state_dict.get("iterations", 0))
+        for own, group in zip(self.param_groups, new_groups):
+            own.update(group)
         self.state = new_state
-        self.iterations = int(state_dict.get("iterations", 0))
+        self.iterations = iterations
+
+    def _loaded_group(self, saved: dict, own: dict, where: str) -> dict:
+        """own updated with the saved hyper-parameters (copies), validated."""
+        group = {**own, **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"},
+                 "params": own["params"]}
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise ValueError(f"{where}: unknown hyper-parameter(s) {sorted(unknown)}; known: "
+                             f"{sorted(self.defaults)}")
+        try:
+            self._check_hyperparameters(group)
+            if "initial_lr" in group:
+                _check_number(type(self).__name__, "initial_lr", group["initial_lr"])
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{where}: {e}") from None
+        return group
+
+    def _loaded_state(self, s: Any, p: Tensor, idx: Any, where: str) -> dict:
+        """A copy of parameter idx's saved state, arrays cast to the parameter's dtype,
+        after checking it against `_state_layout`, the parameter's shape and dtypes."""
+        if not isinstance(s, dict):
+            raise ValueError(f"{where}: the state of parameter {idx} must be a dict, got "
+                             f"{type(s).__name__}")
+        layout = self._state_layout
+        if layout is not None and s and set(s) != set(layout):
+            raise ValueError(f"{where}: the state of parameter {idx} has entries {sorted(s)}; "
+                             f"expected all of {sorted(layout)} or none (missing "
+                             f"{sorted(set(layout) - set(s))}, unexpected "
+                             f"{sorted(set(s) - set(layout))})")
+        out = {}
+        for key, value in s.items():
+            what = f"state '{key}' of parameter {idx}"
+            kind = None if layout is None else layout[key]
+            if kind == "count":
+                out[key] = _check_count(where, what, value)
+            elif kind == "array" or isinstance(value, np.ndarray):
+                if not isinstance(value, np.ndarray):
+                    raise ValueError(f"{where}: {what} must be an array of shape {p.shape}, "
+                                     f"got {type(value).__name__}")
+                if value.shape != p.shape:
+                    raise ValueError(f"{where}: {what} has shape {value.shape}, the parameter "
+                                     f"{p.shape}")
+                if value.dtype.kind not in "fiu":
+                    raise ValueError(f"{where}: {what} has dtype {value.dtype}; expected real "
+                                     f"numbers (cast to the parameter's {p.dtype})")
+                out[key] = value.astype(p.dtype, copy=True)
+            else:
+                out[key] = copy.deepcopy(value)
+        return out
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

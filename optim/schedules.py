@@ -11,16 +11,20 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_count, _check_number
+
+
+def _check_optimizer(name: str, optimizer: object) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: expected an optim.Optimizer, got {type(optimizer).__name__}")
 
 
 class LRScheduler:
     """Base class: subclasses define `lr_at(base_lr, t)`."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an optim.Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(type(self).__name__, optimizer)
+        _check_count(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
@@ -37,9 +41,21 @@ class LRScheduler:
         return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
 
     def step(self) -> None:
+        """Advance the step counter and set every group's lr; a rate that is negative or
+        not finite is an error (and changes nothing)."""
         self.last_epoch += 1
-        self._last_lr = self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+        try:
+            lrs = self.get_lr()
+            for i, lr in enumerate(lrs):
+                if not (math.isfinite(lr) and lr >= 0):
+                    raise ValueError(f"{type(self).__name__}: step {self.last_epoch} gives "
+                                     f"parameter group {i} the learning rate {lr}; expected a "
+                                     f"finite non-negative rate")
+        except Exception:
+            self.last_epoch -= 1
+            raise
+        self._last_lr = lrs
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
 
     def get_last_lr(self) -> list[float]:
@@ -50,6 +66,12 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v)}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what `state_dict` returned (from a scheduler of the same class)."""
+        own = self.state_dict()
+        if not isinstance(state_dict, dict) or set(state_dict) != set(own):
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the entries "
+                             f"{sorted(own)}, got {got}")
         self.__dict__.update(state_dict)
 
 
@@ -59,9 +81,8 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0,
                  last_epoch: int = -1):
-        if not factor > 0:
-            raise ValueError(f"ConstantLR: factor must be positive, got {factor}")
-        self.factor, self.total_iters = float(factor), int(total_iters)
+        self.factor = _check_number("ConstantLR", "factor", factor, "positive")
+        self.total_iters = _check_count("ConstantLR", "total_iters", total_iters)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -73,9 +94,7 @@ class ExponentialLR(LRScheduler):
     "annealed" scheme of 000_1157cdecf8ac0012.txt, question 4(e))."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        if not gamma > 0:
-            raise ValueError(f"ExponentialLR: gamma must be positive, got {gamma}")
-        self.gamma = float(gamma)
+        self.gamma = _check_number("ExponentialLR", "gamma", gamma, "positive")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -87,9 +106,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1):
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be at least 1, got {step_size}")
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        self.step_size = _check_count("StepLR", "step_size", step_size, 1)
+        self.gamma = _check_number("StepLR", "gamma", gamma, "positive")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -102,9 +120,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1):
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be at least 1, got {T_max}")
-        self.T_max, self.eta_min = int(T_max), float(eta_min)
+        self.T_max = _check_count("CosineAnnealingLR", "T_max", T_max, 1)
+        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -124,13 +141,17 @@ class WarmupDecayLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, warmup_steps: int, total_steps: int,
                  decay: str = "linear", min_lr: float = 0.0, start_factor: float = 0.0,
                  last_epoch: int = -1):
-        if not 0 <= warmup_steps < total_steps:
+        self.warmup_steps = _check_count("WarmupDecayLR", "warmup_steps", warmup_steps)
+        self.total_steps = _check_count("WarmupDecayLR", "total_steps", total_steps, 1)
+        if not warmup_steps < total_steps:
             raise ValueError(f"WarmupDecayLR: need 0 <= warmup_steps < total_steps, got "
                              f"{warmup_steps} and {total_steps}")
         if decay not in ("linear", "cosine"):
             raise ValueError(f"WarmupDecayLR: decay must be 'linear' or 'cosine', got {decay!r}")
-        self.warmup_steps, self.total_steps = int(warmup_steps), int(total_steps)
-        self.decay, self.min_lr, self.start_factor = decay, float(min_lr), float(start_factor)
+        self.decay = decay
+        self.min_lr = _check_number("WarmupDecayLR", "min_lr", min_lr)
+        self.start_factor = _check_number("WarmupDecayLR", "start_factor", start_factor,
+                                          "[0, 1]")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -154,24 +175,25 @@ class OneCycleLR(LRScheduler):
                  pct_start: float = 0.3, anneal_strategy: str = "cos",
                  div_factor: float = 25.0, final_div_factor: float = 1e4,
                  last_epoch: int = -1):
+        _check_optimizer("OneCycleLR", optimizer)
         groups = optimizer.param_groups
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if len(max_lrs) != len(groups):
             raise ValueError(f"OneCycleLR: {len(max_lrs)} max_lr values for {len(groups)} "
                              f"parameter groups")
-        if total_steps < 2:
-            raise ValueError(f"OneCycleLR: total_steps must be at least 2, got {total_steps}")
-        if not 0 < pct_start < 1:
-            raise ValueError(f"OneCycleLR: pct_start must lie in (0, 1), got {pct_start}")
+        max_lrs = [_check_number("OneCycleLR", "max_lr", v, "positive") for v in max_lrs]
+        self.total_steps = _check_count("OneCycleLR", "total_steps", total_steps, 2)
+        pct_start = _check_number("OneCycleLR", "pct_start", pct_start, "(0, 1)")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
                              f"{anneal_strategy!r}")
-        self.total_steps = int(total_steps)
-        self.peak_step = float(pct_start * total_steps) - 1
+        self.peak_step = pct_start * total_steps - 1
         self.anneal_strategy = anneal_strategy
-        self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
+        self.div_factor = _check_number("OneCycleLR", "div_factor", div_factor, "positive")
+        self.final_div_factor = _check_number("OneCycleLR", "final_div_factor", final_div_factor,
+                                              "positive")
         for group, peak in zip(groups, max_lrs):
-            group["initial_lr"] = float(peak) / self.div_factor
+            group["initial_lr"] = peak / self.div_factor
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:

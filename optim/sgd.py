@@ -8,7 +8,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_number
 
 
 class SGD(Optimizer):
@@ -23,8 +23,11 @@ class SGD(Optimizer):
     With a constant learning rate this is exactly PyTorch's SGD (whose buffer is -v / lr);
     when the rate changes (decay or a scheduler) the velocity keeps the rates it was built
     with, as in Keras.  At a point with zero gradient the step is momentum times the
-    previous step.
+    previous step.  lr, weight_decay and decay must be finite and >= 0, momentum in [0, 1)
+    (and > 0 for nesterov).
     """
+
+    _state_layout = {"velocity": "array"}
 
     def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0, decay: float = 0.0):
@@ -32,9 +35,11 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, decay=decay))
 
     def _check_hyperparameters(self, group: dict) -> None:
-        for key in ("lr", "momentum", "weight_decay", "decay"):
-            if not group[key] >= 0:
-                raise ValueError(f"SGD: {key} must be non-negative, got {group[key]}")
+        for key in ("lr", "weight_decay", "decay"):
+            _check_number("SGD", key, group[key])
+        _check_number("SGD", "momentum", group["momentum"], "[0, 1)")
+        if not isinstance(group["nesterov"], (bool, np.bool_)):
+            raise TypeError(f"SGD: nesterov must be True or False, got {group['nesterov']!r}")
         if group["nesterov"] and group["momentum"] <= 0:
             raise ValueError("SGD: nesterov=True requires momentum > 0")
 

@@ -122,6 +122,15 @@ def test_max_pool_gradient_follows_input_memory_layout():
     np.testing.assert_array_equal(xt.grad.sum(axis=(2, 3)), np.full((2, 3), 9.0))
 
 
+def test_geometry_accepts_numpy_ints_and_lists():
+    x, w = rng.standard_normal((1, 2, 6, 7)), rng.standard_normal((3, 2, 3, 2))
+    expected = np.asarray(ad.conv2d(x, w, stride=(1, 2), padding=(1, 0), dilation=(2, 1)))
+    got = ad.conv2d(x, w, stride=[np.int64(1), 2], padding=[1, np.int32(0)], dilation=[2, 1])
+    np.testing.assert_array_equal(np.asarray(got), expected)
+    np.testing.assert_array_equal(np.asarray(ad.max_pool2d(x, np.int64(2), [1, 2])),
+                                  np.asarray(ad.max_pool2d(x, 2, (1, 2))))
+
+
 def test_pool_errors():
     with pytest.raises(ValueError, match="max_pool2d: expected an input of shape"):
         ad.max_pool2d(np.ones((2, 3, 4)), 2)

@@ -212,6 +212,47 @@ def test_load_state_dict_mismatch_is_an_error_and_changes_nothing():
         two.load_state_dict(opt.state_dict())
 
 
+@pytest.mark.parametrize("edit", [
+    lambda s: s["state"][0].pop("exp_avg"),
+    lambda s: s["state"][0].update(exp_avg_sq=np.zeros(3, complex)),
+    lambda s: s["state"][0].update(step=2.5),
+    lambda s: s["param_groups"][0].update(eps=0.0),
+    lambda s: s.update(iterations=-1),                 # checked last: groups already read
+])
+def test_invalid_state_is_refused_at_load_time_and_changes_nothing(edit):
+    p, q = quadratic_param(), quadratic_param()
+    src, dst = optim.Adam([p], lr=0.1), optim.Adam([q], lr=0.01, betas=(0.5, 0.6))
+    run(src, p, 3)
+    run(dst, q, 1)
+    before = dst.state_dict()
+    state = src.state_dict()
+    edit(state)
+    with pytest.raises((TypeError, ValueError), match="Adam.load_state_dict"):
+        dst.load_state_dict(state)
+    after = dst.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    assert after["iterations"] == before["iterations"] == 1
+    assert after["state"][0].keys() == before["state"][0].keys()
+    for key, value in before["state"][0].items():
+        np.testing.assert_array_equal(after["state"][0][key], value)
+    run(dst, q, 1)                                      # still steps as before
+    assert dst.state_dict()["state"][0]["step"] == 2
+
+
+def test_missing_adam_moment_is_refused_at_load_time_not_at_step():
+    p = quadratic_param()
+    opt = optim.Adam([p])
+    run(opt, p, 1)
+    state = opt.state_dict()
+    del state["state"][0]["exp_avg"]
+    with pytest.raises(ValueError, match=r"missing \['exp_avg'\]"):
+        optim.Adam([quadratic_param()]).load_state_dict(state)
+    del state["state"][0]["exp_avg_sq"], state["state"][0]["step"]   # empty: a fresh start
+    fresh = optim.Adam([quadratic_param()])
+    fresh.load_state_dict(state)
+    run(fresh, fresh.param_groups[0]["params"][0], 1)
+
+
 # ------------------------------------------------------------------- clipping
 def test_clip_grad_norm_scales_to_max_norm_without_mutating():
     a, b = quadratic_param(), quadratic_param([0.0, 0.0])

@@ -125,6 +125,19 @@ def test_scheduler_state_dict_round_trip():
     assert other.get_last_lr() == pytest.approx([0.1 * 0.1 ** 2])
 
 
+def test_a_step_giving_a_bad_rate_is_an_error_and_changes_nothing():
+    opt = make_opt()
+    sched = optim.LambdaLR(opt, lambda t: 1.0 - 0.5 * t)
+    sched.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.0
+    with pytest.raises(ValueError, match="LambdaLR: step 3 gives parameter group 0 the "
+                                         "learning rate -0.05"):
+        sched.step()
+    assert sched.last_epoch == 2 and sched.get_last_lr() == [0.0]
+    assert opt.param_groups[0]["lr"] == 0.0
+
+
 def test_schedule_errors():
     with pytest.raises(TypeError, match="expected an optim.Optimizer"):
         optim.ExponentialLR("sgd", gamma=0.9)

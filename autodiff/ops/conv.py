@@ -34,11 +34,33 @@ from .linalg import matmul
 from .shape_ops import reshape, transpose
 
 
-def _pair(v: Any, name: str, op: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or any(int(p) != p for p in pair):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+def _pair(v: Any, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    """v (an int or a pair of ints, each >= minimum) as a pair of Python ints."""
+    pair = (v, v) if isinstance(v, (int, np.integer)) else v
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                       for p in pair)):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+    if pair[0] < minimum or pair[1] < minimum:
+        raise ValueError(f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, "
+                         f"got {v!r}")
     return int(pair[0]), int(pair[1])
+
+
+def _check_geometry(op: str, kernel: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+    """The four window parameters of im2col/col2im as validated pairs."""
+    return (_pair(kernel, "kernel", op), _pair(stride, "stride", op),
+            _pair(padding, "padding", op, 0), _pair(dilation, "dilation", op))
+
+
+def _fit_error(op: str, size: tuple, kernel: tuple, padding: tuple, dilation: tuple) -> str:
+    """The message for a (dilated) kernel that spans more than the padded input."""
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    return (f"{op}: the {kernel[0]}x{kernel[1]} kernel with dilation {dilation} spans "
+            f"{span[0]}x{span[1]}, larger than the padded input {padded[0]}x{padded[1]} "
+            f"(input {size[0]}x{size[1]}, padding {padding}); expected a span of at most "
+            f"the padded input size")
 
 
 def _out_size(size, k, s, p, d):
@@ -48,12 +70,18 @@ def _out_size(size, k, s, p, d):
 @primitive
 def im2col(x, *, kernel, stride, padding, dilation, pad_value=0.0):
     """(N, C, H, W) -> (N, OH, OW, C, KH, KW): every window of the padded input."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _check_geometry("im2col", kernel, stride,
+                                                             padding, dilation)
+    if x.ndim != 4:
+        raise ValueError(f"im2col: expected an input of shape (N, C, H, W), got {x.shape}")
+    size = x.shape[2:]
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
     n, c, h, w = x.shape
     oh = (h - dh * (kh - 1) - 1) // sh + 1
     ow = (w - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(_fit_error("im2col", size, (kh, kw), (ph, pw), (dh, dw)))
     s0, s1, s2, s3 = x.strides
     return as_strided(x, (n, oh, ow, c, kh, kw),
                       (s0, s2 * sh, s3 * sw, s1, s2 * dh, s3 * dw), writeable=False)
@@ -62,9 +90,18 @@ def im2col(x, *, kernel, stride, padding, dilation, pad_value=0.0):
 @primitive
 def col2im(cols, *, x_shape, kernel, stride, padding, dilation):
     """Transpose of im2col: (N, OH, OW, C, KH, KW) windows summed back into (N, C, H, W)."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _check_geometry("col2im", kernel, stride,
+                                                             padding, dilation)
+    if len(x_shape) != 4:
+        raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {x_shape}")
     n, c, h, w = x_shape
-    _, oh, ow = cols.shape[:3]
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(_fit_error("col2im", (h, w), (kh, kw), (ph, pw), (dh, dw)))
+    if cols.shape != (n, oh, ow, c, kh, kw):
+        raise ValueError(f"col2im: windows of shape {cols.shape} do not match x_shape "
+                         f"{tuple(x_shape)} and this geometry; expected {(n, oh, ow, c, kh, kw)}")
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     windows = cols.transpose(0, 3, 4, 5, 1, 2)  # (N, C, KH, KW, OH, OW)
     for i in range(kh):
@@ -179,19 +216,21 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     if xs[1] != ws[1]:
         raise ValueError(f"conv2d: input has {xs[1]} channels (shape {xs}) but the weight "
                          f"expects {ws[1]} (shape {ws})")
-    geometry = dict(kernel=(ws[2], ws[3]), stride=_pair(stride, "stride", "conv2d"),
-                    padding=_pair(padding, "padding", "conv2d"),
-                    dilation=_pair(dilation, "dilation", "conv2d"))
-    oh = _out_size(xs[2], ws[2], geometry["stride"][0], geometry["padding"][0],
-                   geometry["dilation"][0])
-    ow = _out_size(xs[3], ws[3], geometry["stride"][1], geometry["padding"][1],
-                   geometry["dilation"][1])
+    if ws[2] < 1 or ws[3] < 1:
+        raise ValueError(f"conv2d: the weight (O, C, KH, KW) must have a kernel of at least "
+                         f"1x1, got shape {ws}")
+    kernel = (ws[2], ws[3])
+    stride = _pair(stride, "stride", "conv2d")
+    padding = _pair(padding, "padding", "conv2d", 0)
+    dilation = _pair(dilation, "dilation", "conv2d")
+    oh = _out_size(xs[2], kernel[0], stride[0], padding[0], dilation[0])
+    ow = _out_size(xs[3], kernel[1], stride[1], padding[1], dilation[1])
     if oh <= 0 or ow <= 0:
-        raise ValueError(f"conv2d: the {ws[2]}x{ws[3]} kernel (dilation {geometry['dilation']}) "
-                         f"does not fit the padded input of shape {xs}")
+        raise ValueError(_fit_error("conv2d", xs[2:], kernel, padding, dilation))
     n, o = xs[0], ws[0]
     if bias is not None and _shape(bias) != (o,):
         raise ValueError(f"conv2d: bias must have shape ({o},), got {_shape(bias)}")
+    geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     cols = _unfold(x, **geometry)                                   # (C*KH*KW, OH*OW*N)
     out = reshape(matmul(reshape(weight, (o, -1)), cols), (o, oh, ow, n))
     if bias is not None:
@@ -314,11 +353,13 @@ def _pool(x, kernel_size, stride, padding, op, pad_value):
         raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {xs}")
     kernel = _pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None else _pair(stride, "stride", op)
-    padding = _pair(padding, "padding", op)
+    padding = _pair(padding, "padding", op, 0)
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
     if xs[2] + 2 * padding[0] < kernel[0] or xs[3] + 2 * padding[1] < kernel[1]:
-        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input {xs}")
+        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input "
+                         f"{(xs[2] + 2 * padding[0], xs[3] + 2 * padding[1])} (input shape "
+                         f"{xs}, padding {padding}); expected a kernel of at most that size")
     if stride == kernel and padding == (0, 0):
         return kernel, None
     return kernel, im2col(x, kernel=kernel, stride=stride, padding=padding, dilation=(1, 1),
