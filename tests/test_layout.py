@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,63 @@ def test_the_private_name_detector(code, flagged):
 ])
 def test_the_experiments_import_detector(code, flagged):
     assert bool(experiments_imports(ast.parse(code))) == flagged
+
+
+# ------------------------------------------------------------------ the engine's inside
+ENGINE = ROOT / "autodiff"
+
+
+def engine_imports() -> dict[str, set[str]]:
+    """{engine module: the engine modules it imports anywhere in its file}, with names
+    relative to autodiff/ ("tensor", "ops.reductions", ...); `from . import x` counts as
+    importing x, `from .ops import y` as importing the package ops."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(ENGINE.rglob("*.py")):
+        parts = path.relative_to(ENGINE).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = list(parts[:-1])  # the package a relative import starts from
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                module = base + (node.module.split(".") if node.module else [])
+                if node.module:
+                    targets.add(".".join(module))
+                else:
+                    targets.update(".".join(module + [a.name]) for a in node.names)
+        graph[name] = {t for t in targets if t and t != name}
+    return graph
+
+
+def test_engine_modules_import_one_way():
+    graph = engine_imports()
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycle = path[path.index(target):] + [module, target] if target in path \
+                    else [module, target]
+                raise AssertionError("import cycle among engine modules: " + " -> ".join(cycle))
+            if target in graph and state.get(target) is None:
+                visit(target, path + [module])
+        state[module] = 2
+
+    for module in graph:
+        if state.get(module) is None:
+            visit(module, [])
+
+
+def test_the_tensor_type_does_not_import_primitives_or_the_backward_pass():
+    imported = engine_imports()["tensor"]
+    assert imported <= {"guard", "tape", "state"}, imported
+    assert not engine_imports()["dispatch"] & {"forward", "backward", "ops", "methods"}
+
+
+def test_the_cycle_check_catches_a_cycle(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("from .b import x\n")
+    (tmp_path / "b.py").write_text("from . import a\n")
+    monkeypatch.setattr(sys.modules[__name__], "ENGINE", tmp_path)
+    with pytest.raises(AssertionError, match="import cycle"):
+        test_engine_modules_import_one_way()
