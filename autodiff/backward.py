@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .dispatch import _AllOperands, rule_for, rule_result
+from .dispatch import _AllOperands, missing_rule, rule_result
 from .ops.reductions import sum_to_shape
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
@@ -91,7 +91,13 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                                          f"operands")
                 gi = cotangents[i]
             else:
-                gi = rule_for(prim, i, "VJP")(g, ans, *rule_args, **kwargs)
+                try:
+                    rule = vjps[i]
+                except IndexError:  # fewer rules than operands
+                    rule = None
+                if rule is None:
+                    raise missing_rule(prim, i, "VJP")
+                gi = rule(g, ans, *rule_args, **kwargs)
             if gi is None:  # the rule's way of saying "identically zero"
                 continue
             if gi.__class__ is not np.ndarray or create_graph:

@@ -57,7 +57,7 @@ def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: 
           needs: tuple, saved: list | None) -> Tensor:
     """A new tensor holding `data` that is a node of the tape: it remembers how it was
     computed.  `saved` are the arrays the mutation guard must lock while the node lives
-    (see saved_arrays; None: find them here if the guard is on)."""
+    (see saved_arrays; None: find them here)."""
     t = _new(Tensor)  # make_tensor's fields plus the node's, set once: the hottest path
     t._data = data
     t.grad = None
@@ -70,9 +70,9 @@ def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: 
     t._tangents = None
     t._watch = None
     t._seq = next_seq()
-    if saved is None and state.guard:
+    if saved is None:
         saved = saved_arrays(args, kwargs)
-    if saved:
+    if saved and state.guard:
         lock(t, saved, prim.name)
     return t
 
@@ -224,10 +224,25 @@ class Primitive:
         elif out is a_data:
             out = out.view()  # never let an output alias an operand's array object
         if needs and state.grad_enabled:
-            saved = saved_arrays(args, kwargs) if state.guard else ()  # not the residual
+            if kwargs or n > 2:
+                saved = saved_arrays(args, kwargs)  # before the residual joins kwargs
+            elif n == 1:  # saved_arrays inlined for one or two operands, no parameters
+                saved = (a_data,) if a._prim is None else None
+            else:
+                saved = None
+                if a_is_t:
+                    if a._prim is None:
+                        saved = [a_data]
+                elif a.__class__ is _ndarray:
+                    saved = [a]
+                if b_is_t:
+                    if b._prim is None:
+                        saved = [b._data] if saved is None else saved + [b._data]
+                elif b.__class__ is _ndarray:
+                    saved = [b] if saved is None else saved + [b]
             if self.residual:
                 kwargs = {**kwargs, "residual": residual}
-            return _node(out, self, args, raw, kwargs, needs, saved)
+            return _node(out, self, args, raw, kwargs, needs, saved or ())
         return _wrap(out)
 
 

@@ -51,28 +51,26 @@ class Locks(weakref.ref):
 _holders: dict = {}
 
 
-def _lock_one(array: np.ndarray, name: str, cells: list) -> None:
-    cell = _cells.get(id(array))
-    if cell is None:
-        writeable = array.flags.writeable
-        if writeable:
-            array.setflags(write=False)
-        cell = _cells[id(array)] = [1, array, name, writeable]
-    else:
-        cell[0] += 1
-    cells.append(cell)
-
-
 def lock(node: Any, arrays: list, name: str) -> None:
     """Record that `node` (made by the operation `name`) saves `arrays`; make them and
     their bases read-only until `node` is freed or collected."""
     cells: list = []
+    get = _cells.get
     with _mutex:
         for array in arrays:
-            _lock_one(array, name, cells)
-            base = array.base
-            if base is not None and isinstance(base, _ndarray):
-                _lock_one(base, name, cells)
+            while True:  # the array, then its base (numpy collapses chains of views)
+                cell = get(id(array))
+                if cell is None:
+                    writeable = array.flags.writeable
+                    if writeable:
+                        array.setflags(write=False)
+                    cell = _cells[id(array)] = [1, array, name, writeable]
+                else:
+                    cell[0] += 1
+                cells.append(cell)
+                array = array.base
+                if array is None or array.__class__ is not _ndarray:
+                    break
     locks = Locks(node, _collected)
     locks.cells = cells
     _holders[id(locks)] = locks

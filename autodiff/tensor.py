@@ -77,16 +77,18 @@ class Tensor:
         does the new array must have the same shape and dtype (else the gradient would
         not fit the tensor); a computed tensor's array cannot be replaced while its node
         is live (its own derivative rules use it)."""
+        old = self._data
+        if values is old:  # `t.data -= d` assigns the same array back
+            return
         if isinstance(values, Tensor):
             values = values._data
         new = values if values.__class__ is np.ndarray else np.asarray(values)
-        old = self._data
         prim = self._prim
         if prim is not None and prim is not FREED:
             raise RuntimeError(f"Tensor.data: cannot replace the values of a tensor computed "
                                f"by {prim.name} while its graph is alive (the backward pass "
                                f"uses them); use .detach() to get a separate tensor")
-        if self._requires_grad and not np.issubdtype(new.dtype, np.floating):
+        if self._requires_grad and new.dtype.kind != "f":
             raise TypeError(f"Tensor.data: a tensor that requires grad needs real "
                             f"floating-point data, got dtype {new.dtype}")
         if new.shape != old.shape or new.dtype != old.dtype:

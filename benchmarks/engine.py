@@ -17,7 +17,8 @@ for both versions alike, so large temporaries are not unmapped and faulted in ag
 4. one SGD step of batch-1 multinomial logistic regression (784 -> 10), float32;
 5. forward mode: time(jvp) / time(f) and time(hvp) / time(f) for the trace function and
    for the batch-128 MLP loss;
-6. Jacobian cost, forward vs reverse mode, as input and output dimensions vary.
+6. Jacobian cost, forward vs reverse mode, as input and output dimensions vary;
+7. the mutation guard's cost: the batch-1 MLP step and the op chain with it on and off.
 """
 from __future__ import annotations
 
@@ -64,12 +65,14 @@ def _mlp_params(rng, dtype=np.float32):
             (rng.standard_normal((200, 10)) * 0.05).astype(dtype), np.zeros(10, dtype)]
 
 
-def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = False):
+def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = False,
+              guard: bool = True):
     """(engine step, numpy step) closures for one SGD step of the 784-200-10 MLP.
 
     The engine step is written as a PyTorch user would (ad.linear, ad.softmax_cross_entropy:
     what nn.Linear and nn.functional.cross_entropy use); `composed=True` spells the same
-    math with the smaller primitives instead (matmul, add, log_softmax, multiply, sum)."""
+    math with the smaller primitives instead (matmul, add, log_softmax, multiply, sum).
+    `guard=False` runs the engine step with the mutation guard off."""
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 784), dtype=np.float32)
     labels = rng.integers(0, 10, batch)
@@ -91,7 +94,11 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = Fals
         return ad.softmax_cross_entropy(ad.linear(h, w2, b2), labels)
 
     def engine():
-        loss = forward()
+        if guard:
+            loss = forward()
+        else:
+            with ad.mutation_guard(False):
+                loss = forward()
         loss.backward()
         for p in params:
             p.data -= lr * p.grad
@@ -163,19 +170,28 @@ def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False):
 CHAIN = 100
 
 
-def chain_steps(seed: int = 0):
-    """A chain of 100 elementwise ops (cycling multiply, add, tanh, multiply-by-self)."""
+def chain_steps(seed: int = 0, guard: bool = True):
+    """A chain of 100 elementwise ops (cycling multiply, add, tanh, multiply-by-self);
+    `guard=False` runs the engine's with the mutation guard off."""
     x0 = np.random.default_rng(seed).random(10)
     x = ad.tensor(x0, requires_grad=True)
 
-    def engine():
+    def forward():
         v = x
         for i in range(CHAIN // 4):
             v = v * 1.01
             v = v + 0.1
             v = ad.tanh(v)
             v = v * v
-        ad.sum(v).backward()
+        return ad.sum(v)
+
+    def engine():
+        if guard:
+            out = forward()
+        else:
+            with ad.mutation_guard(False):
+                out = forward()
+        out.backward()
         x.grad = None
 
     def numpy_step():
@@ -246,6 +262,18 @@ def main(argv: list[str] | None = None) -> None:
     e, r = compare(*chain_steps(), number=20 if args.quick else 100, repeats=repeats)
     print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {e / CHAIN * 1e6:.2f} us | "
           f"{r / CHAIN * 1e6:.2f} us | {e / r:.2f}x | <= 3 us per op |")
+
+    print("\nMutation guard (arrays saved by the tape are read-only): its cost, on vs off")
+    print("| workload | guard on | guard off | on / off |")
+    print("|---|---|---|---|")
+    on, off = interleaved([mlp_steps(1)[0], mlp_steps(1, guard=False)[0]],
+                          200 if args.quick else 1000, repeats)
+    print(f"| MLP 784-200-10 SGD step, batch 1 | {on * 1e6:.0f} us | {off * 1e6:.0f} us | "
+          f"{on / off:.3f} |")
+    on, off = interleaved([chain_steps()[0], chain_steps(guard=False)[0]],
+                          20 if args.quick else 100, repeats)
+    print(f"| chain of {CHAIN} elementwise ops, per op | {on / CHAIN * 1e6:.2f} us | "
+          f"{off / CHAIN * 1e6:.2f} us | {on / off:.3f} |")
 
     n = 10 ** 5 if args.quick else 10 ** 6
     w1, w2 = _trace_inputs(n)

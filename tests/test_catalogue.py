@@ -128,6 +128,93 @@ def _with_file(name, data, read):
         return read(path)
 
 
+def _x():
+    return ad.tensor([1.0, 2.0], requires_grad=True)
+
+
+def _write_handed_out(hand_out):
+    h = ad.exp(_x())
+    _ = ad.sum(h * h)
+    hand_out(h)[...] = 0
+
+
+def _write_constant():
+    c = np.array([3.0, 3.0])
+    _ = ad.sum(_x() * c)
+    c[:] = 0
+
+
+def _write_labels():
+    labels = np.array([0, 1])
+    _ = ad.softmax_cross_entropy(ad.tensor(np.zeros((2, 3)), requires_grad=True), labels)
+    labels[:] = 2
+
+
+def _write_index():
+    idx = np.array([0, 0, 1])
+    _ = ad.sum(_x()[idx])
+    idx[:] = 1
+
+
+def _write_base_of_shared():
+    base = np.array([1.0, 2.0, 3.0])
+    x = ad.from_numpy(base[:2], requires_grad=True)
+    _ = ad.sum(x * x)
+    base[0] = 5
+
+
+def _write_detached_before_use():
+    h = ad.exp(_x())
+    d = h.detach()
+    _ = ad.sum(h * h)
+    d.data[0] = 0
+
+
+def _replace_saved(values):
+    x = _x()
+    _ = ad.sum(x * x)
+    x.data = values
+
+
+def _replace_computed():
+    ad.exp(_x()).data = np.zeros(2)
+
+
+def _grad_after_replacing():
+    x = _x()
+    ad.sum(x * x).backward()
+    x.data = np.ones(3)
+    ad.sum(x * x).backward()
+
+
+def _with_rules(vjp=None, jvp=None, name="custom"):
+    """y = 3 x with the given rules (the right ones where None)."""
+    prim = ad.Primitive(lambda x: 3.0 * x, name)
+    prim.defvjp(vjp or (lambda g, ans, x: 3.0 * g))
+    prim.defjvp(jvp or (lambda t, ans, x: 3.0 * t))
+    return prim
+
+
+def _backward_through(prim):
+    ad.sum(prim(ad.tensor(np.ones(3), requires_grad=True))).backward()
+
+
+def _two_operands(define):
+    prim = ad.Primitive(lambda x, y: x * y, "times")
+    define(prim)
+    return prim
+
+
+def _joint_too_few():
+    prim = ad.Primitive(lambda x, y: x * y, "times")
+    prim.defvjp_joint(lambda needs, g, ans, x, y: (g * y,))
+    ad.grad(lambda a, b: ad.sum(prim(a, b)), argnums=(0, 1))(np.ones(2), np.ones(2))
+
+
+def _has_aux_not_pair():
+    ad.grad(lambda x: ad.sum(x), has_aux=True)(np.ones(2))
+
+
 # ---------------------------------------------------------------------------- cases
 CASES = [
     # ---- engine ----
@@ -148,6 +235,48 @@ CASES = [
     ("vjp-cotangent-shape", _vjp_wrong_cotangent, ValueError, "cotangent of shape"),
     ("jvp-tangent-shape", lambda: ad.jvp(ad.sin, (np.ones(2),), (np.ones(3),)), ValueError, "tangent of shape"),
     ("jvp-without-rule", _jvp_without_rule, NotImplementedError, "no JVP rule.*forward mode"),
+    # the mutation guard: every write to an array the tape saves raises
+    ("write-numpy-of-computed", lambda: _write_handed_out(lambda h: h.numpy()), ValueError, "read-only"),
+    ("write-asarray-of-computed", lambda: _write_handed_out(np.asarray), ValueError, "read-only"),
+    ("write-data-of-computed", lambda: _write_handed_out(lambda h: h.data), ValueError, "read-only"),
+    ("write-detached-before-use", _write_detached_before_use, ValueError, "read-only"),
+    ("write-constant-operand", _write_constant, ValueError, "read-only"),
+    ("write-cross-entropy-labels", _write_labels, ValueError, "read-only"),
+    ("write-index-array", _write_index, ValueError, "read-only"),
+    ("write-base-of-shared-array", _write_base_of_shared, ValueError, "read-only"),
+    ("data-setter-shape-while-saved", lambda: _replace_saved(np.ones(4)), RuntimeError, r"Tensor\.data: cannot replace this \(2,\) float64 array by a \(4,\) float64 one while the tape saves it for the backward pass of multiply"),
+    ("data-setter-dtype-while-saved", lambda: _replace_saved(np.ones(2, np.float32)), RuntimeError, r"by a \(2,\) float32 one .* multiply"),
+    ("data-setter-int-on-grad-tensor", lambda: _replace_saved(np.array([1, 2])), TypeError, "Tensor.data: .*real floating-point data, got dtype int64"),
+    ("data-setter-computed-tensor", _replace_computed, RuntimeError, "Tensor.data: cannot replace the values of a tensor computed by exp"),
+    ("grad-no-longer-fits", _grad_after_replacing, RuntimeError, r"\.grad has shape \(2,\) but the tensor now has shape \(3,\)"),
+    ("from-numpy-of-list", lambda: ad.from_numpy([1.0]), TypeError, "from_numpy: expected an ndarray, got list"),
+    ("complex-requires-grad", lambda: ad.tensor([1 + 1j], requires_grad=True), TypeError, "only real floating-point tensors.*complex128"),
+    ("grad-of-complex-input", lambda: ad.grad(ad.sum)(np.array([1 + 1j])), TypeError, "grad: .*real floating point, got dtype complex128"),
+    ("requires-grad-off-computed", lambda: _set_attr(ad.exp(_x()), "requires_grad", False), RuntimeError, "cannot turn off gradient tracking"),
+    # derivative rules are checked where they are used
+    ("vjp-rule-extra-axis", lambda: _backward_through(_with_rules(vjp=lambda g, ans, x: np.ones((3, 3)), name="r33")), ValueError, r"r33: the VJP rule for argument 0 returned a cotangent of shape \(3, 3\), which does not sum back to the argument's shape \(3,\)"),
+    ("vjp-rule-wrong-length", lambda: _backward_through(_with_rules(vjp=lambda g, ans, x: np.ones(7), name="r7")), ValueError, r"r7: the VJP rule for argument 0 returned a cotangent of shape \(7,\)"),
+    ("vjp-rule-python-float", lambda: _backward_through(_with_rules(vjp=lambda g, ans, x: 2.0, name="rf")), ValueError, r"rf: the VJP rule for argument 0 returned a cotangent of shape \(\)"),
+    ("vjp-rule-short-list", lambda: _backward_through(_with_rules(vjp=lambda g, ans, x: [1.0], name="rl")), ValueError, r"rl: the VJP rule for argument 0 returned a cotangent of shape \(1,\)"),
+    ("vjp-rule-returns-str", lambda: _backward_through(_with_rules(vjp=lambda g, ans, x: "no", name="rs")), TypeError, "rs: the VJP rule for argument 0 returned str"),
+    ("vjp-rule-ragged-list", lambda: _backward_through(_with_rules(vjp=lambda g, ans, x: [1.0, [2.0]], name="rr")), TypeError, "rr: the VJP rule for argument 0 returned list that is not an array"),
+    ("jvp-rule-wrong-length", lambda: ad.jvp(_with_rules(jvp=lambda t, ans, x: np.ones(7), name="t7"), (np.ones(3),), (np.ones(3),)), ValueError, r"t7: the JVP rule for argument 0 returned a tangent of shape \(7,\), which does not broadcast to the output's shape \(3,\)"),
+    ("jvp-rule-in-linearize", lambda: ad.linearize(_with_rules(jvp=lambda t, ans, x: np.ones(7), name="l7"), np.ones(3))[1](np.ones(3)), ValueError, r"l7: the JVP rule for argument 0 returned a tangent of shape \(7,\)"),
+    ("fewer-vjp-rules", lambda: ad.grad(lambda a, b: ad.sum(_two_operands(lambda p: p.defvjp(lambda g, ans, x, y: g * y))(a, b)), argnums=1)(np.ones(2), np.ones(2)), NotImplementedError, "times: no VJP rule is defined for argument 1"),
+    ("fewer-jvp-rules", lambda: ad.jvp(_two_operands(lambda p: p.defjvp(lambda t, ans, x, y: t * y)), (np.ones(2), np.ones(2)), (np.ones(2), np.ones(2))), NotImplementedError, "times: no JVP rule is defined for argument 1"),
+    ("joint-rule-too-few", _joint_too_few, ValueError, "times: the joint VJP rule returned 1 cotangents for 2 operands"),
+    # transforms and graph view
+    ("grad-argnums-range", lambda: ad.grad(lambda x: ad.sum(x), argnums=3)(np.ones(2)), ValueError, "grad: argnums 3 refers to argument 3"),
+    ("grad-has-aux-not-pair", _has_aux_not_pair, TypeError, r"grad: with has_aux=True, f must return a pair"),
+    ("jacobian-mode", lambda: ad.jacobian(ad.sin, mode="both"), ValueError, "jacobian: mode must be 'rev' or 'fwd', got 'both'"),
+    ("jvp-primals-not-tuple", lambda: ad.jvp(ad.sin, np.ones(2), np.ones(2)), TypeError, "jvp: primals and tangents must be tuples"),
+    ("linearize-tangent-count", lambda: ad.linearize(lambda a, b: a * b, np.ones(2), np.ones(2))[1](np.ones(2)), ValueError, "linearize: expected 2 tangents, got 1"),
+    ("graph-nodes-of-array", lambda: ad.graph.nodes(np.ones(2)), TypeError, "graph.nodes: expected Tensors, got ndarray"),
+    ("graph-operands-of-array", lambda: ad.graph.operands(np.ones(2)), TypeError, "graph.operands: expected a Tensor, got ndarray"),
+    ("cross-entropy-label-range", lambda: ad.softmax_cross_entropy(ad.tensor(np.zeros((2, 3))), np.array([0, 3])), ValueError, r"softmax_cross_entropy: labels must lie in \[0, 3\)"),
+    ("linear-shapes", lambda: ad.linear(ad.tensor(np.ones((2, 3))), np.ones((4, 5))), ValueError, r"linear: .*\(2, 3\).*\(4, 5\)"),
+    ("broadcast-to-shape", lambda: ad.broadcast_to(ad.tensor(np.ones(3)), (2, 4)), ValueError, r"broadcast_to: cannot broadcast an operand of shape \(3,\) to shape \(2, 4\)"),
+    ("getitem-out-of-range", lambda: ad.tensor(np.ones(3))[5], IndexError, r"getitem: index 5 is invalid for an operand of shape \(3,\)"),
 
     # ---- conv / pooling (autodiff.ops.conv) ----
     ("conv2d-stride-0", lambda: ad.conv2d(X4, W3, stride=0), ValueError, r"conv2d: stride must be positive, got 0"),
