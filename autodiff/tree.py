@@ -1,39 +1,42 @@
 """Nested containers of arrays ("pytrees"): tuples, lists and dicts, flattened to a list of
-leaves and rebuilt.  Lets `grad` and friends take parameter dictionaries."""
+leaves and rebuilt.  Lets `grad` and friends take parameter dictionaries.
+
+Written with module-level recursion, not recursive closures: a closure that refers to
+itself is a reference cycle, which would keep the leaves (and the graphs they belong to,
+with their locked arrays) alive until the cyclic garbage collector runs."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 def flatten(tree: Any) -> tuple[list, Any]:
     """Leaves of `tree` in a fixed order, and a description to rebuild it with `unflatten`."""
     leaves: list = []
+    return leaves, _walk(tree, leaves)
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, (tuple, list)):
-            return (type(node), [walk(child) for child in node])
-        if isinstance(node, dict):
-            return (dict, [(key, walk(value)) for key, value in node.items()])
-        leaves.append(node)
-        return None
 
-    return leaves, walk(tree)
+def _walk(node: Any, leaves: list) -> Any:
+    if isinstance(node, (tuple, list)):
+        return (type(node), [_walk(child, leaves) for child in node])
+    if isinstance(node, dict):
+        return (dict, [(key, _walk(value, leaves)) for key, value in node.items()])
+    leaves.append(node)
+    return None
 
 
 def unflatten(treedef: Any, leaves: list) -> Any:
     """Inverse of `flatten`."""
-    it = iter(leaves)
+    return _build(treedef, iter(leaves))
 
-    def build(node: Any) -> Any:
-        if node is None:
-            return next(it)
-        kind, children = node
-        if kind is dict:
-            return {key: build(child) for key, child in children}
-        built = [build(child) for child in children]
-        return built if kind is list else kind(built) if kind is tuple else kind(*built)
 
-    return build(treedef)
+def _build(node: Any, it: Iterator) -> Any:
+    if node is None:
+        return next(it)
+    kind, children = node
+    if kind is dict:
+        return {key: _build(child, it) for key, child in children}
+    built = [_build(child, it) for child in children]
+    return built if kind is list else kind(built) if kind is tuple else kind(*built)
 
 
 def tree_map(fun: Callable, tree: Any) -> Any:

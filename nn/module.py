@@ -23,8 +23,8 @@ from autodiff import Tensor
 class Parameter(Tensor):
     """A Tensor that a Module treats as trainable: created with requires_grad=True.
 
-    `Parameter(data, requires_grad=True, dtype=None)` wraps `data` without copying when it
-    already is an ndarray of the requested dtype; the data must be floating point."""
+    `Parameter(data, requires_grad=True, dtype=None)` holds a copy of `data` (like every
+    Tensor constructor; see `ad.from_numpy` for sharing); the data must be floating point."""
 
     __slots__ = ()
 

@@ -233,3 +233,33 @@ def test_the_guard_can_be_switched_off_per_thread():
     c[:] = 0  # allowed, and (as documented) it changes the gradient
     y.backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("transform", [
+    lambda x: ad.grad(lambda w: ad.sum(w * w))(x),
+    lambda x: ad.jvp(lambda w: w * w, (x,), (x,)),
+    lambda x: ad.hessian(lambda w: ad.sum(w ** 3))(x),
+    lambda x: ad.hvp(lambda w: ad.sum(w ** 3), (x,), (x,)),
+    lambda x: ad.jacobian(lambda w: w * w, mode="fwd")(x),
+    lambda x: ad.vjp(lambda w: w * w, x)[1](x),
+    lambda x: ad.linearize(lambda w: w * w, x)[1](x),
+])
+def test_a_transform_leaves_the_callers_array_writeable_without_a_collector_run(transform):
+    """No reference cycle keeps a transform's internal graph (and its locks) alive."""
+    x = np.array([1.0, 2.0])
+    gc.disable()
+    try:
+        transform({"w": x}["w"])
+        assert x.flags.writeable
+    finally:
+        gc.enable()
+
+
+def test_the_primal_of_a_live_vjp_function_is_locked():
+    x = np.array([1.0, 2.0])
+    out, vjp_fn = ad.vjp(lambda w: w * w, x)
+    with pytest.raises(ValueError, match=READ_ONLY):
+        x[0] = 5
+    np.testing.assert_array_equal(vjp_fn(np.ones(2))[0], [2.0, 4.0])
+    del vjp_fn
+    x[0] = 5
