@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .dispatch import Primitive, _node, broadcast_to, identity, rule_for, rule_result
 from .state import state
 from .tensor import Tensor, make_tensor as _wrap

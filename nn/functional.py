@@ -12,6 +12,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.ops.conv import int_pair
 
 from .losses import (binary_cross_entropy_with_logits, cross_entropy, half_mse_loss,
                      hinge_loss, mse_loss, nll_loss)
@@ -30,15 +31,8 @@ def _shape(x: Any) -> tuple:
 def _pair(v: Any, name: str, minimum: int = 1) -> tuple[int, int]:
     """v (an int or a pair of ints, each >= minimum) as a pair of ints; `name` starts with
     the operation ("Conv2d: stride")."""
-    pair = (v, v) if isinstance(v, (int, np.integer)) else v
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
-                       for p in pair)):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
-    if pair[0] < minimum or pair[1] < minimum:
-        raise ValueError(f"{name} must be {'positive' if minimum else 'non-negative'}, "
-                         f"got {v!r}")
-    return int(pair[0]), int(pair[1])
+    op, _, parameter = name.partition(": ")
+    return int_pair(v, parameter, op, minimum)
 
 
 def _count(v: Any, name: str) -> int:

@@ -34,8 +34,9 @@ from .linalg import matmul
 from .shape_ops import reshape, transpose
 
 
-def _pair(v: Any, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
-    """v (an int or a pair of ints, each >= minimum) as a pair of Python ints."""
+def int_pair(v: Any, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    """v (an int or a pair of ints, each >= minimum) as a pair of Python ints; the error
+    names the operation `op` and the parameter `name` (also used by nn's layers)."""
     pair = (v, v) if isinstance(v, (int, np.integer)) else v
     if (not isinstance(pair, (tuple, list)) or len(pair) != 2
             or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
@@ -49,8 +50,8 @@ def _pair(v: Any, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
 
 def _check_geometry(op: str, kernel: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
     """The four window parameters of im2col/col2im as validated pairs."""
-    return (_pair(kernel, "kernel", op), _pair(stride, "stride", op),
-            _pair(padding, "padding", op, 0), _pair(dilation, "dilation", op))
+    return (int_pair(kernel, "kernel", op), int_pair(stride, "stride", op),
+            int_pair(padding, "padding", op, 0), int_pair(dilation, "dilation", op))
 
 
 def _fit_error(op: str, size: tuple, kernel: tuple, padding: tuple, dilation: tuple) -> str:
@@ -220,9 +221,9 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
         raise ValueError(f"conv2d: the weight (O, C, KH, KW) must have a kernel of at least "
                          f"1x1, got shape {ws}")
     kernel = (ws[2], ws[3])
-    stride = _pair(stride, "stride", "conv2d")
-    padding = _pair(padding, "padding", "conv2d", 0)
-    dilation = _pair(dilation, "dilation", "conv2d")
+    stride = int_pair(stride, "stride", "conv2d")
+    padding = int_pair(padding, "padding", "conv2d", 0)
+    dilation = int_pair(dilation, "dilation", "conv2d")
     oh = _out_size(xs[2], kernel[0], stride[0], padding[0], dilation[0])
     ow = _out_size(xs[3], kernel[1], stride[1], padding[1], dilation[1])
     if oh <= 0 or ow <= 0:
@@ -351,9 +352,9 @@ def _pool(x, kernel_size, stride, padding, op, pad_value):
     xs = _shape(x)
     if len(xs) != 4:
         raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {xs}")
-    kernel = _pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None else _pair(stride, "stride", op)
-    padding = _pair(padding, "padding", op, 0)
+    kernel = int_pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else int_pair(stride, "stride", op)
+    padding = int_pair(padding, "padding", op, 0)
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
     if xs[2] + 2 * padding[0] < kernel[0] or xs[3] + 2 * padding[1] < kernel[1]:
