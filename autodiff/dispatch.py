@@ -89,14 +89,19 @@ def saved_arrays(args: tuple, params: dict) -> list:
             if a._prim is None:
                 arrays.append(a._data)
     if params:
-        for v in params.values():
-            if v.__class__ is _ndarray:
-                arrays.append(v)
-            elif v.__class__ is tuple:
-                for e in v:
-                    if e.__class__ is _ndarray:
-                        arrays.append(e)
+        _saved_params(params, arrays)
     return arrays
+
+
+def _saved_params(params: dict, arrays: list) -> None:
+    """Append the ndarrays among `params` (and inside tuple parameters) to `arrays`."""
+    for v in params.values():
+        if v.__class__ is _ndarray:
+            arrays.append(v)
+        elif v.__class__ is tuple:
+            for e in v:
+                if e.__class__ is _ndarray:
+                    arrays.append(e)
 
 
 class Primitive:
@@ -194,6 +199,7 @@ class Primitive:
         else:
             raw_list = []
             need_list = []
+            saved_list = []  # the arrays the guard locks, collected while unwrapping
             any_tensor = False
             i = 0
             for a in args:
@@ -204,8 +210,12 @@ class Primitive:
                     raw_list.append(a._data)
                     if a._requires_grad:
                         need_list.append(i)
+                    if a._prim is None:
+                        saved_list.append(a._data)
                 else:
                     raw_list.append(a)
+                    if a.__class__ is _ndarray:
+                        saved_list.append(a)
                 i += 1
             if not any_tensor:
                 return self.plain(*args, **kwargs)
@@ -224,25 +234,30 @@ class Primitive:
         elif out is a_data:
             out = out.view()  # never let an output alias an operand's array object
         if needs and state.grad_enabled:
-            if kwargs or n > 2:
-                saved = saved_arrays(args, kwargs)  # before the residual joins kwargs
-            elif n == 1:  # saved_arrays inlined for one or two operands, no parameters
-                saved = (a_data,) if a._prim is None else None
-            else:
-                saved = None
+            # The arrays the guard locks (saved_arrays, inlined for speed).
+            if n == 1:
+                saved = [a_data] if a._prim is None else []
+            elif n == 2:
+                saved = []
                 if a_is_t:
                     if a._prim is None:
-                        saved = [a_data]
+                        saved.append(a_data)
                 elif a.__class__ is _ndarray:
-                    saved = [a]
+                    saved.append(a)
                 if b_is_t:
                     if b._prim is None:
-                        saved = [b._data] if saved is None else saved + [b._data]
+                        saved.append(b._data)
                 elif b.__class__ is _ndarray:
-                    saved = [b] if saved is None else saved + [b]
-            if self.residual:
-                kwargs = {**kwargs, "residual": residual}
-            return _node(out, self, args, raw, kwargs, needs, saved or ())
+                    saved.append(b)
+            else:
+                saved = saved_list
+            if kwargs:
+                _saved_params(kwargs, saved)  # before the residual joins kwargs
+                if self.residual:
+                    kwargs = {**kwargs, "residual": residual}
+            elif self.residual:
+                kwargs = {"residual": residual}
+            return _node(out, self, args, raw, kwargs, needs, saved)
         return _wrap(out)
 
 

@@ -56,7 +56,8 @@ def lock(node: Any, arrays: list, name: str) -> None:
     their bases read-only until `node` is freed or collected."""
     cells: list = []
     get = _cells.get
-    with _mutex:
+    _mutex.acquire()
+    try:
         for array in arrays:
             while True:  # the array, then its base (numpy collapses chains of views)
                 cell = get(id(array))
@@ -71,6 +72,8 @@ def lock(node: Any, arrays: list, name: str) -> None:
                 array = array.base
                 if array is None or array.__class__ is not _ndarray:
                     break
+    finally:
+        _mutex.release()
     locks = Locks(node, _collected)
     locks.cells = cells
     _holders[id(locks)] = locks
@@ -78,7 +81,8 @@ def lock(node: Any, arrays: list, name: str) -> None:
 
 
 def _release(cells: list) -> None:
-    with _mutex:
+    _mutex.acquire()
+    try:
         for cell in reversed(cells):  # bases (locked after their views) first
             cell[0] -= 1
             if cell[0] == 0:
@@ -90,6 +94,8 @@ def _release(cells: list) -> None:
                         array.setflags(write=True)
                     except ValueError:  # a view whose base another node still locks
                         pass
+    finally:
+        _mutex.release()
 
 
 def _collected(locks: Locks) -> None:
