@@ -11,6 +11,7 @@ gradient where a_min <= x <= a_max (inclusive).
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -71,6 +72,17 @@ tanh = _pointwise(np.tanh, lambda ans, x: 1 - ans * ans)
 sigmoid = _pointwise(_stable_sigmoid, lambda ans, x: ans * (1 - ans), "sigmoid")
 softplus = _pointwise(lambda x: np.logaddexp(0, x), lambda ans, x: sigmoid(x), "softplus")
 abs = _pointwise(np.abs, lambda ans, x: sign(x), "abs")
+
+_erf_elements = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf is exact
+
+
+def _erf(x):
+    x = np.asarray(x)
+    return np.asarray(_erf_elements(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+erf = _pointwise(_erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-(x * x)), "erf")
 
 relu = Primitive(lambda x: np.maximum(x, 0), "relu")
 relu.defvjp(lambda g, ans, x: g * (x > 0))
