@@ -14,11 +14,13 @@ Layout, in import order (each module imports only those above it):
   guard.py      the mutation guard: arrays the tape saves are read-only
   tape.py       sequence numbers and freeing nodes after backward
   tensor.py     the Tensor type (data, attributes)
+  creation.py   constructors: zeros, ones, arange, linspace, eye, rand, randn, ...
   dispatch.py   `Primitive`: the custom-op API every primitive is defined with; recording
   forward.py    forward mode: pushing tangents through primitives
   ops/          the primitive set, each forward beside its VJP and JVP rules
   backward.py   the reverse pass over the tape
   methods.py    Tensor's operators and methods (x + y, x.sum(), x.backward())
+  interop.py    numpy functions on Tensors (np.exp(t), np.sum(t), ndarray + t)
   transforms.py grad, vjp, jvp, linearize, jacobian, hessian, hvp
   graph.py      a read-only view of the recorded graph (nodes, to_dot)
   testing/      property-based derivative checks
@@ -26,11 +28,14 @@ Layout, in import order (each module imports only those above it):
 from .state import (enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard,
                     no_grad)
 from .tensor import Tensor, from_numpy, tensor
+from .creation import *  # noqa: F401,F403  (zeros, ones, arange, rand, ...)
+from .creation import __all__ as _creation_all
 from .dispatch import Primitive, primitive
 from . import forward as _forward  # noqa: F401  (installs forward mode on Primitive)
 from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
 from . import methods as _methods  # noqa: F401  (attaches Tensor's operators and methods)
+from . import interop as _interop  # noqa: F401  (numpy functions on Tensors)
 from .transforms import (grad, hessian, hvp, jacobian, jvp, linearize, value_and_grad, vjp)
 from . import graph
 from .tree import flatten as tree_flatten, tree_map, unflatten as tree_unflatten
@@ -40,4 +45,4 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
            "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
            "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian",
-           "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_ops_all)
+           "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)

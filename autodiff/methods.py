@@ -14,7 +14,7 @@ import numpy as np
 
 from . import ops
 from .backward import backward_pass
-from .tensor import Tensor, _values
+from .tensor import Tensor, _values, make_tensor
 
 
 class _Methods:
@@ -27,19 +27,83 @@ class _Methods:
     def astype(self, dtype: Any) -> Tensor:
         return ops.astype(self, dtype=np.dtype(dtype))
 
+    def to(self, target: Any) -> Tensor:
+        """x.to(np.float64) casts (differentiably); x.to("cpu") is x (the only device)."""
+        if isinstance(target, str):
+            if target == "cpu":
+                return self
+            raise ValueError(f"to: unknown device {target!r}; autodiff runs on the CPU only "
+                             f"(no GPU backend yet)")
+        return ops.astype(self, dtype=np.dtype(target))
+
+    def float(self) -> Tensor:
+        """A float32 copy (PyTorch's .float())."""
+        return ops.astype(self, dtype=np.dtype(np.float32))
+
+    def double(self) -> Tensor:
+        """A float64 copy (PyTorch's .double())."""
+        return ops.astype(self, dtype=np.dtype(np.float64))
+
+    def clone(self) -> Tensor:
+        """A copy of the values in new memory that stays on the tape (PyTorch's clone)."""
+        return ops.copy(self)
+
     # ------------------------------------------------- numpy-style methods
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False): return ops.var(self, axis, ddof, keepdims)
-    def std(self, axis=None, ddof=0, keepdims=False): return ops.std(self, axis, ddof, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
-    def cumsum(self, axis=None): return ops.cumsum(self, axis)
+    # numpy names (axis, keepdims) with PyTorch's dim / keepdim accepted as aliases.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.sum(self, axis if dim is None else dim,
+                       keepdims if keepdim is None else keepdim)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.mean(self, axis if dim is None else dim,
+                        keepdims if keepdim is None else keepdim)
+
+    def var(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=None):
+        return ops.var(self, axis if dim is None else dim, ddof,
+                       keepdims if keepdim is None else keepdim)
+
+    def std(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=None):
+        return ops.std(self, axis if dim is None else dim, ddof,
+                       keepdims if keepdim is None else keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The maximum values (numpy's semantics: no indices; see argmax)."""
+        return ops.max(self, axis if dim is None else dim,
+                       keepdims if keepdim is None else keepdim)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The minimum values (numpy's semantics: no indices; see argmin)."""
+        return ops.min(self, axis if dim is None else dim,
+                       keepdims if keepdim is None else keepdim)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+        """Indices of the maxima (int64, not differentiable)."""
+        return make_tensor(np.argmax(self._data, axis if dim is None else dim,
+                                     keepdims=keepdims if keepdim is None else keepdim))
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+        """Indices of the minima (int64, not differentiable)."""
+        return make_tensor(np.argmin(self._data, axis if dim is None else dim,
+                                     keepdims=keepdims if keepdim is None else keepdim))
+
+    def cumsum(self, axis=None, *, dim=None): return ops.cumsum(self, axis if dim is None else dim)
     def clip(self, a_min=None, a_max=None): return ops.clip(self, a_min, a_max)
     def dot(self, other): return ops.dot(self, other)
     def flatten(self): return ops.flatten(self)
-    def squeeze(self, axis=None): return ops.squeeze(self, axis)
     def swapaxes(self, axis1, axis2): return ops.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None, *, dim=None):
+        return ops.squeeze(self, axis if dim is None else dim)
+
+    def softmax(self, axis=-1, *, dim=None): return ops.softmax(self, axis if dim is None else dim)
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        return ops.log_softmax(self, axis if dim is None else dim)
+
+    def view(self, *shape):
+        """PyTorch's name for reshape (a reshape may copy here; values are never shared
+        with a tensor that could be written in place)."""
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def reshape(self, *shape):
         """x.reshape(2, 3) or x.reshape((2, 3)), like numpy."""
@@ -106,6 +170,15 @@ class _Methods:
     def __abs__(self): return ops.abs(self)
 
     def __getitem__(self, index): return ops.getitem(self, index=_index_data(index))
+
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats a one-element tensor's value; an empty spec prints it."""
+        if self._data.size == 1:
+            return format(self._data.item(), spec)
+        if not spec:
+            return str(self)
+        raise TypeError(f"format: the format spec {spec!r} needs a one-element tensor, this "
+                        f"one has shape {self._data.shape}")
 
     def __iter__(self):
         for i in range(len(self._data)):

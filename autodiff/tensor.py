@@ -37,9 +37,8 @@ class Tensor:
     # created when it is assigned.
     _retain = False   # retain_grad() was called
 
-    # ndarray (op) Tensor must defer to Tensor's reflected operators, and numpy
-    # functions applied to a Tensor must fail loudly instead of dropping the tape.
-    __array_ufunc__ = None
+    # numpy functions on Tensors: see interop.py, which installs __array_ufunc__ and
+    # __array_function__ (dispatch to the engine, or refuse to drop a derivative).
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):

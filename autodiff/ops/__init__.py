@@ -1,7 +1,7 @@
 """The primitive set, grouped by kind.  Everything here works on Tensors (recorded) and
 on plain ndarrays (plain numpy)."""
 from ..dispatch import identity
-from .elementwise import (abs, add, astype, clip, cos, divide, erf, exp, expm1, leaky_relu, log,
+from .elementwise import (abs, add, astype, clip, copy, cos, divide, erf, exp, expm1, leaky_relu, log,
                           log1p, maximum, minimum, multiply, negative, power, relu, sigmoid,
                           sign, sin, softplus, sqrt, square, subtract, tan, tanh, where)
 from .reductions import (cumsum, log_softmax, logsumexp, max, mean, min, softmax, std, sum,
@@ -14,7 +14,7 @@ from .conv import avg_pool2d, col2im, conv2d, im2col, max_pool2d
 from .neural import linear, softmax_cross_entropy
 
 __all__ = [
-    "identity", "abs", "add", "astype", "clip", "cos", "divide", "erf", "exp", "expm1", "leaky_relu",
+    "identity", "abs", "add", "astype", "clip", "copy", "cos", "divide", "erf", "exp", "expm1", "leaky_relu",
     "log", "log1p", "maximum", "minimum", "multiply", "negative", "power", "relu", "sigmoid",
     "sign", "sin", "softplus", "sqrt", "square", "subtract", "tan", "tanh", "where", "cumsum",
     "log_softmax", "logsumexp", "max", "mean", "min", "softmax", "std", "sum", "var",

@@ -55,6 +55,10 @@ _cos_given_sin = _partner(np.cos, -1.0)  # cos(x) from (x, sin(x))
 _sin_given_cos = _partner(np.sin, 1.0)   # sin(x) from (x, cos(x))
 
 # ------------------------------------------------------------------ unary ops
+copy = Primitive(np.copy, "copy")  # a new array: Tensor.clone()
+copy.defvjp(lambda g, ans, x: g)
+copy.defjvp(lambda t, ans, x: t)
+
 negative = Primitive(np.negative)
 negative.defvjp(lambda g, ans, x: -g)
 negative.defjvp(lambda t, ans, x: -t)
