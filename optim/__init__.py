@@ -4,16 +4,22 @@
     sched = optim.ExponentialLR(opt, gamma=0.95)
     ...; opt.zero_grad(); loss.backward(); optim.clip_grad_norm_(model.parameters(), 5.0)
     opt.step(); sched.step()   # per epoch
+
+Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad (PyTorch's update rules and state names).
+Schedules: ConstantLR, ExponentialLR, StepLR, CosineAnnealingLR, WarmupDecayLR,
+OneCycleLR, LambdaLR, and ReduceLROnPlateau (`sched.step(val_loss)`).
 """
-from .adam import Adam
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .schedules import (ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler,
-                        OneCycleLR, StepLR, WarmupDecayLR)
+                        OneCycleLR, ReduceLROnPlateau, StepLR, WarmupDecayLR)
 from .sgd import SGD
 
 from . import schedules as lr_scheduler  # PyTorch's module name for the schedules
 
-__all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "ConstantLR", "ExponentialLR", "StepLR",
-           "CosineAnnealingLR", "WarmupDecayLR", "OneCycleLR", "LambdaLR", "clip_grad_norm_",
-           "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LRScheduler",
+           "ConstantLR", "ExponentialLR", "StepLR", "CosineAnnealingLR", "WarmupDecayLR",
+           "OneCycleLR", "LambdaLR", "ReduceLROnPlateau", "clip_grad_norm_", "lr_scheduler"]

@@ -3,6 +3,10 @@
 Updates follow two rules of the engine: a parameter's array is updated in place only
 while it is writeable (arrays saved by a live graph are read-only; then the parameter
 gets a new array), and gradient arrays are never modified (they may be shared).
+
+As in PyTorch, a step updates exactly the parameters that have a gradient (`.grad` not
+None): frozen parameters (requires_grad=False) may be passed, and are left alone since
+backward never gives them a gradient.
 """
 from __future__ import annotations
 
@@ -45,13 +49,25 @@ def _check_count(op: str, name: str, value: Any, minimum: int = 0) -> int:
     return int(value)
 
 
+def _check_flag(op: str, name: str, value: Any) -> bool:
+    """value as a bool, or TypeError naming op, name and value (no truthiness: 0, 1 and
+    "yes" are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 class Optimizer:
-    """Base class: `params` is an iterable of Tensors (requires_grad=True) or of dicts
+    """Base class: `params` is an iterable of floating-point leaf Tensors or of dicts
     {"params": [...], <hyper-parameter overrides>} (parameter groups, as in PyTorch).
+    Tensors with requires_grad=False are accepted (a frozen layer's parameters): `step`
+    skips every parameter whose `.grad` is None.
 
     Subclasses set `_state_layout`, the per-parameter state `load_state_dict` accepts:
     name -> "array" (shaped like the parameter) or "count" (an int >= 0); a parameter's
-    state is then empty or holds exactly these names (None: not checked)."""
+    state is then empty or holds exactly these names (None: not checked).  When the
+    names depend on the hyper-parameters (Adam's amsgrad, RMSprop's momentum) they
+    override `_state_layout_for(group)` instead."""
 
     _state_layout: dict[str, str] | None = None
 
@@ -82,8 +98,9 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameters must be Tensors, got {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"{name}: a parameter of shape {p.shape} does not require grad")
+            if not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(f"{name}: a parameter of shape {p.shape} has dtype {p.dtype}; "
+                                f"only real floating-point tensors can be optimised")
             if not p.is_leaf:
                 raise ValueError(f"{name}: can only optimise leaf tensors (a parameter of shape "
                                  f"{p.shape} was computed by an operation)")
@@ -101,12 +118,28 @@ class Optimizer:
     def _check_hyperparameters(self, group: dict) -> None:
         """Raise ValueError for invalid hyper-parameters (subclasses)."""
 
+    def _state_layout_for(self, group: dict) -> dict[str, str] | None:
+        """The per-parameter state names (and kinds) a parameter of `group` has once
+        stepped; by default the class's `_state_layout`."""
+        return self._state_layout
+
     # ------------------------------------------------------------------ stepping
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (`.grad = None`)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient.  set_to_none=True (the default, as in
+        PyTorch): `.grad = None`, so the next step skips parameters that get no new
+        gradient.  set_to_none=False: every existing gradient becomes zeros of its shape
+        and dtype (a parameter without one keeps None).  The zeros are a new array: the
+        old gradient array may be read-only or shared with another parameter or with the
+        caller, so it is never written to."""
+        _check_flag(f"{type(self).__name__}.zero_grad", "set_to_none", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                    continue
+                old = p.grad.data if isinstance(p.grad, Tensor) else np.asarray(p.grad)
+                zeros = np.zeros(old.shape, old.dtype)
+                p.grad = Tensor(zeros) if isinstance(p.grad, Tensor) else zeros
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient.  `closure`, if given,
@@ -120,6 +153,8 @@ class Optimizer:
                 if grad.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}.step: gradient shape {grad.shape} "
                                      f"does not match parameter shape {p.shape}")
+                if grad.dtype != p.dtype:   # state and parameter keep the parameter's dtype
+                    grad = grad.astype(p.dtype)
                 if grad.flags.c_contiguous != p.data.flags.c_contiguous:
                     # one reordering copy instead of several passes with mismatched strides
                     grad = np.ascontiguousarray(grad) if p.data.flags.c_contiguous else grad
@@ -132,12 +167,15 @@ class Optimizer:
         raise NotImplementedError
 
     @staticmethod
-    def _apply(p: Tensor, delta: np.ndarray) -> None:
-        """p += delta, in place when the array is writeable, otherwise into a new array."""
+    def _apply(p: Tensor, delta: np.ndarray, scale: float | None = None) -> None:
+        """p += delta (p = p * scale + delta when scale is given), in place when the array
+        is writeable, otherwise into a new array."""
         if p.data.flags.writeable:
+            if scale is not None:
+                np.multiply(p.data, scale, out=p.data)
             np.add(p.data, delta, out=p.data)
         else:
-            p.data = p.data + delta
+            p.data = (p.data if scale is None else p.data * scale) + delta
 
     # --------------------------------------------------------------------- state
     def state_dict(self) -> dict:
@@ -168,7 +206,7 @@ class Optimizer:
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{where}: the state has {len(groups)} parameter groups, this "
                              f"optimizer {len(self.param_groups)}")
-        by_index, new_groups = {}, []
+        by_index, group_of, new_groups = {}, {}, []
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
                 raise ValueError(f"{where}: parameter group {i} must be a dict with a 'params' "
@@ -181,13 +219,15 @@ class Optimizer:
                     raise ValueError(f"{where}: parameter index {idx!r} appears more than once "
                                      f"in param_groups")
                 by_index[idx] = p
+                group_of[idx] = i
             new_groups.append(self._loaded_group(saved, own, f"{where}: parameter group {i}"))
         new_state = {}
         for idx, s in state_dict["state"].items():
             if idx not in by_index:
                 raise ValueError(f"{where}: state for unknown parameter {idx!r} (param_groups "
                                  f"list {len(by_index)} parameters)")
-            new_state[by_index[idx]] = self._loaded_state(s, by_index[idx], idx, where)
+            layout = self._state_layout_for(new_groups[group_of[idx]])
+            new_state[by_index[idx]] = self._loaded_state(s, by_index[idx], idx, where, layout)
         iterations = _check_count(where, "iterations", state_dict.get("iterations", 0))
         for own, group in zip(self.param_groups, new_groups):
             own.update(group)
@@ -210,13 +250,14 @@ class Optimizer:
             raise type(e)(f"{where}: {e}") from None
         return group
 
-    def _loaded_state(self, s: Any, p: Tensor, idx: Any, where: str) -> dict:
+    def _loaded_state(self, s: Any, p: Tensor, idx: Any, where: str,
+                      layout: dict[str, str] | None) -> dict:
         """A copy of parameter idx's saved state, arrays cast to the parameter's dtype,
-        after checking it against `_state_layout`, the parameter's shape and dtypes."""
+        after checking it against `layout` (its group's `_state_layout_for`), the
+        parameter's shape and dtypes."""
         if not isinstance(s, dict):
             raise ValueError(f"{where}: the state of parameter {idx} must be a dict, got "
                              f"{type(s).__name__}")
-        layout = self._state_layout
         if layout is not None and s and set(s) != set(layout):
             raise ValueError(f"{where}: the state of parameter {idx} has entries {sorted(s)}; "
                              f"expected all of {sorted(layout)} or none (missing "

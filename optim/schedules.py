@@ -4,12 +4,18 @@ A scheduler sets each parameter group's lr to a closed-form function of its step
 counter t = `last_epoch` and the group's base rate (its lr when the scheduler was
 created).  Construction applies t = 0; every `step()` advances t by one and applies it.
 Call `step()` once per epoch, or once per batch for per-iteration schedules
-(WarmupDecayLR, OneCycleLR).
+(WarmupDecayLR, OneCycleLR).  ReduceLROnPlateau is the exception: it reacts to a
+metric, `step(metric)`, instead of following a formula.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+import numbers
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from autodiff import Tensor
 
 from .optimizer import Optimizer, _check_count, _check_number
 
@@ -225,3 +231,164 @@ class LambdaLR(LRScheduler):
 
     def lr_at(self, base_lr: float, t: int) -> float:
         return base_lr * float(self.lr_lambda(t))
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply every group's lr by `factor` when a metric has stopped improving, as
+    torch.optim.lr_scheduler.ReduceLROnPlateau.  Call `step(metric)` once per epoch, with
+    the validation loss say (mode="min") or accuracy (mode="max").
+
+    A metric a improves on the best so far when (threshold_mode="rel")
+    a < best * (1 - threshold) in min mode, a > best * (1 + threshold) in max mode, or
+    (threshold_mode="abs") a < best - threshold, a > best + threshold.  Each step:
+
+        improved: best = a, num_bad_epochs = 0;  otherwise num_bad_epochs += 1
+        in cooldown (cooldown_counter > 0): cooldown_counter -= 1, num_bad_epochs = 0
+        num_bad_epochs > patience: every group's lr = max(lr * factor, min_lr) (unless that
+        changes it by eps or less), cooldown_counter = cooldown, num_bad_epochs = 0
+
+    so with patience p the rate drops at the (p + 1)-th step in a row without
+    improvement, and after a drop `cooldown` steps pass before bad steps count again.
+    factor must be in [0, 1), patience and cooldown ints >= 0, threshold and eps finite
+    and >= 0 (threshold < 1 for min mode with "rel"), min_lr >= 0 (one value, or one per
+    parameter group).  A metric that is NaN or not a number is an error (a diverged run
+    should not pass as an unimproved epoch); +-inf are accepted.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,
+                 eps: float = 1e-8):
+        name = "ReduceLROnPlateau"
+        _check_optimizer(name, optimizer)
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        self.factor = _check_number(name, "factor", factor, "[0, 1)")
+        self.patience = _check_count(name, "patience", patience)
+        self.threshold = _check_number(name, "threshold", threshold)
+        if mode == "min" and threshold_mode == "rel" and self.threshold >= 1:
+            raise ValueError(f"{name}: threshold must be below 1 with mode='min' and "
+                             f"threshold_mode='rel' (a < best * (1 - threshold)), got "
+                             f"{threshold!r}")
+        self.cooldown = _check_count(name, "cooldown", cooldown)
+        self.eps = _check_number(name, "eps", eps)
+        groups = optimizer.param_groups
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != len(groups):
+                raise ValueError(f"{name}: {len(min_lr)} min_lr values for {len(groups)} "
+                                 f"parameter groups")
+            self.min_lrs = [_check_number(name, "min_lr", v) for v in min_lr]
+        else:
+            self.min_lrs = [_check_number(name, "min_lr", min_lr)] * len(groups)
+        self.optimizer = optimizer
+        self.mode = mode
+        self.threshold_mode = threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.best = self.mode_worse
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [float(g["lr"]) for g in groups]
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def is_better(self, a: float, best: float) -> bool:
+        """Whether metric a improves on best (by the threshold rule above)."""
+        if self.mode == "min":
+            bound = best * (1.0 - self.threshold) if self.threshold_mode == "rel" \
+                else best - self.threshold
+            return a < bound
+        bound = best * (1.0 + self.threshold) if self.threshold_mode == "rel" \
+            else best + self.threshold
+        return a > bound
+
+    def get_lr(self) -> list[float]:
+        """The learning rates in force (this scheduler has no closed form)."""
+        return [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def step(self, metrics: Any) -> None:  # type: ignore[override]
+        """Record one epoch's metric (a real number, or a one-element array or Tensor)
+        and reduce the learning rates if it has not improved for more than `patience`
+        epochs."""
+        current = _metric_value(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0   # bad epochs in cooldown are ignored
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                old = float(group["lr"])
+                new = max(old * self.factor, min_lr)
+                if old - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what `state_dict` returned (from a ReduceLROnPlateau over as many
+        parameter groups); every entry is validated first, on error nothing changes."""
+        where = "ReduceLROnPlateau.load_state_dict"
+        own = self.state_dict()
+        if not isinstance(state_dict, dict) or set(state_dict) != set(own):
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{where}: expected the entries {sorted(own)}, got {got}")
+        s = state_dict
+        try:
+            if s["mode"] not in ("min", "max"):
+                raise ValueError(f"mode must be 'min' or 'max', got {s['mode']!r}")
+            if s["threshold_mode"] not in ("rel", "abs"):
+                raise ValueError(f"threshold_mode must be 'rel' or 'abs', got "
+                                 f"{s['threshold_mode']!r}")
+            _check_number(where, "factor", s["factor"], "[0, 1)")
+            _check_number(where, "threshold", s["threshold"])
+            _check_number(where, "eps", s["eps"])
+            for key in ("patience", "cooldown", "num_bad_epochs", "cooldown_counter",
+                        "last_epoch"):
+                _check_count(where, key, s[key])
+            n = len(self.optimizer.param_groups)
+            for key in ("min_lrs", "_last_lr"):
+                if not isinstance(s[key], (list, tuple)) or len(s[key]) != n:
+                    raise ValueError(f"{key} must be a list of {n} rates (one per parameter "
+                                     f"group), got {s[key]!r}")
+                for v in s[key]:
+                    _check_number(where, key, v)
+            worse = math.inf if s["mode"] == "min" else -math.inf
+            if s["mode_worse"] != worse:
+                raise ValueError(f"mode_worse must be {worse} for mode {s['mode']!r}, got "
+                                 f"{s['mode_worse']!r}")
+            if isinstance(s["best"], bool) or not isinstance(s["best"], numbers.Real) \
+                    or math.isnan(s["best"]):
+                raise ValueError(f"best must be a number (+-inf allowed), got {s['best']!r}")
+        except (TypeError, ValueError) as e:
+            message = str(e)
+            raise type(e)(message if message.startswith(where) else f"{where}: {message}") \
+                from None
+        self.__dict__.update({k: list(v) if isinstance(v, (list, tuple)) else v
+                              for k, v in s.items()})
+
+
+def _metric_value(metrics: Any) -> float:
+    """ReduceLROnPlateau.step's metric as a float: a real number, or a one-element
+    array or Tensor; NaN is refused."""
+    value = metrics.data if isinstance(metrics, Tensor) else metrics
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu":
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"ReduceLROnPlateau.step: the metric must be a real number (or a "
+                        f"one-element array or Tensor), got {metrics!r}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError("ReduceLROnPlateau.step: the metric is nan (a diverged run?); "
+                         "expected a number")
+    return value
