@@ -8,14 +8,15 @@
 
 Layout: module.py (Module, Parameter, state and .npz files), layers.py (layers,
 activations, containers), functional.py (stateless forms), losses.py, init.py,
-metrics.py, rng.py (the shared random state).
+metrics.py, rng.py (the shared random state), utils.py (parameters <-> one vector).
 """
-from . import functional, init, metrics
-from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity,
-                     LeakyReLU, Linear, MaxPool2d, ModuleList, Quadratic, ReLU, Sequential,
-                     Sigmoid, Softplus, Tanh)
-from .losses import (BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HingeLoss, MSELoss,
-                     NLLLoss)
+from . import functional, init, metrics, utils
+from .layers import (GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d,
+                     Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax,
+                     MaxPool2d, ModuleList, Quadratic, ReLU, Sequential, Sigmoid, SiLU, Softmax,
+                     Softplus, Tanh)
+from .losses import (BCEWithLogitsLoss, CrossEntropyLoss, HalfMSELoss, HingeLoss, HuberLoss,
+                     MSELoss, NLLLoss)
 from .metrics import accuracy, misclassification_error
 from .module import IncompatibleKeys, Module, Parameter
 from .rng import default_generator, manual_seed
@@ -24,5 +25,6 @@ __all__ = ["Module", "Parameter", "IncompatibleKeys", "Linear", "Conv2d", "MaxPo
            "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Flatten", "Dropout", "Sequential", "ModuleList", "ReLU", "Tanh",
            "Sigmoid", "Identity", "LeakyReLU", "Softplus", "Quadratic", "MSELoss",
            "HalfMSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "HingeLoss",
-           "functional", "init", "metrics", "accuracy", "misclassification_error",
+           "HuberLoss", "LayerNorm", "Embedding", "GELU", "SiLU", "Softmax", "LogSoftmax",
+           "Dropout2d", "functional", "init", "metrics", "utils", "accuracy", "misclassification_error",
            "manual_seed", "default_generator"]

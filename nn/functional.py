@@ -6,6 +6,7 @@ dtype, while a Tensor of another dtype is an error (cast it, or the model with `
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,13 +16,14 @@ from autodiff import Tensor
 from autodiff.ops.conv import int_pair
 
 from .losses import (binary_cross_entropy_with_logits, cross_entropy, half_mse_loss,
-                     hinge_loss, mse_loss, nll_loss)
+                     hinge_loss, huber_loss, mse_loss, nll_loss)
 from .rng import RngLike, resolve_rng
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "flatten", "dropout",
-           "batch_norm", "relu", "tanh", "sigmoid", "identity", "leaky_relu", "softplus",
-           "quadratic", "softmax", "log_softmax", "mse_loss", "half_mse_loss", "cross_entropy",
-           "nll_loss", "binary_cross_entropy_with_logits", "hinge_loss"]
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "flatten", "dropout", "dropout2d",
+           "batch_norm", "layer_norm", "embedding", "relu", "tanh", "sigmoid", "identity",
+           "leaky_relu", "softplus", "quadratic", "gelu", "silu", "softmax", "log_softmax",
+           "mse_loss", "half_mse_loss", "cross_entropy", "nll_loss",
+           "binary_cross_entropy_with_logits", "hinge_loss", "huber_loss"]
 
 
 def _shape(x: Any) -> tuple:
@@ -128,6 +130,25 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None) 
     return x * (keep.astype(dtype) * (1.0 / (1.0 - p)))
 
 
+def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None) -> Any:
+    """Channel dropout of images x (N, C, H, W) -> (N, C, H, W): while training, zero each
+    whole channel x[n, c] with probability p and scale the kept ones by 1 / (1 - p); the
+    identity when not training.  One mask draw of shape (N, C) per call."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
+    shape = _shape(x)
+    if len(shape) != 4:
+        raise ValueError(f"dropout2d: expected an input (N, C, H, W) with 4 dimensions, got "
+                         f"shape {tuple(shape)}")
+    if not training or p == 0.0:
+        return x
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
+    if p == 1.0:
+        return x * np.zeros(shape[:2] + (1, 1), dtype)
+    keep = resolve_rng(rng, "dropout2d").random(shape[:2], dtype=np.float32) >= p
+    return x * (keep.astype(dtype) * (1.0 / (1.0 - p))).reshape(shape[:2] + (1, 1))
+
+
 def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray | None,
                weight: Any = None, bias: Any = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5,
@@ -193,12 +214,124 @@ def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray 
     return out
 
 
+def _normalized_shape(normalized_shape: Any, op: str) -> tuple[int, ...]:
+    """normalized_shape (an int or a sequence of positive ints) as a non-empty tuple."""
+    items = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
+             else normalized_shape)
+    try:
+        shape = tuple(items)
+    except TypeError:
+        shape = None
+    if (not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer))
+                         for d in shape)):
+        raise TypeError(f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
+                        f"positive ints, got {normalized_shape!r}")
+    if any(d < 1 for d in shape):
+        raise ValueError(f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
+                         f"positive ints, got {normalized_shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Any:
+    """Layer normalisation over the trailing dimensions: x (..., *normalized_shape) ->
+    the same shape, (x - mean) / sqrt(var + eps) * weight + bias, with the mean and the
+    biased variance taken over the last len(normalized_shape) axes of each sample, and
+    weight, bias (normalized_shape) or None.  A plain-array input is converted to the
+    weight's dtype; a Tensor of another dtype is an error."""
+    shape_n = _normalized_shape(normalized_shape, "layer_norm")
+    if weight is not None:
+        x = _match_input(x, weight, "layer_norm")
+    elif not isinstance(x, Tensor):
+        x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"layer_norm: input must be floating point, got dtype {x.dtype}")
+    shape, k = tuple(x.shape), len(shape_n)
+    if len(shape) < k or shape[len(shape) - k:] != shape_n:
+        raise ValueError(f"layer_norm: input of shape {shape} does not end with normalized_shape "
+                         f"{shape_n}")
+    for name, a in (("weight", weight), ("bias", bias)):
+        if a is not None and tuple(_shape(a)) != shape_n:
+            raise ValueError(f"layer_norm: {name} must have shape {shape_n} (normalized_shape), "
+                             f"got {tuple(_shape(a))}")
+    if not eps > 0:
+        raise ValueError(f"layer_norm: eps must be positive, got {eps}")
+    axes = tuple(range(len(shape) - k, len(shape)))
+    centred = x - ad.mean(x, axis=axes, keepdims=True)
+    var = ad.mean(centred * centred, axis=axes, keepdims=True)
+    out = centred * (1.0 / ad.sqrt(var + eps))
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Any:
+    """Rows of weight (num_embeddings, embedding_dim) picked by the integer indices `input`
+    (any shape, values in [0, num_embeddings)) -> (*input.shape, embedding_dim).
+
+    The gradient of weight accumulates over repeated indices.  Entries equal to
+    padding_idx (negative counts from the end) still return their row but send no
+    gradient to it, as in PyTorch."""
+    wshape = tuple(_shape(weight))
+    if len(wshape) != 2:
+        raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
+                         f"got {wshape}")
+    num = wshape[0]
+    index = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if not (np.issubdtype(index.dtype, np.integer) and index.dtype != bool):
+        raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
+    if index.size and (index.min() < 0 or index.max() >= num):
+        bad = index[(index < 0) | (index >= num)]
+        raise IndexError(f"embedding: index out of range: indices must lie in [0, {num}) for a "
+                         f"weight of shape {wshape}, found {bad[:5].tolist()}")
+    out = ad.getitem(weight, index=index)
+    if padding_idx is None:
+        return out
+    padding = _padding_index(padding_idx, num, "embedding")
+    pad = (index == padding)[..., None]
+    if not pad.any():
+        return out
+    constant = weight.detach() if isinstance(weight, Tensor) else weight
+    return ad.where(pad, ad.getitem(constant, index=index), out)
+
+
+def _padding_index(padding_idx: Any, num_embeddings: int, op: str) -> int:
+    """padding_idx in [-num_embeddings, num_embeddings) as an index in [0, num_embeddings)."""
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+        raise TypeError(f"{op}: padding_idx must be an int or None, got {padding_idx!r}")
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{op}: padding_idx must lie in [-{num_embeddings}, {num_embeddings}) "
+                         f"(num_embeddings={num_embeddings}), got {padding_idx}")
+    return int(padding_idx) % num_embeddings
+
+
 # --------------------------------------------------------------- activations
 relu = ad.relu
 tanh = ad.tanh
 sigmoid = ad.sigmoid
-softmax = ad.softmax
-log_softmax = ad.log_softmax
+
+
+def _dim(dim: Any, axis: Any, op: str) -> int:
+    if axis is not None:
+        if dim is not None and dim != axis:
+            raise TypeError(f"{op}: got both dim={dim} and axis={axis}; pass one (dim is "
+                            f"PyTorch's name, axis numpy's)")
+        return axis
+    return -1 if dim is None else dim
+
+
+def softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Any:
+    """exp(x) / sum(exp(x)) along `dim` (default the last axis; `axis` is an alias),
+    computed stably; same shape as x."""
+    return ad.softmax(x, axis=_dim(dim, axis, "softmax"))
+
+
+def log_softmax(x: Any, dim: int | None = None, *, axis: int | None = None) -> Any:
+    """x - logsumexp(x) along `dim` (default the last axis; `axis` is an alias), computed
+    stably; same shape as x."""
+    return ad.log_softmax(x, axis=_dim(dim, axis, "log_softmax"))
 
 
 def identity(x: Any) -> Any:
@@ -220,3 +353,23 @@ def softplus(x: Any, beta: float = 1.0) -> Any:
 def quadratic(x: Any) -> Any:
     """g(z) = z^2."""
     return ad.square(x)
+
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x: Any, approximate: str = "none") -> Any:
+    """Gaussian error linear unit, elementwise: x * Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))
+    (approximate='none', exact), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    (approximate='tanh')."""
+    if approximate == "none":
+        return x * (0.5 * (1.0 + ad.erf(x * _SQRT_HALF)))
+    if approximate == "tanh":
+        return x * (0.5 * (1.0 + ad.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x: Any) -> Any:
+    """Sigmoid linear unit (swish), elementwise: x * sigmoid(x)."""
+    return x * ad.sigmoid(x)

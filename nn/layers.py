@@ -11,6 +11,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from autodiff import Tensor
+
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -150,6 +152,25 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Dropout2d(Module):
+    """Channel dropout of images (N, C, H, W) -> (N, C, H, W) while training: each whole
+    channel x[n, c] is zeroed with probability p, the others scaled by 1 / (1 - p); the
+    identity in eval mode.  `rng` as for Dropout."""
+
+    def __init__(self, p: float = 0.5, *, rng: RngLike = None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be a probability in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = None if rng is None else resolve_rng(rng, "Dropout2d")
+
+    def forward(self, x: Any) -> Any:
+        return F.dropout2d(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class _BatchNorm(Module):
     """Shared code of BatchNorm1d/2d: normalise each channel (axis 1) by batch statistics
     while training, by running statistics in eval mode (PyTorch's behaviour).
@@ -230,6 +251,92 @@ class BatchNorm2d(_BatchNorm):
     _input_ndims = (4,)
 
 
+class LayerNorm(Module):
+    """Layer normalisation over the trailing `normalized_shape` dimensions of each sample:
+    x (..., *normalized_shape) -> same shape, (x - mean) / sqrt(var + eps) * weight + bias
+    (biased variance; the same in training and eval mode, no running statistics).
+
+    normalized_shape: an int (the last dimension) or a tuple.  With elementwise_affine,
+    weight (normalized_shape) starts at 1 and bias at 0 (bias=False drops the bias)."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, *,
+                 dtype: Any = np.float32):
+        super().__init__()
+        self.normalized_shape = F._normalized_shape(normalized_shape, "LayerNorm")
+        if not eps > 0:
+            raise ValueError(f"LayerNorm: eps must be positive, got {eps}")
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dtype))
+                                if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, dtype))
+                                if elementwise_affine and bias else None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x: Any) -> Any:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Embedding(Module):
+    """A lookup table: integer indices of any shape (values in [0, num_embeddings)) ->
+    (*indices.shape, embedding_dim) rows of weight (num_embeddings, embedding_dim).
+
+    weight starts from N(0, 1) (PyTorch's default), with the row padding_idx (if given;
+    negative counts from the end) set to zero; that row receives no gradient.  Gradients
+    of rows picked several times in one batch accumulate."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 *, dtype: Any = np.float32, rng: RngLike = None):
+        super().__init__()
+        self.num_embeddings = F._count(num_embeddings, "Embedding: num_embeddings")
+        self.embedding_dim = F._count(embedding_dim, "Embedding: embedding_dim")
+        self.padding_idx = (None if padding_idx is None else
+                            F._padding_index(padding_idx, self.num_embeddings, "Embedding"))
+        self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dtype))
+        self.reset_parameters(rng)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        padding_idx: int | None = None) -> "Embedding":
+        """An Embedding holding a copy of `embeddings` (num_embeddings, embedding_dim), in
+        its dtype; frozen (requires_grad False) unless freeze=False."""
+        array = np.asarray(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if array.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must have shape "
+                             f"(num_embeddings, embedding_dim), got {array.shape}")
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(f"Embedding.from_pretrained: embeddings must be floating point, "
+                            f"got dtype {array.dtype}")
+        layer = cls(array.shape[0], array.shape[1], padding_idx, dtype=array.dtype, rng=0)
+        layer.weight.data = array.copy()
+        layer.weight.requires_grad = not freeze
+        return layer
+
+    def reset_parameters(self, rng: RngLike = None) -> None:
+        init.normal_(self.weight, rng=rng)
+        if self.padding_idx is not None:
+            data = self.weight.data.copy()
+            data[self.padding_idx] = 0
+            self.weight.data = data
+
+    def forward(self, input: Any) -> Any:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+
+
 # ------------------------------------------------------------- activations
 class ReLU(Module):
     """max(x, 0), elementwise."""
@@ -288,6 +395,64 @@ class Quadratic(Module):
 
     def forward(self, x: Any) -> Any:
         return F.quadratic(x)
+
+
+class GELU(Module):
+    """x * Phi(x), the Gaussian error linear unit: exact (approximate='none', through erf)
+    or its tanh approximation (approximate='tanh')."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Any:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (swish), elementwise."""
+
+    def forward(self, x: Any) -> Any:
+        return F.silu(x)
+
+
+class _SoftmaxBase(Module):
+    _fn: Any = None
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer))):
+            raise TypeError(f"{type(self).__name__}: dim must be an int or None, got {dim!r}")
+        self.dim = None if dim is None else int(dim)
+
+    def forward(self, x: Any) -> Any:
+        dim = self.dim
+        if dim is None:
+            ndim = len(F._shape(x))
+            if ndim > 2:  # PyTorch's deprecated implicit choice would be 0 or 1 here
+                raise ValueError(f"{type(self).__name__}: dim=None is ambiguous for an input "
+                                 f"with {ndim} dimensions; pass dim=")
+            dim = -1  # the choice PyTorch makes for 1-d and 2-d inputs
+        return type(self)._fn(x, dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxBase):
+    """exp(x) / sum(exp(x)) along `dim` (stable); same shape as x.  dim=None: the last
+    axis of 1-d and 2-d inputs (PyTorch's implicit choice), an error for others."""
+    _fn = staticmethod(F.softmax)
+
+
+class LogSoftmax(_SoftmaxBase):
+    """log(softmax(x)) along `dim` (stable); same shape as x.  dim=None as for Softmax."""
+    _fn = staticmethod(F.log_softmax)
 
 
 # ---------------------------------------------------------------- containers
