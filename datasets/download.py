@@ -17,11 +17,24 @@ checksum (md5 or sha256 of the file); a gzip file whose own checksum differs is
 still accepted when its *decompressed* content has the published sha256, so an
 exact re-compressed copy passes while any change of content does not.
 A download is written to a temporary file in the cache folder and renamed only
-after verification, so the cache never holds a partial or corrupt file.
+after verification, so a file under its own name in the cache has passed
+verification. With ``verify=False`` a copy that fails is kept as
+``NAME.unverified``, which only later ``verify=False`` calls use.
+
+Every download is bounded (:class:`DownloadConfig`): a size limit (the
+registry's size of the file, :attr:`FileSpec.size`, else ``max_size``) refused
+before anything beyond it is written, an overall deadline besides the per-read
+timeout, at most ``max_redirects`` redirects and only to http(s), and
+``Retry-After`` waits up to ``max_retry_after``. One process at a time
+downloads a given file: the others wait on a per-file lock
+(:mod:`datasets.locking`) and then use the verified file; temporary files left
+by a killed process are removed by the next download of that file.
 """
 
 from __future__ import annotations
 
+import email.utils
+import glob
 import gzip
 import hashlib
 import http.client
@@ -36,6 +49,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Mapping, Sequence
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -48,6 +62,7 @@ from .errors import (
     FormatError,
     UnsafeArchiveError,
 )
+from .locking import file_lock
 
 ENV_CACHE = "AUTODIFF_DATA"
 ENV_MIRROR = "AUTODIFF_DATA_MIRROR"
@@ -65,6 +80,8 @@ class FileSpec:
     content_sha256: sha256 of the decompressed content, for gzip files.
     archive, member: for a file shipped inside an archive (CIFAR-10), the
         archive's file name and the member's path inside it.
+    size: the publisher's file size in bytes, if known; it bounds downloads and
+        extraction (see :func:`size_limit`).
     """
 
     name: str
@@ -73,6 +90,7 @@ class FileSpec:
     content_sha256: str | None = None
     archive: str | None = None
     member: str | None = None
+    size: int | None = None
 
     @property
     def relative_paths(self) -> tuple[str, ...]:
@@ -108,18 +126,34 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class DownloadConfig:
-    """Network settings. Replace :data:`CONFIG` (e.g. in tests) to change them.
+    """Network settings and limits. Pass one as ``config=`` to :func:`fetch` or a
+    loader, or replace :data:`CONFIG` (the default) to change them for all calls.
 
     attempts: tries per URL for transient failures (timeouts, dropped
-        connections, HTTP 5xx/408/429); HTTP 4xx and checksum mismatches move
-        on to the next URL at once.
+        connections, HTTP 5xx/408/429); HTTP 4xx, redirect errors, size limits
+        and checksum mismatches move on to the next URL at once.
     backoff: seconds to wait before the second try of a URL, doubled each try.
     timeout: seconds allowed for connecting and for each read.
+    deadline: seconds allowed for one file's whole download (every URL, try
+        and wait included). It is checked between reads, which are limited to
+        the time left, so a trickling server is cut off at the deadline.
+    max_size: the size limit of a file whose size the registry does not know.
+        A larger download is refused before the excess is written.
+    max_redirects: redirects followed per request (only to http or https URLs;
+        a loop is an error at once).
+    max_retry_after: the longest ``Retry-After`` (HTTP 429/503) honoured, in
+        seconds; a server asking for longer fails that URL at once.
+    chunk_size: bytes read at most per read.
+    sleep: waits between tries (tests replace it).
     """
 
     attempts: int = 3
     backoff: float = 1.0
     timeout: float = 30.0
+    deadline: float = 3600.0
+    max_size: int = 1 << 30
+    max_redirects: int = 5
+    max_retry_after: float = 60.0
     chunk_size: int = 1 << 16
     sleep: Callable[[float], None] = time.sleep
 
@@ -225,9 +259,46 @@ def _check(path: Path, spec: FileSpec, verify: bool) -> Path:
 # ----------------------------------------------------------------------------- download
 
 
+def size_limit(spec: FileSpec, config: DownloadConfig | None = None) -> tuple[int, str]:
+    """The most bytes a download or extraction of ``spec`` may write, and where that limit comes from.
+
+    The registry's size when known (up to 1/8 more for a gzip file checked by
+    its content, since a re-compressed copy of the same content may be a little
+    larger); otherwise ``config.max_size``.
+    """
+    config = config or CONFIG
+    if spec.size is None:
+        return config.max_size, f"the limit for files of unknown size (DownloadConfig.max_size = {config.max_size})"
+    if spec.content_sha256:
+        limit = spec.size + spec.size // 8 + 1024
+        return limit, f"the publisher's size {spec.size} plus the margin for re-compressed copies ({limit})"
+    return spec.size, f"the publisher's size ({spec.size})"
+
+
 def _temp_path(dest: Path) -> str:
     """A fresh name next to ``dest`` for writing before the verified rename."""
     return str(dest.with_name(f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.part"))
+
+
+def _unverified_path(dest: Path) -> Path:
+    """Where a copy of ``dest`` that failed verification is kept (verify=False only)."""
+    return dest.with_name(dest.name + ".unverified")
+
+
+def _remove_stale_parts(dest: Path, locked: bool, config: DownloadConfig) -> None:
+    """Remove temporary files of ``dest`` left by processes that died while writing them.
+
+    Under the file's lock every such file is stale (only the lock holder
+    writes them); without locks (Windows) only files untouched for longer than
+    a download may last are.
+    """
+    oldest = time.time() - (config.deadline + config.timeout + 60)
+    for part in dest.parent.glob(f".{glob.escape(dest.name)}.*.part"):
+        try:
+            if locked or part.stat().st_mtime < oldest:
+                part.unlink()
+        except FileNotFoundError:
+            pass
 
 
 class _Permanent(Exception):
@@ -235,44 +306,129 @@ class _Permanent(Exception):
 
 
 class _Transient(Exception):
-    """A failure that retrying the same URL may fix (HTTP 5xx, short transfer)."""
+    """A failure that retrying the same URL may fix (HTTP 5xx, short transfer).
+
+    retry_after: the seconds a server asked to wait (HTTP Retry-After), if any.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
-def _download_once(url: str, dest: Path, spec: FileSpec, verify: bool, progress: bool,
-                   config: DownloadConfig) -> None:
-    tmp: str | None = None
+class _Mismatch(Exception):
+    """A finished file failed verification; the message says what was found."""
+
+
+class _DeadlineExceeded(Exception):
+    """The download's overall deadline has passed: no further tries."""
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        with requests.get(url, stream=True, timeout=config.timeout,
-                          headers={"Accept-Encoding": "identity"}) as response:
-            if response.status_code != 200:
-                message = f"HTTP {response.status_code} {response.reason}"
-                transient = response.status_code >= 500 or response.status_code in (408, 429)
-                raise (_Transient if transient else _Permanent)(message)
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            tmp = _temp_path(dest)
-            received = 0
-            with open(tmp, "xb") as out, tqdm(total=total, unit="B", unit_scale=True, leave=False,
-                                                  desc=spec.name, disable=not progress) as bar:
-                for chunk in response.raw.stream(config.chunk_size, decode_content=False):
-                    out.write(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            if total is not None and received != total:
-                raise _Transient(f"connection closed after {received} of {total} bytes")
-        if verify:
-            passed, found = _compare(Path(tmp), spec)
-            if passed is None:
-                raise _Permanent(f"checksum mismatch, the downloaded file is truncated, corrupt or not the "
-                                 f"publisher's ({found})")
-        else:
-            warnings.warn(f"{url} saved to {dest} without checksum verification (verify=False)",
-                          stacklevel=5)
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _remaining(deadline: float, config: DownloadConfig, url: str) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _DeadlineExceeded(f"the deadline of {config.deadline:g} s for this download passed (DownloadConfig."
+                                f"deadline); last URL {url}")
+    return left
+
+
+def _get(url: str, deadline: float, config: DownloadConfig) -> requests.Response:
+    """GET ``url``, following at most ``config.max_redirects`` redirects, only to http(s), never in a loop."""
+    chain = [url]
+    while True:
+        timeout = min(config.timeout, _remaining(deadline, config, chain[-1]))
+        response = requests.get(chain[-1], stream=True, timeout=timeout, allow_redirects=False,
+                                headers={"Accept-Encoding": "identity"})
+        if response.status_code not in _REDIRECTS:
+            return response
+        location = response.headers.get("Location")
+        response.close()
+        if not location:
+            raise _Permanent(f"HTTP {response.status_code} redirect without a Location header")
+        target = urljoin(chain[-1], location)
+        route = " -> ".join(chain + [target])
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise _Permanent(f"redirected to {target!r}: only http and https redirects are followed ({route})")
+        if target in chain:
+            raise _Permanent(f"redirect loop: {route}")
+        if len(chain) > config.max_redirects:
+            raise _Permanent(f"more than {config.max_redirects} redirects (DownloadConfig.max_redirects): {route}")
+        chain.append(target)
+
+
+def _receive(url: str, tmp: str, spec: FileSpec, deadline: float, progress: bool, config: DownloadConfig) -> None:
+    """Write the body of ``url`` to the new file ``tmp``, within the size limit and the deadline."""
+    limit, limit_source = size_limit(spec, config)
+    with _get(url, deadline, config) as response:
+        if response.status_code != 200:
+            message = f"HTTP {response.status_code} {response.reason}"
+            wait = _retry_after(response.headers.get("Retry-After"))
+            if response.status_code in (429, 503) and wait is not None:
+                raise _Transient(f"{message} (Retry-After: {wait:g} s)", retry_after=wait)
+            transient = response.status_code >= 500 or response.status_code in (408, 429)
+            raise (_Transient if transient else _Permanent)(message)
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        if total is not None and total > limit:
+            raise _Permanent(f"the server announces {total} bytes (Content-Length), more than {limit_source}; "
+                             "nothing was written")
+        raw = response.raw
+        read = getattr(raw, "read1", None) or raw.read  # read1: returns what has arrived, so deadlines are checked
+        received = 0
+        with open(tmp, "xb") as out, tqdm(total=total, unit="B", unit_scale=True, leave=False,
+                                          desc=spec.name, disable=not progress) as bar:
+            while True:
+                _remaining(deadline, config, url)
+                chunk = read(config.chunk_size, decode_content=False)
+                if not chunk:
+                    break
+                if received + len(chunk) > limit:
+                    raise _Permanent(f"the server sent more than {limit_source}; stopped after {received} bytes")
+                out.write(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+        if total is not None and received != total:
+            raise _Transient(f"connection dropped during the transfer: closed after {received} of {total} bytes")
+
+
+def _install(tmp: str, dest: Path, spec: FileSpec, verify: bool, origin: str, stacklevel: int) -> Path:
+    """Rename the finished ``tmp`` to ``dest`` if it passes verification.
+
+    A copy that fails is an error with ``verify``; without it, it is kept as
+    ``NAME.unverified`` (with a warning) so that it never looks verified.
+    """
+    passed, found = _compare(Path(tmp), spec)
+    if passed is not None:
         os.replace(tmp, dest)
-        tmp = None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+        _unverified_path(dest).unlink(missing_ok=True)
+        return dest
+    if verify:
+        raise _Mismatch(found)
+    unverified = _unverified_path(dest)
+    os.replace(tmp, unverified)
+    warnings.warn(f"{origin} does not match the published checksum of {spec.name!r} ({found}); using it "
+                  f"without checksum verification (verify=False), kept as {unverified} so that verify=True "
+                  "calls never use it", stacklevel=stacklevel)
+    return unverified
 
 
 _TRANSIENT = (_Transient, requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
@@ -290,38 +446,97 @@ def _describe(exc: Exception, config: DownloadConfig) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _ready_copy(dest: Path, spec: FileSpec, verify: bool) -> Path | None:
+    """A copy of ``dest`` that another process finished while this one waited for the lock."""
+    if dest.is_file() and _compare(dest, spec)[0] is not None:
+        return dest
+    unverified = _unverified_path(dest)
+    if not verify and unverified.is_file():
+        warnings.warn(f"loading {unverified}, a copy that failed checksum verification (verify=False)",
+                      stacklevel=5)
+        return unverified
+    return None
+
+
 def download(urls: Sequence[str], dest: PathLike, spec: FileSpec, *, verify: bool = True,
              progress: bool = True, hint: str = "", config: DownloadConfig | None = None) -> Path:
-    """Download ``spec`` from the first URL that delivers a verified copy to ``dest``.
+    """Download ``spec`` from the first URL that delivers a verified copy to ``dest``; return its path.
 
     Each URL is tried up to ``config.attempts`` times with exponential back-off
-    for transient failures. On failure raises :class:`DownloadError` naming every
-    URL and what happened, followed by ``hint``; ``dest`` is then left untouched
-    and no temporary file remains.
+    (or the server's Retry-After) for transient failures, within the limits of
+    ``config`` (size, deadline, redirects). Only one process at a time downloads
+    ``dest``: the others wait for it and then return its verified file. With
+    ``verify=False`` a copy that fails verification is returned as
+    ``NAME.unverified`` with a warning. On failure raises :class:`DownloadError`
+    naming every URL and what happened, followed by ``hint``; ``dest`` is then
+    left untouched and no temporary file remains.
     """
     config = config or CONFIG
     dest = Path(dest)
     if os.environ.get(ENV_OFFLINE, "").strip() not in ("", "0"):
         raise DownloadError(f"not downloading {spec.name!r}: ${ENV_OFFLINE} is set. {hint}".strip())
     dest.parent.mkdir(parents=True, exist_ok=True)
+
+    def waiting(lock: Path) -> None:
+        if progress:
+            print(f"waiting for another process to finish downloading {spec.name!r} (lock {lock})",
+                  file=sys.stderr, flush=True)
+
+    with file_lock(dest, timeout=config.deadline + config.timeout, what=f"downloading {spec.name!r} to {dest}",
+                   on_wait=waiting) as locked:
+        _remove_stale_parts(dest, locked, config)
+        ready = _ready_copy(dest, spec, verify)
+        if ready is not None:
+            return ready
+        return _download_locked(urls, dest, spec, verify, progress, hint, config)
+
+
+def _download_locked(urls: Sequence[str], dest: Path, spec: FileSpec, verify: bool, progress: bool, hint: str,
+                     config: DownloadConfig) -> Path:
+    deadline = time.monotonic() + config.deadline
     failures = []
+
+    def failed() -> DownloadError:
+        return DownloadError(f"could not download {spec.name!r} to {dest}:\n" + "\n".join(failures)
+                             + f"\nNo partial file was kept. {hint}".rstrip())
+
     for url in urls:
         for attempt in range(1, config.attempts + 1):
-            if attempt > 1:
-                config.sleep(config.backoff * 2 ** (attempt - 2))
+            tmp = _temp_path(dest)
             try:
-                _download_once(url, dest, spec, verify, progress, config)
-                return dest
+                _receive(url, tmp, spec, deadline, progress, config)
+                return _install(tmp, dest, spec, verify, origin=url, stacklevel=6)
+            except _DeadlineExceeded as exc:
+                failures.append(f"  {url}: {exc}")
+                raise failed() from None
+            except _Mismatch as exc:  # not retried on the same URL
+                failures.append(f"  {url}: checksum mismatch, the downloaded file is truncated, corrupt or not "
+                                f"the publisher's ({exc})")
+                break
             except _Permanent as exc:
                 failures.append(f"  {url}: {exc}")
                 break
             except _TRANSIENT as exc:
+                described = _describe(exc, config)
+                wait = getattr(exc, "retry_after", None)
+                if wait is not None and wait > config.max_retry_after:
+                    failures.append(f"  {url}: {described}; the server asks to wait {wait:g} s, more than "
+                                    f"DownloadConfig.max_retry_after = {config.max_retry_after:g} s")
+                    break
                 if attempt == config.attempts:
-                    failures.append(f"  {url}: failed {attempt} time(s), last error: {_describe(exc, config)}")
-    raise DownloadError(
-        f"could not download {spec.name!r} to {dest}:\n" + "\n".join(failures)
-        + f"\nNo partial file was kept. {hint}".rstrip()
-    )
+                    failures.append(f"  {url}: failed {attempt} time(s), last error: {described}")
+                    break
+                if wait is None:
+                    wait = config.backoff * 2 ** (attempt - 1)
+                if time.monotonic() + wait > deadline:
+                    failures.append(f"  {url}: {described}; waiting {wait:g} s before trying again would pass "
+                                    f"the deadline of {config.deadline:g} s (DownloadConfig.deadline)")
+                    raise failed() from None
+                config.sleep(wait)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+    raise failed()
 
 
 # ----------------------------------------------------------------------------- archives
@@ -339,50 +554,88 @@ def _check_member(info: tarfile.TarInfo, archive: Path) -> None:
 
 
 def extract_members(archive: PathLike, target: PathLike, members: Sequence[FileSpec], *,
-                    verify: bool = True) -> None:
-    """Extract ``members`` (by ``FileSpec.member``) from a tar archive into ``target``.
+                    verify: bool = True, config: DownloadConfig | None = None) -> list[Path]:
+    """Extract ``members`` (by ``FileSpec.member``) from a tar archive into ``target``; return their paths.
 
     Every member of the archive is checked first: an absolute path, a ``..``
     component, a link or a special file makes the whole archive refused
-    (:class:`UnsafeArchiveError`). Each extracted file goes through a temporary
-    file and is verified before it is renamed into place.
+    (:class:`UnsafeArchiveError`), and so does a wanted member larger than its
+    :func:`size_limit`; with ``verify`` a wanted member whose size differs from
+    the registry's is a :class:`ChecksumError`. All of this happens before
+    anything is written. Each extracted file goes through a temporary file and
+    is verified before it is renamed into place; with ``verify=False`` one that
+    fails is kept as ``NAME.unverified`` (with a warning) and that path is
+    returned. Members already in place and verified are not extracted again.
+    One process at a time extracts from a given archive into ``target``.
     """
     archive, target = Path(archive), Path(target)
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            infos = tar.getmembers()
-            for info in infos:
-                _check_member(info, archive)
-            by_name = {PurePosixPath(i.name).as_posix().removeprefix("./"): i for i in infos}
-            for spec in members:
-                info = by_name.get(spec.member)
-                if info is None or not info.isfile():
-                    raise FormatError(f"extracting {spec.member!r} from {archive}: no such file in the "
-                                      f"archive (it holds {len(infos)} members, e.g. "
-                                      f"{sorted(by_name)[:5]})")
-                dest = target / spec.member
-                if target.resolve() not in dest.resolve().parents:
-                    raise UnsafeArchiveError(f"refusing to extract {spec.member!r} outside {target}")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                tmp = _temp_path(dest)
+    config = config or CONFIG
+    target.mkdir(parents=True, exist_ok=True)
+    with file_lock(target / f"{archive.name}.extract", timeout=config.deadline + config.timeout,
+                   what=f"extracting from {archive} into {target}"):
+        paths: dict[str, Path] = {}
+        todo = []
+        for spec in members:
+            dest = target / spec.member
+            if target.resolve() not in dest.resolve().parents:
+                raise UnsafeArchiveError(f"refusing to extract {spec.member!r} outside {target}")
+            if dest.is_file() and _compare(dest, spec)[0] is not None:
+                paths[spec.member] = dest  # another process has extracted it meanwhile
+            else:
+                todo.append(spec)
+        if todo:
+            try:
+                with tarfile.open(archive, "r:*") as tar:
+                    paths.update(_extract(tar, archive, target, todo, verify, config))
+            except (tarfile.TarError, EOFError, zlib.error) as exc:
+                raise FormatError(f"reading archive {archive}: truncated or not a tar archive ({exc})") from None
+    return [paths[spec.member] for spec in members]
+
+
+def _extract(tar: tarfile.TarFile, archive: Path, target: Path, members: Sequence[FileSpec], verify: bool,
+             config: DownloadConfig) -> dict[str, Path]:
+    infos = tar.getmembers()
+    for info in infos:
+        _check_member(info, archive)
+    by_name = {PurePosixPath(i.name).as_posix().removeprefix("./"): i for i in infos}
+    wanted = []
+    for spec in members:  # every check before anything is written
+        info = by_name.get(spec.member)
+        if info is None or not info.isfile():
+            raise FormatError(f"extracting {spec.member!r} from {archive}: no such file in the "
+                              f"archive (it holds {len(infos)} members, e.g. {sorted(by_name)[:5]})")
+        limit, limit_source = size_limit(spec, config)
+        if info.size > limit:
+            raise UnsafeArchiveError(f"refusing to extract {spec.member!r} from {archive}: it is {info.size} "
+                                     f"bytes, more than {limit_source}")
+        if verify and spec.size is not None and info.size != spec.size:
+            raise ChecksumError(f"size mismatch for {spec.member!r} in {archive}: {info.size} bytes, the "
+                                f"publisher's is {spec.size}; the archive is not the publisher's. Replace it, "
+                                "or pass verify=False.")
+        wanted.append((spec, info))
+    paths = {}
+    for spec, info in wanted:
+        dest = target / spec.member
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # the member's own lock too: a download of the same file from a mirror writes there as well
+        with file_lock(dest, timeout=config.deadline + config.timeout,
+                       what=f"extracting {spec.member!r} from {archive}") as locked:
+            _remove_stale_parts(dest, locked, config)
+            tmp = _temp_path(dest)
+            try:
+                with open(tmp, "xb") as out, tar.extractfile(info) as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
                 try:
-                    with open(tmp, "xb") as out, tar.extractfile(info) as src:
-                        shutil.copyfileobj(src, out, 1 << 20)
-                    if not verify:
-                        warnings.warn(f"{dest} extracted from {archive} without checksum verification "
-                                      "(verify=False)", stacklevel=4)
-                    else:
-                        passed, found = _compare(Path(tmp), spec)
-                        if passed is None:
-                            raise ChecksumError(f"checksum mismatch for {spec.member!r} extracted from {archive} "
-                                                f"({found}); the archive is not the publisher's. Replace it, "
-                                                "or pass verify=False.")
-                    os.replace(tmp, dest)
-                finally:
-                    if os.path.exists(tmp):
-                        os.remove(tmp)
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise FormatError(f"reading archive {archive}: truncated or not a tar archive ({exc})") from None
+                    paths[spec.member] = _install(tmp, dest, spec, verify, stacklevel=7,
+                                                  origin=f"{dest} extracted from {archive}")
+                except _Mismatch as exc:
+                    raise ChecksumError(f"checksum mismatch for {spec.member!r} extracted from {archive} ({exc}); "
+                                        "the archive is not the publisher's. Replace it, or pass verify=False.") \
+                        from None
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+    return paths
 
 
 # ----------------------------------------------------------------------------- sources
@@ -423,12 +676,17 @@ class _Context:
     cache: Path
     verify: bool
     progress: bool
+    config: DownloadConfig
 
 
 def _cached(spec: FileSpec, ctx: _Context) -> Path | None:
-    """The cached copy of ``spec`` if there is one that passes verification."""
-    for rel in spec.relative_paths:
-        path = ctx.cache / ctx.dataset.name / rel
+    """The cached copy of ``spec`` if there is one that passes verification.
+
+    With ``verify=False`` the copy under its own name is used unchecked, else a
+    ``NAME.unverified`` copy kept by an earlier ``verify=False`` call.
+    """
+    paths = [ctx.cache / ctx.dataset.name / rel for rel in spec.relative_paths]
+    for path in paths:
         if path.is_file():
             if not ctx.verify:
                 return _check(path, spec, verify=False)
@@ -437,6 +695,12 @@ def _cached(spec: FileSpec, ctx: _Context) -> Path | None:
                 return path
             except ChecksumError as exc:
                 warnings.warn(f"cached file is damaged, fetching it again: {exc}", stacklevel=4)
+    if not ctx.verify:
+        for path in map(_unverified_path, paths):
+            if path.is_file():
+                warnings.warn(f"loading {path}, a copy that failed checksum verification, without checksum "
+                              "verification (verify=False)", stacklevel=4)
+                return path
     return None
 
 
@@ -478,7 +742,7 @@ def _obtain(spec: FileSpec, ctx: _Context) -> Path:
     else:
         urls = [base + spec.name for base in dataset.urls]
     try:
-        return download(urls, dest, spec, verify=ctx.verify, progress=ctx.progress, hint=hint)
+        return download(urls, dest, spec, verify=ctx.verify, progress=ctx.progress, hint=hint, config=ctx.config)
     except DownloadError as direct:
         if not spec.archive:
             raise
@@ -504,13 +768,13 @@ def _from_archive(spec: FileSpec, ctx: _Context, where: str) -> Path:
             f"the archive.\n(details: {exc})") from None
     target = ctx.cache / dataset.name
     members = [f for f in dataset.files if f.archive == spec.archive]
-    extract_members(archive, target, members, verify=ctx.verify)
-    return target / spec.member
+    paths = extract_members(archive, target, members, verify=ctx.verify, config=ctx.config)
+    return paths[members.index(spec)]
 
 
 def fetch(dataset: DatasetSpec, names: Sequence[str], *, root: PathLike | None = None,
           mirror: str | os.PathLike | None = None, cache_dir: PathLike | None = None,
-          verify: bool = True, progress: bool = True) -> list[Path]:
+          verify: bool = True, progress: bool = True, config: DownloadConfig | None = None) -> list[Path]:
     """Return verified local paths of the files ``names`` of ``dataset``.
 
     root: local folder holding the publisher's files (directly or in a
@@ -520,8 +784,11 @@ def fetch(dataset: DatasetSpec, names: Sequence[str], *, root: PathLike | None =
         is an error (no fall-back to the network).
     cache_dir: where downloads and extracted files go; defaults to :func:`default_cache_dir`.
     verify: check published checksums (default). ``verify=False`` loads files
-        unchecked and warns.
-    progress: show a progress bar while downloading.
+        unchecked and warns; a download that fails verification is then kept
+        as ``NAME.unverified``, which ``verify=True`` calls never use.
+    progress: show a progress bar while downloading (and a line while waiting
+        for another process that downloads the same file).
+    config: limits and network settings (:class:`DownloadConfig`); default :data:`CONFIG`.
     """
     if mirror is None:
         mirror = os.environ.get(ENV_MIRROR) or None
@@ -532,5 +799,6 @@ def fetch(dataset: DatasetSpec, names: Sequence[str], *, root: PathLike | None =
         cache=Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(),
         verify=verify,
         progress=progress,
+        config=config or CONFIG,
     )
     return [_obtain(dataset.file(name), ctx) for name in names]

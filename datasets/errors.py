@@ -24,7 +24,8 @@ class DataNotFoundError(DatasetError):
 
 
 class UnsafeArchiveError(DatasetError):
-    """An archive holds a member that could be written outside its target folder."""
+    """An archive holds a member that could be written outside its target folder, a link or
+    special file, or a member larger than its size limit."""
 
 
 class FormatError(DatasetError, ValueError):

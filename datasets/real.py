@@ -29,9 +29,10 @@ from typing import Literal
 
 import numpy as np
 
-from .download import DatasetSpec, FileSpec, PathLike, fetch, verify_file
+from .download import DatasetSpec, DownloadConfig, FileSpec, PathLike, fetch, verify_file
 from .errors import DataNotFoundError, FormatError
 from .formats import (
+    CIFAR_RECORD_BYTES,
     IDX_IMAGES_MAGIC,
     IDX_LABELS_MAGIC,
     read_cifar_records,
@@ -51,7 +52,8 @@ _CIFAR_ARCHIVE = "cifar-10-binary.tar.gz"
 
 
 def _cifar_batch(name: str, md5: str) -> FileSpec:
-    return FileSpec(name, md5=md5, archive=_CIFAR_ARCHIVE, member=f"cifar-10-batches-bin/{name}")
+    return FileSpec(name, md5=md5, archive=_CIFAR_ARCHIVE, member=f"cifar-10-batches-bin/{name}",
+                    size=10000 * CIFAR_RECORD_BYTES)
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -60,13 +62,13 @@ DATASETS: dict[str, DatasetSpec] = {
         title="MNIST",
         urls=("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
         files=(
-            FileSpec("train-images-idx3-ubyte.gz", md5="f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            FileSpec("train-images-idx3-ubyte.gz", md5="f68b3c2dcbeaaa9fbdd348bbdeb94873", size=9912422,
                      content_sha256="ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-            FileSpec("train-labels-idx1-ubyte.gz", md5="d53e105ee54ea40749a09fcbcd1e9432",
+            FileSpec("train-labels-idx1-ubyte.gz", md5="d53e105ee54ea40749a09fcbcd1e9432", size=28881,
                      content_sha256="65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-            FileSpec("t10k-images-idx3-ubyte.gz", md5="9fb629c4189551a2d022fa330f9573f3",
+            FileSpec("t10k-images-idx3-ubyte.gz", md5="9fb629c4189551a2d022fa330f9573f3", size=1648877,
                      content_sha256="0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-            FileSpec("t10k-labels-idx1-ubyte.gz", md5="ec29112dd5afa0611ce80d1b7f02629c",
+            FileSpec("t10k-labels-idx1-ubyte.gz", md5="ec29112dd5afa0611ce80d1b7f02629c", size=4542,
                      content_sha256="ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
         ),
         splits=_IDX_SPLITS,
@@ -78,13 +80,13 @@ DATASETS: dict[str, DatasetSpec] = {
         urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
               "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
         files=(
-            FileSpec("train-images-idx3-ubyte.gz", md5="8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            FileSpec("train-images-idx3-ubyte.gz", md5="8d4fb7e6c68d591d4c3dfef9ec88bf0d", size=26421880,
                      content_sha256="c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-            FileSpec("train-labels-idx1-ubyte.gz", md5="25c81989df183df01b3e8a0aad5dffbe",
+            FileSpec("train-labels-idx1-ubyte.gz", md5="25c81989df183df01b3e8a0aad5dffbe", size=29515,
                      content_sha256="bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-            FileSpec("t10k-images-idx3-ubyte.gz", md5="bef4ecab320f06d8554ea6380940ec79",
+            FileSpec("t10k-images-idx3-ubyte.gz", md5="bef4ecab320f06d8554ea6380940ec79", size=4422102,
                      content_sha256="5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-            FileSpec("t10k-labels-idx1-ubyte.gz", md5="bb300cfdad3c16e7a12a480ee83cd310",
+            FileSpec("t10k-labels-idx1-ubyte.gz", md5="bb300cfdad3c16e7a12a480ee83cd310", size=5148,
                      content_sha256="0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
         ),
         splits=_IDX_SPLITS,
@@ -95,10 +97,10 @@ DATASETS: dict[str, DatasetSpec] = {
         title="Kuzushiji-MNIST",
         urls=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/", "https://codh.rois.ac.jp/kmnist/dataset/kmnist/"),
         files=(
-            FileSpec("kmnist-train-imgs.npz", md5="a183fbc01ed9a345513b145673d3d0bb"),
-            FileSpec("kmnist-train-labels.npz", md5="b0e1d240e8afec72b50437fc3bc5908a"),
-            FileSpec("kmnist-test-imgs.npz", md5="dace6de62ca8b90843cc45366337d02e"),
-            FileSpec("kmnist-test-labels.npz", md5="3ae489a79983d0fe386152684e3b5412"),
+            FileSpec("kmnist-train-imgs.npz", md5="a183fbc01ed9a345513b145673d3d0bb"),  # size not known here
+            FileSpec("kmnist-train-labels.npz", md5="b0e1d240e8afec72b50437fc3bc5908a", size=29700),
+            FileSpec("kmnist-test-imgs.npz", md5="dace6de62ca8b90843cc45366337d02e", size=3079479),
+            FileSpec("kmnist-test-labels.npz", md5="3ae489a79983d0fe386152684e3b5412", size=5304),
         ),
         splits={
             "train": ("kmnist-train-imgs.npz", "kmnist-train-labels.npz"),
@@ -111,7 +113,7 @@ DATASETS: dict[str, DatasetSpec] = {
         title="CIFAR-10",
         urls=("https://www.cs.toronto.edu/~kriz/",),
         files=(
-            FileSpec(_CIFAR_ARCHIVE, md5="c32a1d4ab5d03f1284b67883e8d87530"),
+            FileSpec(_CIFAR_ARCHIVE, md5="c32a1d4ab5d03f1284b67883e8d87530", size=170052171),
             _cifar_batch("data_batch_1.bin", "5dd7e06a14cb22eb9f671a540d1b7c25"),
             _cifar_batch("data_batch_2.bin", "5ea93a67294ea407fff1d09f752e9692"),
             _cifar_batch("data_batch_3.bin", "942cd6a4bcdd0dd3c604fbe906cb4421"),
@@ -142,8 +144,9 @@ def _read_split(key: str, paths: list[Path]) -> Split:
     if key == "cifar10":
         parts = [read_cifar_records(p) for p in paths]
         return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
-    if key == "kmnist":
-        return read_npz_array(paths[0]), read_npz_array(paths[1])
+    if key == "kmnist":  # shapes checked from the .npy headers, before the data is read
+        return (read_npz_array(paths[0], shape=(None, *IMAGE_SHAPES[key]), dtype=np.uint8),
+                read_npz_array(paths[1], shape=(None,)))
     return read_idx(paths[0], magic=IDX_IMAGES_MAGIC), read_idx(paths[1], magic=IDX_LABELS_MAGIC)
 
 
@@ -163,7 +166,8 @@ def _checked_split(key: str, split: str, x: np.ndarray, y: np.ndarray) -> Split:
 
 def load(key: str, split: SplitName | None = None, *, root: PathLike | None = None,
          mirror: str | os.PathLike | None = None, cache_dir: PathLike | None = None,
-         verify: bool = True, progress: bool = True) -> Split | tuple[Split, Split]:
+         verify: bool = True, progress: bool = True,
+         config: DownloadConfig | None = None) -> Split | tuple[Split, Split]:
     """Load dataset ``key`` (a key of :data:`DATASETS`); see the named loaders."""
     if key not in DATASETS:
         raise ValueError(f"load: unknown dataset {key!r}, expected one of {sorted(DATASETS)}")
@@ -174,7 +178,7 @@ def load(key: str, split: SplitName | None = None, *, root: PathLike | None = No
     for name in ("train", "test") if split is None else (split,):
         try:
             paths = fetch(spec, spec.splits[name], root=root, mirror=mirror, cache_dir=cache_dir,
-                          verify=verify, progress=progress)
+                          verify=verify, progress=progress, config=config)
         except DataNotFoundError as exc:
             if key == "cifar10" and name == "train":
                 raise DataNotFoundError(f"{exc}\nFor a CIFAR-10 binary file that is not an official batch "
@@ -196,6 +200,8 @@ _LOADER_DOC = """Load {title} ({layout}).
     verify: check the published checksums (default True); False loads a
         knowingly different copy with a warning.
     progress: show a progress bar while downloading.
+    config: download limits and network settings (``datasets.DownloadConfig``:
+        size limit, deadline, timeout, redirects, Retry-After cap).
 
     Returns images {shape} uint8 and labels (n,) int64 in 0..9.
     """
@@ -204,8 +210,10 @@ _LOADER_DOC = """Load {title} ({layout}).
 def _make_loader(key: str, layout: str, shape: str):
     def loader(split: SplitName | None = None, *, root: PathLike | None = None,
                mirror: str | os.PathLike | None = None, cache_dir: PathLike | None = None,
-               verify: bool = True, progress: bool = True) -> Split | tuple[Split, Split]:
-        return load(key, split, root=root, mirror=mirror, cache_dir=cache_dir, verify=verify, progress=progress)
+               verify: bool = True, progress: bool = True,
+               config: DownloadConfig | None = None) -> Split | tuple[Split, Split]:
+        return load(key, split, root=root, mirror=mirror, cache_dir=cache_dir, verify=verify, progress=progress,
+                    config=config)
 
     loader.__name__ = loader.__qualname__ = key
     loader.__doc__ = _LOADER_DOC.format(title=DATASETS[key].title, layout=layout, shape=shape, name=key)

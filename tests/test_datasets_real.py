@@ -752,5 +752,7 @@ def test_archive_member_with_wrong_checksum_is_not_extracted(tmp_path):
         download.extract_members(archive, tmp_path / "out", [spec])
     assert cache_files(tmp_path / "out") == []
     with pytest.warns(UserWarning, match="without checksum verification"):
-        download.extract_members(archive, tmp_path / "out", [spec], verify=False)
-    assert cache_files(tmp_path / "out") == ["cifar-10-batches-bin/test_batch.bin"]
+        paths = download.extract_members(archive, tmp_path / "out", [spec], verify=False)
+    # kept under a marker name, so that it never looks verified
+    assert cache_files(tmp_path / "out") == ["cifar-10-batches-bin/test_batch.bin.unverified"]
+    assert paths == [tmp_path / "out" / "cifar-10-batches-bin" / "test_batch.bin.unverified"]

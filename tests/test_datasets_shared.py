@@ -91,3 +91,14 @@ def test_cifar10_through_mirror():
     assert np.all(np.diff(index) > 0) and index[:4000].tolist() == list(range(4000))
     assert np.bincount(index // 10000).tolist() == [7596, 6574, 7375, 8151, 8950]
     assert y[:10].tolist() == [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]  # the known start of data_batch_1
+
+
+def test_registry_sizes_agree_with_manifest():
+    sizes = {Path(p).name: size for p, size, _, _ in manifest_rows()}
+    checked = 0
+    for key in ("mnist", "kmnist", "cifar10"):
+        for spec in real.DATASETS[key].files:
+            if spec.name in sizes:
+                assert spec.size == sizes[spec.name], spec.name
+                checked += 1
+    assert checked == 4 + 3 + 1
