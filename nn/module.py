@@ -13,7 +13,7 @@ import os
 import zipfile
 import zlib
 from collections import OrderedDict
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
@@ -44,6 +44,42 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list
     unexpected_keys: list
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+class _HeaderProblems(Exception):
+    """Members of a state file whose .npy headers do not fit the model."""
+
+
+def _check_npy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple,
+                      name: str) -> str:
+    """What is wrong with the .npy member `info` for a state entry of `shape`, judged
+    from its header alone ('' if nothing): a wrong shape, a non-numeric dtype, or a
+    header that disagrees with the member's size."""
+    try:
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                found, _, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                found, _, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                return f"'{name}' is in .npy format {version}, expected 1.0 or 2.0"
+            header = member.tell()
+    except ValueError as e:  # damage of the archive itself (CRC, zlib) is left to the caller
+        return f"'{name}' has no readable .npy header ({e})"
+    if tuple(found) != tuple(shape):
+        return (f"shape mismatch for '{name}': the model has {tuple(shape)}, the file has "
+                f"{tuple(found)}")
+    if dtype.hasobject or not (np.issubdtype(dtype, np.number) or dtype == bool):
+        return f"'{name}' has dtype {dtype}, not a real number type"
+    needed = header + int(np.prod(found, dtype=object)) * dtype.itemsize
+    if info.file_size != needed:
+        return (f"'{name}': its header describes {needed} bytes, the member holds "
+                f"{info.file_size}")
+    return ""
 
 
 class Module:
@@ -163,19 +199,36 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """This module and all sub-modules (each once), with dotted names; self is ''."""
-        seen: set = set()
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """(dotted name, module) for this module (named `prefix`, '' by default) and every
+        sub-module, depth first in registration order: '', 'fc1', 'block', 'block.0', ...
+
+        A module reachable under several names is listed once, under the first, unless
+        remove_duplicate=False; `memo` (a set of modules already seen, as in PyTorch) is
+        updated as modules are listed."""
+        seen: set = set() if memo is None else memo
 
         def walk(module: Module, path: str):
-            if id(module) in seen:
-                return
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    return
+                seen.add(module)
             yield path, module
             for name, child in module.named_children():
                 yield from walk(child, f"{path}.{name}" if path else name)
 
         yield from walk(self, prefix)
+
+    def apply(self, fn: "Callable[[Module], Any]") -> "Module":
+        """Call fn(module) on every sub-module (children first, recursively) and then on
+        self, as PyTorch does (typically to initialise weights); returns self."""
+        if not callable(fn):
+            raise TypeError(f"Module.apply: fn must be callable, got {type(fn).__name__}")
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
@@ -238,10 +291,19 @@ class Module:
                    if not trainable_only or p.requires_grad)
 
     # ------------------------------------------------------------------- state
-    def zero_grad(self) -> None:
-        """Forget the gradients of every parameter (`.grad = None`)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: `.grad = None` (the default, as in PyTorch), or
+        with set_to_none=False new zeros of each existing gradient's shape and dtype (a
+        gradient array may be shared, so it is never written to)."""
+        if not isinstance(set_to_none, (bool, np.bool_)):
+            raise TypeError(f"zero_grad: set_to_none must be True or False, got {set_to_none!r}")
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            elif isinstance(p.grad, Tensor):
+                p.grad = Tensor(np.zeros(p.grad.shape, p.grad.dtype))
+            else:
+                p.grad = np.zeros(np.shape(p.grad), np.asarray(p.grad).dtype)
 
     def train(self, mode: bool = True) -> "Module":
         """Set training mode for this module and every sub-module; returns self."""
@@ -254,22 +316,61 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Turn gradient tracking of every parameter on or off (False freezes the module:
+        backward leaves the parameters' .grad alone); returns self."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"Module.requires_grad_: requires_grad must be True or False, got "
+                            f"{requires_grad!r}")
         for p in self.parameters():
-            p.requires_grad = requires_grad
+            p.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, dtype: Any) -> "Module":
-        """Cast every parameter to `dtype` (e.g. np.float64 for gradient checks); returns
-        self.  Gradients are dropped."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> "Module":
+        """Cast the module, PyTorch style: `to(dtype)`, `to(device)`, `to(device, dtype)`,
+        `to(tensor)` (its dtype) or keywords; returns self.
+
+        dtype (np.float64, np.float32, ...) casts every parameter, its gradient, and the
+        floating-point buffers; parameters already of that dtype are left as they are.
+        The only device is "cpu" (also "cpu:0"), accepted as a no-op; any other device is
+        an error (no GPU backend yet)."""
+        for a in args:
+            if isinstance(a, str):
+                if device is not None:
+                    raise TypeError(f"Module.to: got two devices, {device!r} and {a!r}")
+                device = a
+            else:
+                if dtype is not None:
+                    raise TypeError(f"Module.to: got two dtypes, {dtype!r} and {a!r}")
+                dtype = a.dtype if isinstance(a, (Tensor, np.ndarray)) else a
+        if device is not None:
+            name = str(device)
+            if name.lower() not in ("cpu", "cpu:0"):
+                raise ValueError(f"Module.to: device {name!r} is not available: this library "
+                                 f"computes with numpy on the CPU (no GPU backend yet); the "
+                                 f"only device is 'cpu' (for a dtype pass np.float32 or "
+                                 f"np.float64, not a string)")
+        if dtype is None:
+            return self
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Module.to: expected a dtype (np.float32, np.float64), a device "
+                            f"string or a tensor, got {dtype!r}") from None
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")
         for p in self.parameters():
+            if p.dtype == dtype:
+                continue
+            grad = p.grad
             p.data = p.data.astype(dtype)
-            p.grad = None
+            if isinstance(grad, Tensor):
+                grad = grad.astype(dtype)
+            elif grad is not None:
+                grad = np.asarray(grad).astype(dtype)
+            p.grad = grad
         for m in self.modules():
             for name, b in m._buffers.items():
-                if b is not None and np.issubdtype(b.dtype, np.floating):
+                if b is not None and np.issubdtype(b.dtype, np.floating) and b.dtype != dtype:
                     m._buffers[name] = b.astype(dtype)
         return self
 
@@ -286,10 +387,16 @@ class Module:
                                            else m._parameters[local].data))
                            for name, m, local, buf in self._state_owners())
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
-                        ) -> IncompatibleKeys:
-        """Copy arrays from `state_dict` into the parameters and buffers (cast to each one's
-        dtype).
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        check_finite: bool = True) -> IncompatibleKeys:
+        """Copy arrays from `state_dict` into the parameters and buffers.
+
+        As PyTorch's `param.copy_(value)` does, each value is cast to the dtype of the
+        parameter or buffer it loads into (a float64 or int64 array loads into a float32
+        parameter, which stays float32).  A value must be a numpy array (or scalar) or a
+        Tensor of real numbers (bool, integer or floating point): a list, a complex,
+        string or object array is an error, as non-tensors are in PyTorch.  With
+        `check_finite` (default) NaN and infinite values are errors too.
 
         Everything is checked before anything is written: with `strict`, missing and
         unexpected keys are errors; a shape mismatch always is.  On error a ValueError
@@ -313,6 +420,10 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
+            if not isinstance(value, (np.ndarray, np.generic, Tensor)):
+                problems.append(f"'{name}' is a {type(value).__name__}, expected a numpy array or "
+                                f"Tensor")
+                continue
             array = np.asarray(value.data if isinstance(value, Tensor) else value)
             if array.shape != p.shape:
                 problems.append(f"shape mismatch for '{name}': the model has {p.shape}, the "
@@ -320,6 +431,11 @@ class Module:
             elif not (np.issubdtype(array.dtype, np.floating)
                       or np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
                 problems.append(f"'{name}' has dtype {array.dtype}, not a real number type")
+            elif check_finite and np.issubdtype(array.dtype, np.floating) \
+                    and not np.isfinite(array).all():
+                bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+                problems.append(f"'{name}' holds {bad} non-finite value(s) (NaN or inf); pass "
+                                f"check_finite=False to load them")
             else:
                 new[name] = array.astype(p.dtype, copy=True)
         if problems:
@@ -352,29 +468,62 @@ class Module:
                 os.remove(tmp)
             raise
 
-    def load(self, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:
-        """Load parameters saved by `save` (read with allow_pickle=False).  A file that is
-        not a readable .npz archive, or whose contents do not match, raises ValueError and
-        leaves the module unchanged."""
+    def load(self, path: str | os.PathLike, strict: bool = True,
+             check_finite: bool = True) -> IncompatibleKeys:
+        """Load parameters saved by `save` (plain .npy members, never unpickled), with the
+        checks and dtype casts of `load_state_dict`.
+
+        The archive's directory and each member's .npy header are checked before any
+        array is read: with `strict` an unexpected or missing key is an error, and a
+        member whose shape differs from the model's, or whose header disagrees with its
+        size, is one always.  Unexpected members are never read (with `strict=False` they
+        are only reported), so a file cannot make loading use more memory than the
+        model's own state.  Any problem raises ValueError and leaves the module
+        unchanged; a missing file raises FileNotFoundError."""
         path = os.fspath(path)
-        unreadable = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+        where = f"Module.load: '{path}'"
+        with open(path, "rb") as f:
+            if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+                raise ValueError(f"{where} holds a single array, not an .npz archive of named "
+                                 f"parameters; the module is unchanged")
         try:
-            archive = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise
-        except unreadable as e:
-            raise ValueError(f"Module.load: '{path}' is not a readable .npz state file "
+            archive = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError) as e:
+            raise ValueError(f"{where} is not a readable .npz state file "
                              f"({type(e).__name__}: {e}); the module is unchanged") from e
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"Module.load: '{path}' holds a single array, not an .npz archive "
-                             f"of named parameters; the module is unchanged")
-        try:
-            with archive:
-                state = {name: archive[name] for name in archive.files}
-        except unreadable as e:
-            raise ValueError(f"Module.load: '{path}' is a damaged .npz archive "
-                             f"({type(e).__name__}: {e}); the module is unchanged") from e
-        return self.load_state_dict(state, strict=strict)
+        with archive:
+            members = {(n[:-4] if n.endswith(".npy") else n): archive.getinfo(n)
+                       for n in archive.namelist()}
+            shapes = OrderedDict((name, (m._buffers[local] if buf else m._parameters[local]).shape)
+                                 for name, m, local, buf in self._state_owners())
+            missing = [k for k in shapes if k not in members]
+            unexpected = [k for k in members if k not in shapes]
+            if strict and (missing or unexpected):
+                problems = ([f"missing keys: {missing}"] if missing else []) + \
+                           ([f"unexpected keys: {unexpected}"] if unexpected else [])
+                raise ValueError(f"{where}: cannot load into {type(self).__name__}: "
+                                 + "; ".join(problems) + " (nothing was read; the module is "
+                                 "unchanged)")
+            try:
+                problems = [p for name in shapes if name in members
+                            for p in [_check_npy_member(archive, members[name], shapes[name], name)]
+                            if p]
+                if problems:
+                    raise _HeaderProblems("; ".join(problems))
+                state = {}
+                for name in shapes:
+                    if name in members:
+                        with archive.open(members[name]) as member:
+                            state[name] = np.lib.format.read_array(member, allow_pickle=False)
+                            member.read()  # to the end, so that the member's CRC is checked
+            except _HeaderProblems as e:
+                raise ValueError(f"{where}: cannot load into {type(self).__name__}: {e} (nothing "
+                                 f"was read; the module is unchanged)") from None
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+                raise ValueError(f"{where} is a damaged .npz archive "
+                                 f"({type(e).__name__}: {e}); the module is unchanged") from e
+        result = self.load_state_dict(state, strict=strict, check_finite=check_finite)
+        return IncompatibleKeys(result.missing_keys, unexpected)
 
     # -------------------------------------------------------------------- repr
     def extra_repr(self) -> str:

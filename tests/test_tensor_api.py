@@ -158,3 +158,19 @@ def test_other_numpy_functions_give_values_or_refuse_to_drop_a_derivative():
         np.testing.assert_array_equal(np.sort(x), [1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="drop the derivative"):
         ad.jvp(lambda v: ad.tensor(np.sort(v)), (np.ones(2),), (np.ones(2),))
+
+
+def test_module_zero_grad_to_none_or_to_new_zeros():
+    import nn
+
+    model = nn.Linear(3, 2, rng=np.random.default_rng(0))
+    model(np.ones((1, 3), np.float32)).sum().backward()
+    shared = model.weight.grad
+    model.zero_grad(set_to_none=False)
+    assert model.weight.grad is not shared and model.weight.grad.dtype == np.float32
+    np.testing.assert_array_equal(model.weight.grad, np.zeros((2, 3)))
+    assert np.any(shared != 0)  # the old array was not written to
+    model.zero_grad()
+    assert model.weight.grad is None and model.bias.grad is None
+    with pytest.raises(TypeError, match="zero_grad: set_to_none must be True or False"):
+        model.zero_grad(set_to_none=0)
