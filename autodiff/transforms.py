@@ -25,7 +25,7 @@ from .forward import checked_tangent, strip
 from .ops import reshape, stack
 from .state import enable_grad, no_grad, state
 from .tensor import Tensor, make_tensor
-from .tree import flatten, unflatten
+from .tree import flatten, tree_map, unflatten
 
 _next_level = itertools.count(1).__next__
 
@@ -362,7 +362,11 @@ def tree_zeros(tree: Any) -> Any:
 def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -> Callable:
     """Return a function computing the Jacobian of f with respect to args[argnums]:
     shape f(x).shape + x.shape.  mode="rev" does one VJP per output element (cheap for
-    few outputs), mode="fwd" one JVP per input element (cheap for few inputs)."""
+    few outputs), mode="fwd" one JVP per input element (cheap for few inputs).
+
+    Pytrees as in JAX: for an output that is a tuple/list/dict, the result has the
+    output's structure, and each of its leaves has the structure of args[argnums] (a
+    tuple of those for a tuple `argnums`), holding arrays of shape out.shape + x.shape."""
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
 
@@ -376,11 +380,33 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -
                 full[i] = x
             return f(*full, **kwargs)
 
-        xs = [args[i] for i in nums]
-        jacs = _jac_rev(partial, xs) if mode == "rev" else _jac_fwd(partial, xs)
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        xs = tuple(args[i] for i in nums)
+        flat_in, in_tree = flatten(xs)
+        blocks, out_tree = (_jac_rev if mode == "rev" else _jac_fwd)(partial, xs, flat_in, in_tree)
+        per_output = []
+        for row in blocks:  # one per output leaf: its Jacobian blocks in the inputs' structure
+            by_arg = unflatten(in_tree, row)
+            per_output.append(by_arg[0] if isinstance(argnums, int) else by_arg)
+        return unflatten(out_tree, per_output)
 
     return wrapper
+
+
+def stop_gradient(x: Any) -> Any:
+    """x's value with no derivative in any mode, at any order (JAX's stop_gradient):
+    Tensors come back detached (sharing their values, read-only while the tape needs
+    them); other values, and pytrees of them, pass through."""
+    return tree_map(lambda v: v.detach() if isinstance(v, Tensor) else v, x)
+
+
+def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """JAX's name for jacobian(f, argnums, mode="fwd")."""
+    return jacobian(f, argnums, mode="fwd")
+
+
+def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """JAX's name for jacobian(f, argnums, mode="rev")."""
+    return jacobian(f, argnums, mode="rev")
 
 
 def _stack(pieces: list, axis: int, shape: tuple) -> Any:
@@ -392,45 +418,64 @@ def _stack(pieces: list, axis: int, shape: tuple) -> Any:
     return np.stack([np.asarray(p) for p in pieces], axis=axis).reshape(shape)
 
 
-def _jac_rev(f: Callable, xs: list) -> list:
+def _shape_of(x: Any) -> tuple:
+    return np.shape(x._data if isinstance(x, Tensor) else x)
+
+
+def _unit(shape: tuple, dtype: Any, k: int) -> np.ndarray:
+    """The k-th basis array of `shape` (one 1, zeros elsewhere)."""
+    e = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype)
+    e[k] = 1
+    return e.reshape(shape)
+
+
+def _jac_rev(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list, Any]:
+    """Blocks [output leaf][input leaf] by one VJP per output element."""
     out, vjp_fn = vjp(f, *xs)
-    out_data = np.asarray(out._data if isinstance(out, Tensor) else out)
-    n_out = out_data.size
-    rows: list = [[] for _ in xs]
-    for k in range(n_out):
-        ct = np.zeros(n_out, out_data.dtype)
-        ct[k] = 1
-        for r, g in zip(rows, vjp_fn(ct.reshape(out_data.shape))):
-            r.append(g)
-    return [_stack(r, 0, out_data.shape + _float_array(x, "jacobian").shape)
-            for r, x in zip(rows, xs)]
+    flat_out, out_tree = flatten(out)
+    out_arrays = [np.asarray(o._data if isinstance(o, Tensor) else o) for o in flat_out]
+    in_shapes = [_float_array(x, "jacobian").shape for x in flat_in]
+    blocks = []
+    for m, o in enumerate(out_arrays):
+        rows: list = [[] for _ in flat_in]
+        for k in range(o.size):
+            cts = [np.zeros_like(a, dtype=a.dtype if a.dtype.kind in "fc" else float)
+                   for a in out_arrays]
+            cts[m] = _unit(o.shape, cts[m].dtype, k)
+            grads, _ = flatten(vjp_fn(unflatten(out_tree, cts)))
+            for r, g in zip(rows, grads):
+                r.append(g)
+        blocks.append([_stack(r, 0, o.shape + s) for r, s in zip(rows, in_shapes)])
+    return blocks, out_tree
 
 
-def _jac_fwd(f: Callable, xs: list) -> list:
-    arrays = [_float_array(x, "jacobian") for x in xs]
+def _jac_fwd(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list, Any]:
+    """Blocks [output leaf][input leaf] by one JVP per input element."""
+    arrays = [_float_array(x, "jacobian") for x in flat_in]
     zeros = [np.zeros_like(a) for a in arrays]
-    jacs = []
+    cols: dict = {}  # (output leaf, input leaf) -> tangent columns
+    out_shapes = None
+    out_tree = None
     for j, a in enumerate(arrays):
-        cols = []
-        out_shape: tuple = ()
         for k in range(a.size):
-            e = np.zeros(a.size, a.dtype)
-            e[k] = 1
             tangents = list(zeros)
-            tangents[j] = e.reshape(a.shape)
-            out, col = jvp(f, tuple(xs), tuple(tangents))
-            out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
-            cols.append(col)
-        if not cols:  # a size-0 input: evaluate once to learn the output shape
-            out = f(*xs)
-            out_shape = np.shape(out._data if isinstance(out, Tensor) else out)
-        jacs.append(_stack(cols, -1, out_shape + a.shape))
-    return jacs
+            tangents[j] = _unit(a.shape, a.dtype, k)
+            out, col = jvp(f, xs, unflatten(in_tree, tangents))
+            flat_col, out_tree = flatten(col)
+            out_shapes = [_shape_of(o) for o in flatten(out)[0]]
+            for m, c in enumerate(flat_col):
+                cols.setdefault((m, j), []).append(c)
+    if out_shapes is None:  # every input is empty: evaluate once to learn the output
+        flat_out, out_tree = flatten(f(*xs))
+        out_shapes = [_shape_of(o) for o in flat_out]
+    blocks = [[_stack(cols.get((m, j), []), -1, shape + a.shape) for j, a in enumerate(arrays)]
+              for m, shape in enumerate(out_shapes)]
+    return blocks, out_tree
 
 
-def hessian(f: Callable, argnums: int = 0) -> Callable:
+def hessian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """Return a function computing the Hessian of scalar f (forward-over-reverse):
-    shape x.shape + x.shape."""
+    shape x.shape + x.shape; for pytree arguments a nested structure (as in JAX)."""
     return jacobian(grad(f, argnums), argnums, mode="fwd")
 
 
