@@ -23,6 +23,7 @@ Layout, in import order (each module imports only those above it):
   interop.py    numpy functions on Tensors (np.exp(t), np.sum(t), ndarray + t)
   transforms.py grad, vjp, jvp, linearize, jacobian, hessian, hvp
   graph.py      a read-only view of the recorded graph (nodes, to_dot)
+  checkpoint.py recomputing a block in the backward pass instead of keeping it
   testing/      property-based derivative checks
 """
 from .state import (enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard,
@@ -39,6 +40,7 @@ from . import interop as _interop  # noqa: F401  (numpy functions on Tensors)
 from .transforms import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, linearize,
                          stop_gradient, value_and_grad, vjp)
 from . import graph
+from .checkpoint import checkpoint
 from .tree import flatten as tree_flatten, tree_map, unflatten as tree_unflatten
 
 __version__ = "0.1.0"
@@ -46,5 +48,5 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
            "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
            "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "jacfwd",
-           "jacrev", "hessian", "stop_gradient",
+           "jacrev", "hessian", "stop_gradient", "checkpoint",
            "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)
