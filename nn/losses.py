@@ -31,10 +31,6 @@ def _reduce(loss: Any, reduction: str) -> Any:
     return loss
 
 
-def _dtype(x: Any) -> np.dtype:
-    return x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.result_type(x)
-
-
 def _as_input(x: Any, op: str) -> Any:
     if not isinstance(x, Tensor):
         x = np.asarray(x)

@@ -116,3 +116,20 @@ def test_profiles_are_selected_by_environment(monkeypatch):
     monkeypatch.setenv("AUTODIFF_HYPOTHESIS_PROFILE", "ci")
     assert load_profile() == "ci"
     assert settings().max_examples == 20
+
+
+def test_check_grads_works_without_hypothesis_and_strategies_say_what_is_missing():
+    import subprocess
+    import sys
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "import numpy as np, autodiff as ad\n"
+        "from autodiff.testing import check_grads\n"
+        "check_grads(ad.sin, (np.array([0.3, 1.2]),), order=2)\n"
+        "try:\n"
+        "    from autodiff.testing import strategies\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print('MISSING:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert "MISSING: autodiff.testing.strategies needs hypothesis, which is a test extra" in out

@@ -95,11 +95,6 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Any:
 
 
 # ---------------------------------------------------------------------- indexing
-def _is_advanced(index: Any) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return builtins.any(isinstance(i, (list, np.ndarray)) for i in items)
-
-
 def _has_integer_array(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     return builtins.any(isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype != bool
