@@ -10,17 +10,23 @@ Every experiment is a module `experiments/<name>.py` that defines
 
 and ends with `if __name__ == "__main__": main()`.  `main` builds its argument parser
 with `parser(...)` (which gives --seed, --out and --quick), records what it measures in
-a `Report` and calls `report.write()`, which writes results.json (config, environment,
-numbers, claims, runtime), results.md (tables, claims, plots) and the PNG plots into the
-output folder (default results/<name>/).
+a `Report` and calls `report.write()`, which writes results.json (config, the command
+line, environment, numbers, claims, runtime), results.md (tables, claims, plots) and the
+PNG plots into the output folder (default results/<name>/).
+
+Run as a script (`python -m experiments.<name>`), an experiment ends by printing where its
+results went and one summary line (claims held and failed, runtime); `Report` does that
+(at exit), so every module gets it.  Long loops show a tqdm bar through `progress(...)`.
 """
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as _dt
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -30,9 +36,36 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 
+# Environment variables that change what an experiment reads or how fast it runs: they
+# are part of the command line recorded in results.json when they are set.
+COMMAND_ENV = ("AUTODIFF_DATA_MIRROR", "OPENBLAS_NUM_THREADS")
+
+
+class _ExperimentParser(argparse.ArgumentParser):
+    """argparse, remembering the arguments it parsed (as `namespace._argv`) so that the
+    report can say exactly which command produced it."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        ns = super().parse_args(args, namespace)
+        ns._argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        return ns
+
+
+def command_line(name: str, args: argparse.Namespace) -> str:
+    """The shell command that reruns experiment `name` with `args` (from the arguments it
+    parsed; for a namespace built by hand, from its --quick and --seed)."""
+    argv = getattr(args, "_argv", None)
+    if argv is None:
+        argv = (["--quick"] if getattr(args, "quick", False) else []) + (
+            ["--seed", str(args.seed)] if hasattr(args, "seed") else [])
+    env = [f"{k}={shlex.quote(os.environ[k])}" for k in COMMAND_ENV if os.environ.get(k)]
+    return " ".join(env + ["python", "-m", f"experiments.{name}"] + ([shlex.join(argv)]
+                                                                   if argv else []))
+
+
 def parser(name: str, description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every experiment has."""
-    p = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
+    p = _ExperimentParser(prog=f"python -m experiments.{name}", description=description)
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same numbers)")
     p.add_argument("--out", type=Path, default=Path("results") / name,
                    help="output folder (default: results/%(prog)s)".replace(
@@ -74,15 +107,23 @@ def environment() -> dict:
     return info
 
 
+PROGRESS_ENV = "AUTODIFF_PROGRESS"
+
+
 def progress(iterable: Iterable, total: int | None = None, desc: str | None = None,
              disable: bool | None = None) -> Iterable:
-    """A progress bar on stderr for long loops (tqdm when installed, else silent)."""
+    """A progress bar on stderr for long loops (tqdm when installed, else silent).
+
+    Shown when stderr is a terminal; $AUTODIFF_PROGRESS=0 turns the bars off and =1 forces
+    them on (the runner turns them off in parallel workers, whose bars would overwrite each
+    other)."""
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover
         return iterable
     if disable is None:
-        disable = not sys.stderr.isatty()
+        forced = os.environ.get(PROGRESS_ENV, "").strip()
+        disable = (forced == "0") if forced in ("0", "1") else not sys.stderr.isatty()
     return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False)
 
 
@@ -126,7 +167,11 @@ class Report:
         self.claims: list[dict] = []
         self.blocks: list[str] = []
         self.figures: list[str] = []
+        self.command = command_line(name, args)
+        self.written: Path | None = None   # results.json, once written
         self._start = time.perf_counter()
+        if _run_as_script(name):
+            _announce_at_exit(self)
 
     # -- recording ------------------------------------------------------------
     def number(self, key: str, value: Any, headline: bool = False) -> Any:
@@ -174,19 +219,28 @@ class Report:
     def runtime(self) -> float:
         return time.perf_counter() - self._start
 
+    def summary_line(self) -> str:
+        """One line: how many claims held and failed, and the runtime."""
+        held = sum(1 for c in self.claims if c["holds"])
+        failed = len(self.claims) - held
+        return (f"{self.name}: {held} claim{'s' if held != 1 else ''} held, {failed} failed"
+                f" ({'quick' if getattr(self.args, 'quick', False) else 'full'} run, "
+                f"seed {getattr(self.args, 'seed', '?')}, {self.runtime:.1f} s)")
+
     def write(self) -> Path:
         """Write results.json and results.md; returns the output folder."""
         env = environment()
-        config = {k: _jsonable(v) for k, v in vars(self.args).items()}
+        config = {k: _jsonable(v) for k, v in vars(self.args).items() if not k.startswith("_")}
         payload = {"experiment": self.name, "description": self.description,
-                   "source": self.source, "config": config, "environment": env,
-                   "numbers": self.numbers, "headline": self.headline,
+                   "source": self.source, "command": self.command,
+                   "mode": "quick" if config.get("quick") else "full", "config": config,
+                   "environment": env, "numbers": self.numbers, "headline": self.headline,
                    "claims": self.claims, "runtime_s": round(self.runtime, 3)}
         (self.out / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
+        self.written = self.out / "results.json"
         md = [f"# {self.name}", "", self.description, "",
-              f"Source: `{self.source}`. Run: `python -m experiments.{self.name}"
-              + (" --quick" if config.get("quick") else "") + f" --seed {config.get('seed')}`"
-              f" ({self.runtime:.1f} s, {env['date']}, commit {env['git_commit']}).", ""]
+              f"Source: `{self.source}`. Run: `{self.command}` ({payload['mode']} run, "
+              f"{self.runtime:.1f} s, {env['date']}, commit {env['git_commit']}).", ""]
         if self.claims:
             md += ["### Claims checked", "", "| claim | holds | detail |", "|---|---|---|"]
             md += [f"| {c['claim']} | {'yes' if c['holds'] else '**NO**'} | {c['detail']} |"
@@ -197,6 +251,41 @@ class Report:
         md += ["### Environment", "", ", ".join(f"{k}: {v}" for k, v in env.items()), ""]
         (self.out / "results.md").write_text("\n".join(md))
         return self.out
+
+
+def _run_as_script(name: str) -> bool:
+    """True when this process is `python -m experiments.<name>`."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", None) == f"experiments.{name}"
+
+
+_ANNOUNCED: list[Report] = []
+
+
+def _announce_at_exit(report: Report) -> None:
+    if not _ANNOUNCED:
+        atexit.register(_announce)
+    _ANNOUNCED[:] = [report]  # the latest report of the process is the one to announce
+
+
+def _announce(stream: Any = None) -> None:
+    """Where the results went and one summary line (at the end of a script run, also after
+    an uncaught error: then the traceback is already printed above)."""
+    stream = stream or sys.stdout
+    for report in _ANNOUNCED:
+        error = getattr(sys, "last_value", None)
+        if report.written is not None:
+            plots = len(report.figures)
+            print(f"\nresults: {report.out}/results.md (and results.json"
+                  + (f", {plots} plot{'s' if plots != 1 else ''}" if plots else "") + ")",
+                  file=stream)
+        else:
+            first = (str(error).splitlines() or [""])[0] if error is not None else ""
+            print(f"\nresults: none written to {report.out}/"
+                  + (f" ({type(error).__name__}: {first})" if error is not None else ""),
+                  file=stream)
+        print(report.summary_line() + (" - stopped by an error" if error is not None else ""),
+              file=stream, flush=True)
 
 
 def label_loss_and_accuracy(axes: Any, loss_title: str, accuracy_label: str,

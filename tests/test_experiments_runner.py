@@ -1,8 +1,10 @@
 """The experiment runner: the listing covers every module, runs report successes and
-failures (with the reason) in the summary and in REPORT.md."""
+failures (with the whole reason) in the summary and in REPORT.md.  More on the report
+(accumulating runs, gaps and choices) in test_experiments_report.py."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import experiments
@@ -43,6 +45,14 @@ def test_run_reports_a_success_and_a_data_failure(tmp_path, monkeypatch):
     assert f"### autoencoders: {failed.status}" in report and "127.0.0.1" in report
     assert "](momentum_saddle/" in report  # plots are linked from the report folder
     assert "| momentum_saddle | ok |" in log.getvalue()
+    # the summary gives the whole reason, not just its first line, and how to run it offline
+    for line in failed.reason.rstrip().splitlines():
+        assert line in log.getvalue()
+    if failed.status == "skipped":
+        assert ("offline, with the shared copies: AUTODIFF_DATA_MIRROR=../shared/data "
+                "python -m experiments run autoencoders") in log.getvalue()
+    assert json.loads((out / "autoencoders" / "outcome.json").read_text())["status"] \
+        == failed.status
     assert (out / "momentum_saddle" / "results.json").exists()
     excerpt = (out / "REPORT_TABLES.md").read_text()
     assert "### momentum_saddle: ok" in excerpt and "![" not in excerpt
