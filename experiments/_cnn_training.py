@@ -39,10 +39,12 @@ def keras_init_(model: nn.Module, rng: np.random.Generator) -> None:
 @dataclass
 class EpochStats:
     """One pass over the training data: mean loss and accuracy of the training-mode
-    (dropout on) outputs over the epoch's batches, as Keras reports them, and seconds."""
+    (dropout on) outputs over the epoch's batches, as Keras reports them, wall-clock
+    seconds and CPU seconds (this process, all its threads: time.process_time)."""
     loss: float
     accuracy: float
     seconds: float
+    cpu_seconds: float = float("nan")
 
 
 def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch_size: int,
@@ -54,8 +56,8 @@ def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch
     model.train()
     n = len(y)
     starts = range(0, n, batch_size)
-    loss_sum, correct, excluded = 0.0, 0, 0.0
-    t0 = time.perf_counter()
+    loss_sum, correct, excluded, excluded_cpu = 0.0, 0, 0.0, 0.0
+    t0, c0 = time.perf_counter(), time.process_time()
     for i, start in enumerate(progress(starts, total=len(starts), desc=desc)):
         index = slice(start, start + batch_size) if order is None else \
             order[start:start + batch_size]
@@ -68,10 +70,12 @@ def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch
         loss_sum += float(loss.data) * len(yb)
         correct += int(np.sum(scores.data.argmax(axis=1) == yb))
         if after_step is not None:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             after_step(i)
             excluded += time.perf_counter() - t1
-    return EpochStats(loss_sum / n, correct / n, time.perf_counter() - t0 - excluded)
+            excluded_cpu += time.process_time() - c1
+    return EpochStats(loss_sum / n, correct / n, time.perf_counter() - t0 - excluded,
+                      time.process_time() - c0 - excluded_cpu)
 
 
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500

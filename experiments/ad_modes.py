@@ -34,10 +34,11 @@ DATA = "none"
 TWO_PI = 2.0 * np.pi
 SAMPLE = (0.5, 1.5)          # (w1, w2): a point where no term of the trace vanishes
 Z_NAMES = ("z1", "z2", "z3", "z4", "z5", "z6")
-# One derivative pass (a JVP, or one backward pass) costs at most this many evaluations of
-# the function: measured 17-21 for a JVP of the 1-element trace (pure Python overhead of
-# the engine's forward mode), 3-8 for a backward pass.
-PASS_BOUND = 40.0
+# The document's bound: the gradient by reverse mode costs at most this many times f, in
+# arithmetic operations.  Checked on an operation count (`operation_counts`); the measured
+# wall-clock ratio also carries the engine's per-operation Python overhead (3-8 for a
+# backward pass at small d), so it is reported as a measurement beside the bound.
+DOC_BOUND = 5.0
 
 
 # --------------------------------------------------------------------------- the trace
@@ -405,6 +406,30 @@ def reverse_jacobian(g: Callable, s: np.ndarray, m: int) -> np.ndarray:
     return jac
 
 
+def _elementwise_cost(node: Any) -> int:
+    """Arithmetic operations of one recorded primitive: the size of its output or of its
+    largest operand, whichever is larger (one operation per element; a sum of n numbers
+    counts n)."""
+    return max([int(np.size(node.data))] + [int(np.size(t.data)) for t in node.inputs])
+
+
+def operation_counts(f: Callable, w: np.ndarray) -> dict[str, int]:
+    """Arithmetic operations of f(w) and of its gradient by reverse mode, counted on the
+    engine's own tape: the backward pass runs with create_graph=True, so each vector-
+    Jacobian rule records the primitives it computes with, and every recorded primitive
+    counts its elements (`_elementwise_cost`).  Returns the primitive count and the
+    operation count of the forward evaluation ('f') and of the backward pass."""
+    x = ad.tensor(np.array(w, dtype=np.float64), requires_grad=True)
+    y = f(x)
+    forward = [n for n in ad.graph.nodes(y) if not n.is_leaf]
+    seen = {id(n) for n in ad.graph.nodes(y)}
+    y.backward(create_graph=True)
+    backward = [n for n in ad.graph.nodes(x.grad) if id(n) not in seen and not n.is_leaf]
+    return {"f_primitives": len(forward), "backward_primitives": len(backward),
+            "f_ops": sum(_elementwise_cost(n) for n in forward),
+            "backward_ops": sum(_elementwise_cost(n) for n in backward)}
+
+
 def _cost_section(report: Report, rng: np.random.Generator, quick: bool) -> None:
     sizes = [1, 10, 100, 1000] if quick else [1, 3, 10, 30, 100, 300, 1000, 3000, 10000]
     cheap_budget, dear_budget = (0.08, 0.3) if quick else (0.5, 3.0)
@@ -459,31 +484,50 @@ def _cost_section(report: Report, rng: np.random.Generator, quick: bool) -> None
     per_pass = {"reverse_grad": rev_ratio, "forward_grad": fwd_ratio / n,
                 "forward_jac": jf_ratio, "reverse_jac": jr_ratio / n}
     report.number("cost_time_per_pass_over_f", per_pass)
-    report.check(rev_ratio.max() <= PASS_BOUND,
-                 "reverse mode: time(gradient) / time(f) is bounded by a constant for every d",
-                 f"max ratio {rev_ratio.max():.2f} <= {PASS_BOUND:g} (document: 5, counting "
-                 "arithmetic; ours adds the engine's per-operation Python overhead, largest at "
-                 f"small d: {rev_ratio[0]:.2f} at d = 1, {rev_ratio[-1]:.2f} at d = {sizes[-1]})")
-    report.check(fits["reverse_grad"] < 0.25, "reverse mode: the ratio does not grow with d",
-                 f"log-log slope over d >= 10: {fits['reverse_grad']:.3f} < 0.25")
+    counts = [operation_counts(sum_trace, rng.uniform(0.5, 1.5, size=d)) for d in sizes]
+    op_ratio = np.array([(c["f_ops"] + c["backward_ops"]) / c["f_ops"] for c in counts])
+    report.number("cost_operation_counts", dict(zip(map(str, sizes), counts)))
+    report.number("cost_reverse_grad_op_ratio", op_ratio, headline=True)
+    report.table("Reverse mode in arithmetic operations (the document's measure)",
+                 ["d", "primitives of f", "primitives of the backward pass", "operations of f",
+                  "operations of the backward pass", "gradient (f + backward) / f",
+                  "document's bound"],
+                 [[d, c["f_primitives"], c["backward_primitives"], c["f_ops"],
+                   c["backward_ops"], r, DOC_BOUND] for d, c, r in zip(sizes, counts, op_ratio)],
+                 note="Counted on the engine's tape: the backward pass runs with "
+                      "create_graph=True, so every vector-Jacobian rule records its primitives; "
+                      "each primitive counts one operation per element of its output or of its "
+                      "largest operand. sin, cos and exp count as one operation each, as in "
+                      "the document's count.")
+    report.check(op_ratio.max() <= DOC_BOUND and np.ptp(op_ratio) <= 1e-12 * op_ratio.max(),
+                 f"reverse mode: the gradient costs at most {DOC_BOUND:g} times f in arithmetic "
+                 "operations, the same factor for every d (the document's bound)",
+                 f"(operations of f + backward) / operations of f = {op_ratio.max():.3f} at "
+                 f"every d in {sizes[0]}..{sizes[-1]}")
+    report.text(f"**Wall-clock, a measurement (no claim).** time(gradient) / time(f) by reverse "
+                f"mode is {rev_ratio[0]:.2f} at d = 1 and {rev_ratio[-1]:.2f} at d = "
+                f"{sizes[-1]} (largest {rev_ratio.max():.2f}). It exceeds the document's "
+                f"{DOC_BOUND:g} where the engine's per-operation Python overhead outweighs the "
+                f"arithmetic (small d): the bound is one on operations, which the table above "
+                f"checks ({op_ratio.max():.2f}).")
+    report.check(fits["reverse_grad"] < 0.25, "reverse mode: the wall-clock ratio does not "
+                 "grow with d", f"log-log slope over d >= 10: {fits['reverse_grad']:.3f} < 0.25")
     report.check(1.0 <= per_pass["forward_grad"].min()
-                 and per_pass["forward_grad"].max() <= PASS_BOUND
                  and 0.6 <= fits["forward_grad"] <= 1.25,
-                 "forward mode: time(d JVPs) / time(f) grows linearly in d (it is between d and "
-                 f"{PASS_BOUND:g} d: every JVP evaluates f on the way)",
+                 "forward mode: time(d JVPs) / time(f) grows linearly in d (at least d: every "
+                 "JVP evaluates f on the way)",
                  f"ratio / d in [{per_pass['forward_grad'].min():.2f}, "
                  f"{per_pass['forward_grad'].max():.2f}]; log-log slope over d >= 10: "
                  f"{fits['forward_grad']:.3f} in [0.6, 1.25] (below 1 because a JVP's Python "
                  "overhead relative to f shrinks as numpy work takes over)")
-    report.check(jf_ratio.max() <= PASS_BOUND and fits["forward_jac"] < 0.25,
-                 "R -> R^m: forward mode (one JVP) costs a bounded multiple of g for every m",
-                 f"max ratio {jf_ratio.max():.2f} <= {PASS_BOUND:g}, slope "
-                 f"{fits['forward_jac']:.3f} < 0.25")
+    report.check(fits["forward_jac"] < 0.25,
+                 "R -> R^m: forward mode (one JVP) costs a multiple of g that does not grow "
+                 "with m",
+                 f"log-log slope over m >= 10: {fits['forward_jac']:.3f} < 0.25 (ratio "
+                 f"{jf_ratio.min():.2f}..{jf_ratio.max():.2f}, a measurement)")
     report.check(0.25 <= per_pass["reverse_jac"].min()
-                 and per_pass["reverse_jac"].max() <= PASS_BOUND
                  and 0.6 <= fits["reverse_jac"] <= 1.25,
-                 f"R -> R^m: reverse mode (m VJPs) grows linearly in m (between m/4 and "
-                 f"{PASS_BOUND:g} m times g)",
+                 "R -> R^m: reverse mode (m VJPs) grows linearly in m (at least m/4 times g)",
                  f"ratio / m in [{per_pass['reverse_jac'].min():.2f}, "
                  f"{per_pass['reverse_jac'].max():.2f}] (a VJP reuses the recorded values, so one "
                  "can cost less than g); log-log slope over m >= 10: "
@@ -494,8 +538,7 @@ def _cost_section(report: Report, rng: np.random.Generator, quick: bool) -> None
     ax.loglog(sizes, rev_ratio, "o-", label="reverse mode: 1 backward pass")
     ax.loglog(sizes, fwd_ratio, "s-", label="forward mode: d JVPs")
     ax.loglog(sizes, [5.0] * len(sizes), "k:", label="document's bound 5")
-    ax.fill_between(sizes, n, PASS_BOUND * n, color="grey", alpha=0.15,
-                    label=f"between d and {PASS_BOUND:g} d")
+    ax.loglog(sizes, op_ratio, "^--", label="reverse mode, operation count")
     ax.set_xlabel("input dimension d")
     ax.set_ylabel("time(gradient) / time(f)")
     ax.set_title("f: R^d -> R, gradient")
@@ -503,8 +546,6 @@ def _cost_section(report: Report, rng: np.random.Generator, quick: bool) -> None
     ax = axes[0][1]
     ax.loglog(sizes, jf_ratio, "s-", label="forward mode: 1 JVP")
     ax.loglog(sizes, jr_ratio, "o-", label="reverse mode: m VJPs")
-    ax.fill_between(sizes, n / 4, PASS_BOUND * n, color="grey", alpha=0.15,
-                    label=f"between m/4 and {PASS_BOUND:g} m")
     ax.set_xlabel("output dimension m")
     ax.set_ylabel("time(Jacobian) / time(g)")
     ax.set_title("g: R -> R^m, Jacobian")

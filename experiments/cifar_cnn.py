@@ -9,10 +9,20 @@ flatten (64*6*6 = 2304), dense 512 ReLU, dropout 0.5, dense 10 (softmax in the l
 Keras' default initialisation (Glorot-uniform weights, zero biases), batches of 32 in the
 stored order (Keras' fit(shuffle=False), as in the document), softmax cross-entropy.
 
+Data: the document splits CIFAR-10's training images with train_test_split(test_size=0.2)
+(50,000 -> 40,000 training + 10,000 validation, 1,250 updates per epoch at batch 32).  The
+same rule is applied to the training images at hand (the official 50,000, or the 38,646
+exact ones of the offline mirror: 30,917 + 7,729, 967 updates), a new random split per seed
+(the document's split is random too).
+
 Optimisers: SGD(lr 0.01, momentum 0.7, Keras time decay 0.001) and Keras' default Adam
 (lr 0.001, betas (0.9, 0.999), eps 1e-7).  The Adam run evaluates validation and test
 accuracy after every epoch, so its first epoch gives the one-epoch Adam number; results
 are written after every epoch, so an interrupted run still leaves its finished epochs.
+
+Seeds: `--seeds 0,1,2,3,4` repeats everything per seed (split, initialisation, dropout
+masks) and sets mean ± sd beside the document's numbers (`experiments._seeds`); e.g.
+`--seeds 0-4 --adam-epochs 1` for one SGD and one Adam epoch per seed.
 """
 from __future__ import annotations
 
@@ -28,6 +38,14 @@ import optim
 from datasets import train_val_split
 from experiments._cnn_training import EpochStats, evaluate, keras_init_, train_epoch
 from experiments._data import add_data_arguments, cifar10_splits
+from experiments._seeds import (
+    add_seed_arguments,
+    mean_sd,
+    seed_table,
+    seeds_from_args,
+    separated,
+    summarize,
+)
 from experiments.common import Report, new_figure, parser, tune_malloc
 
 NAME = "cifar_cnn"
@@ -36,18 +54,28 @@ DESCRIPTION = ("Keras' CIFAR-10 CNN: one epoch of SGD and of Adam, 30 epochs of 
 SOURCE = "003_3e2271feff96ec1f.txt"
 DATA = "cifar10"
 
-FULL = dict(val_size=10_000, batch=32, sgd_epochs=1, adam_epochs=30)
-QUICK = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=2)
+# val_size 0.2: the document's train_test_split(test_size=0.2), applied to the images we have.
+FULL = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=30, max_images=None,
+            max_test=None)
+# --quick: a random 2,000 of the training images (1,600 + 400, 50 updates per epoch) and
+# the first 500 test images: 150 training steps and 2,700 evaluated images in all, so that
+# it ends within a minute on the real data as well (on a machine not shared with others).
+QUICK = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=2, max_images=2000,
+             max_test=500)
 
 SGD_SETTINGS = dict(lr=0.01, momentum=0.7, decay=1e-3)
 ADAM_SETTINGS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-7)   # keras.optimizers.Adam()
 
-# The document's numbers (Problems 4.1-4.3): one epoch on 40,000 images, CPU for SGD.
+# The document's numbers (Problems 4.1-4.3): one epoch on 40,000 images; SGD on a Colab CPU
+# (213 s wall-clock for the epoch), its GPU rerun (17 s) and Adam on the GPU.
 REF_SGD = dict(train_loss=1.9953, train_acc=0.2680, val_loss=1.6989, val_acc=0.3925,
                test_loss=1.6941, test_acc=0.3906, seconds=213.0, images=40_000)
 REF_SGD_GPU_TEST_ACC = 0.3972
+REF_SGD_GPU_SECONDS = 17.0
 REF_ADAM_TEST_ACC = 0.5711
 REF_TRAIN_IMAGES, REF_VAL_IMAGES = 40_000, 10_000
+REF_VAL_FRACTION = 0.2
+REF_UPDATES = REF_TRAIN_IMAGES // 32     # 1,250 updates per epoch
 
 
 def build_model(rng: np.random.Generator) -> nn.Sequential:
@@ -69,7 +97,9 @@ def _epoch_record(stats: EpochStats, val: tuple[float, float], test: tuple[float
                   n_train: int) -> dict:
     return dict(train_loss=stats.loss, train_acc=stats.accuracy, val_loss=val[0],
                 val_acc=val[1], test_loss=test[0], test_acc=test[1], seconds=stats.seconds,
-                seconds_per_40k=stats.seconds * REF_TRAIN_IMAGES / n_train)
+                cpu_seconds=stats.cpu_seconds, n_train=n_train,
+                seconds_per_40k=stats.seconds * REF_TRAIN_IMAGES / n_train,
+                cpu_seconds_per_40k=stats.cpu_seconds * REF_TRAIN_IMAGES / n_train)
 
 
 def run_training(name: str, optimizer_factory, model_rng: np.random.Generator, epochs: int,
@@ -110,93 +140,122 @@ def _column(records: list[dict], key: str) -> np.ndarray:
     return np.array([r[key] for r in records])
 
 
-def render(report: Report, cfg: dict, data: dict, sgd: list[dict], adam: list[dict],
-           final: bool, sgd_matched: dict | None = None) -> None:
-    """(Re)build the report from the epochs finished so far and write it; the claims are
-    checked only when `final`."""
+def _first(runs: list[dict], optimiser: str, key: str) -> list[float]:
+    """`key` of the first epoch of `optimiser` ("sgd" or "adam"), one value per seed that
+    has finished that epoch."""
+    return [r[optimiser][0][key] for r in runs if r[optimiser]]
+
+
+def render(report: Report, cfg: dict, runs: list[dict], final: bool) -> None:
+    """(Re)build the report from the seeds and epochs finished so far and write it; the
+    claims are checked only when `final`.  runs: one dict per seed (seed, split, sgd,
+    adam, sgd_matched), in the order run; the first seed's run gives the per-epoch
+    details."""
     report.blocks.clear()
     report.figures.clear()
     report.claims.clear()
-    n_train, n_val = len(data["y_train"]), len(data["y_val"])
+    first = runs[0]
+    sgd, adam, split = first["sgd"], first["adam"], first["split"]
+    n_train, n_val = split["train"], split["validation"]
+    seeds = [r["seed"] for r in runs]
     report.number("config", cfg)
-    report.number("split", dict(train=n_train, validation=n_val, test=len(data["y_test"]),
-                                source=data["note"]))
+    report.number("seeds", seeds)
+    report.number("split", split)
+    report.number("runs", [{k: r[k] for k in ("seed", "split", "sgd", "adam", "sgd_matched")}
+                           for r in runs])
     report.number("sgd_epochs", sgd)
     report.number("adam_epochs", adam)
     report.number("adam_epochs_done", len(adam))
+    updates = -(-n_train // cfg["batch"])
+    report.number("updates_per_epoch", updates)
+    subset = cfg.get("max_images")
     report.text(
-        f"**Data.** {data['note']}. The document split CIFAR-10's 50,000 training images "
-        f"at random into {REF_TRAIN_IMAGES:,} for training and {REF_VAL_IMAGES:,} for "
-        f"validation; here the {n_train + n_val:,} available training images are split at "
-        f"random (seed {report.args.seed}) into {n_train:,} for training and {n_val:,} for "
-        f"validation, so an epoch here has {n_train / REF_TRAIN_IMAGES:.1%} as many training "
-        f"images, and updates, as the document's: expect lower accuracies after one epoch "
-        f"and a lower plateau. "
-        f"The test set is the official one ({len(data['y_test']):,} images). Pixels scaled to "
-        f"[0, 1]; batches of {cfg['batch']} in the stored order (no reshuffling, as the "
-        f"document's fit(shuffle=False)); 'training accuracy' is Keras' figure, the mean over "
-        f"the epoch's batches of the accuracy of the training-mode (dropout on) outputs. "
-        f"Threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
-        f"the machine ({os.cpu_count()} cores) was shared with other jobs, so times are "
-        f"upper bounds.")
+        f"**Data.** {split['source']}. The document splits CIFAR-10's 50,000 training images "
+        f"with train_test_split(test_size=0.2): {REF_TRAIN_IMAGES:,} for training and "
+        f"{REF_VAL_IMAGES:,} for validation, {REF_UPDATES:,} updates per epoch at batch "
+        f"{cfg['batch']}. The same rule applied to the {split['available']:,} training "
+        f"images at hand"
+        + (f" (--quick: a random {subset:,} of them)" if subset and split['available'] > subset
+           else "")
+        + f" gives {n_train:,} for training and {n_val:,} for validation, {updates:,} updates "
+        f"per epoch ({updates / REF_UPDATES:.1%} of the document's), a new random split for "
+        f"every seed. The test set is the official one"
+        + (f" (its first {split['test']:,} images). " if cfg.get("max_test") else
+           f" ({split['test']:,} images). ")
+        + 
+        f"Pixels scaled to [0, 1]; batches of {cfg['batch']} in the stored order (no "
+        f"reshuffling, as the document's fit(shuffle=False)); 'training accuracy' is Keras' "
+        f"figure, the mean over the epoch's batches of the accuracy of the training-mode "
+        f"(dropout on) outputs. Threads: OPENBLAS_NUM_THREADS="
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; the machine "
+        f"({os.cpu_count()} cores) was shared with other jobs, so wall-clock times are "
+        f"upper bounds; CPU seconds count this process's own threads only.")
 
-    if sgd:
-        s = sgd[0]
-        report.number("sgd_val_acc", s["val_acc"], headline=True)
-        report.number("sgd_test_acc", s["test_acc"], headline=True)
-        report.number("sgd_seconds_per_epoch", s["seconds"], headline=True)
-        rows = [[label, s[key], REF_SGD[key], s[key] - REF_SGD[key]] for label, key in (
-            ("training loss (running, dropout on)", "train_loss"),
-            ("training accuracy (running, dropout on)", "train_acc"),
-            ("validation loss", "val_loss"), ("validation accuracy", "val_acc"),
-            ("test loss", "test_loss"), ("test accuracy", "test_acc"))]
-        rows.append([f"seconds for the epoch ({n_train:,} images)", s["seconds"], "", ""])
-        rows.append(["seconds per 40,000 images", s["seconds_per_40k"], REF_SGD["seconds"],
-                     s["seconds_per_40k"] - REF_SGD["seconds"]])
-        report.table("One epoch of SGD (lr 0.01, momentum 0.7, decay 0.001) — Problem 4.1",
-                     ["quantity", "ours", "document", "ours − document"], rows,
-                     note="The document's epoch ran on a Colab CPU with Keras/TensorFlow "
-                          "(its GPU rerun gave test accuracy 0.3972 with a different "
-                          "initialisation). Our time is for this numpy engine on the shared "
-                          "machine, scaled linearly to 40,000 images for the comparison.")
-    if sgd_matched:
-        m = sgd_matched
+    rows = []
+    if any(r["sgd"] for r in runs):
+        rows += [(f"SGD, 1 epoch: {label}", _first(runs, "sgd", key), REF_SGD[key])
+                 for label, key in (("validation accuracy", "val_acc"),
+                                    ("test accuracy", "test_acc"),
+                                    ("validation loss", "val_loss"),
+                                    ("test loss", "test_loss"),
+                                    ("training accuracy (running, dropout on)", "train_acc"),
+                                    ("training loss (running, dropout on)", "train_loss"))]
+    if any(r["adam"] for r in runs):
+        rows += [("Adam, 1 epoch: test accuracy", _first(runs, "adam", "test_acc"),
+                  REF_ADAM_TEST_ACC),
+                 ("Adam, 1 epoch: validation accuracy", _first(runs, "adam", "val_acc"), None)]
+    stats = {}
+    if rows:
+        stats = seed_table(
+            report, f"One epoch, {len(runs)} seed{'s' if len(runs) > 1 else ''}: ours "
+            "(mean ± sd) beside the document (Problems 4.1 and 4.3)", rows, seeds,
+            note=f"Ours: {updates:,} updates per epoch on {n_train:,} images; the document's: "
+                 f"{REF_UPDATES:,} on {REF_TRAIN_IMAGES:,}. Its SGD numbers are from its CPU "
+                 f"run (its GPU rerun, another initialisation: test accuracy "
+                 f"{REF_SGD_GPU_TEST_ACC}); its Adam number is from the GPU.")
+        for label, s in stats.items():
+            short = {"SGD, 1 epoch: validation accuracy": "sgd_val_acc",
+                     "SGD, 1 epoch: test accuracy": "sgd_test_acc",
+                     "Adam, 1 epoch: test accuracy": "adam1_test_acc",
+                     "Adam, 1 epoch: validation accuracy": "adam1_val_acc"}.get(label)
+            if short:
+                report.number(short, s.mean, headline=True)
+                report.number(short + "_sd", s.sd)
+        report.table("Per seed, first epoch",
+                     ["seed", "train / val images", "SGD val acc", "SGD test acc",
+                      "Adam val acc", "Adam test acc", "SGD CPU s", "Adam CPU s"],
+                     [[r["seed"], f"{r['split']['train']:,} / {r['split']['validation']:,}"]
+                      + ([r["sgd"][0]["val_acc"], r["sgd"][0]["test_acc"]] if r["sgd"]
+                         else ["", ""])
+                      + ([r["adam"][0]["val_acc"], r["adam"][0]["test_acc"]] if r["adam"]
+                         else ["", ""])
+                      + [r["sgd"][0]["cpu_seconds"] if r["sgd"] else "",
+                         r["adam"][0]["cpu_seconds"] if r["adam"] else ""] for r in runs])
+    _timing(report, cfg, runs)
+    m = first.get("sgd_matched")
+    if m:
+        reused = m["n_train"]
         report.number("sgd_matched_updates", m)
-        report.table(f"SGD continued to the document's {m['updates']:,} updates",
-                     ["quantity", "ours", "document (one epoch)", "ours − document"],
-                     [["validation accuracy", m["val_acc"], REF_SGD["val_acc"],
-                       m["val_acc"] - REF_SGD["val_acc"]],
-                      ["test accuracy", m["test_acc"], REF_SGD["test_acc"],
-                       m["test_acc"] - REF_SGD["test_acc"]],
-                      ["validation loss", m["val_loss"], REF_SGD["val_loss"],
-                       m["val_loss"] - REF_SGD["val_loss"]]],
-                     note=f"The document's epoch made {REF_TRAIN_IMAGES // cfg['batch']:,} "
-                          f"updates (40,000 / 32); ours makes {-(-n_train // cfg['batch']):,}. "
-                          "Here the same SGD run continues (second pass, from the first "
-                          "training images, learning rate still decaying) until it has made "
-                          "as many updates, to separate the effect of fewer updates from "
-                          "the rest.")
+        report.table(f"SGD continued to {m['updates']:,} updates, re-using {reused:,} training "
+                     f"images a second time (seed {first['seed']})",
+                     ["quantity", "ours", "document (one epoch, no image seen twice)"],
+                     [["validation accuracy", m["val_acc"], REF_SGD["val_acc"]],
+                      ["test accuracy", m["test_acc"], REF_SGD["test_acc"]],
+                      ["validation loss", m["val_loss"], REF_SGD["val_loss"]]],
+                     note=f"Not the document's experiment: after its epoch ({updates:,} updates) "
+                          f"the same SGD run starts a second pass and trains on the first "
+                          f"{reused:,} training images again, so {reused:,} of these updates "
+                          "see an image for the second time. It only shows how far the "
+                          "number of updates alone moves the accuracy.")
 
     if adam:
-        a = adam[0]
-        report.number("adam1_test_acc", a["test_acc"], headline=True)
-        report.number("adam1_val_acc", a["val_acc"])
-        report.table("One epoch of Adam (Keras defaults) — Problem 4.3",
-                     ["quantity", "ours", "document", "ours − document"],
-                     [["training accuracy (running)", a["train_acc"], "", ""],
-                      ["validation accuracy", a["val_acc"], "", ""],
-                      ["test accuracy", a["test_acc"], REF_ADAM_TEST_ACC,
-                       a["test_acc"] - REF_ADAM_TEST_ACC],
-                      ["seconds per 40,000 images", a["seconds_per_40k"], "", ""]],
-                     note="Epoch 1 of the Adam run below (the same run continues for the "
-                          "remaining epochs; evaluating after epoch 1 does not change it).")
-        report.table(f"Adam, per epoch ({len(adam)} of {cfg['adam_epochs']} epochs done) — "
-                     "Problem 4.4",
+        report.table(f"Adam, per epoch (seed {first['seed']}; {len(adam)} of "
+                     f"{cfg['adam_epochs']} epochs done) — Problem 4.4",
                      ["epoch", "train loss", "train acc (running)", "val loss", "val acc",
-                      "test acc", "val − test", "seconds"],
+                      "test acc", "val − test", "seconds", "CPU seconds"],
                      [[i + 1, r["train_loss"], r["train_acc"], r["val_loss"], r["val_acc"],
-                       r["test_acc"], r["val_acc"] - r["test_acc"], r["seconds"]]
-                      for i, r in enumerate(adam)])
+                       r["test_acc"], r["val_acc"] - r["test_acc"], r["seconds"],
+                       r["cpu_seconds"]] for i, r in enumerate(adam)])
         last = adam[-1]
         report.number("adam_final_test_acc", last["test_acc"], headline=True)
         report.number("adam_final_val_acc", last["val_acc"])
@@ -209,28 +268,28 @@ def render(report: Report, cfg: dict, data: dict, sgd: list[dict], adam: list[di
         report.text(_plateau_comment(adam))
         _plot(report, adam, cfg)
 
-    rows = [[f"SGD, epoch {i + 1}", r["val_acc"], r["test_acc"], r["val_acc"] - r["test_acc"]]
-            for i, r in enumerate(sgd)]
-    rows += [[f"Adam, epoch {i + 1}", r["val_acc"], r["test_acc"],
-              r["val_acc"] - r["test_acc"]] for i, r in enumerate(adam)
-             if i in (0, len(adam) - 1) or (i + 1) % 10 == 0]
-    if rows:
-        gaps = [abs(r["val_acc"] - r["test_acc"]) for r in sgd + adam]
+    gaps = [abs(e["val_acc"] - e["test_acc"]) for r in runs for e in r["sgd"] + r["adam"]]
+    if gaps:
+        rows = [[f"seed {r['seed']}, {name} epoch {i + 1}", e["val_acc"], e["test_acc"],
+                 e["val_acc"] - e["test_acc"]]
+                for r in runs for name in ("SGD", "Adam")
+                for i, e in enumerate(r[name.lower()])
+                if i in (0, len(r[name.lower()]) - 1) or (i + 1) % 10 == 0]
         report.number("max_abs_val_minus_test", max(gaps))
         report.table("Does validation accuracy estimate test accuracy?",
                      ["model", "validation accuracy", "test accuracy", "difference"], rows,
                      note=f"Over all {len(gaps)} evaluated epochs the largest |validation − "
                           f"test| is {max(gaps):.4f}. With {n_val:,} validation images the "
-                          f"standard error of an accuracy near 0.7 is about "
-                          f"{np.sqrt(0.7 * 0.3 / n_val):.4f}. The document: validation 0.3925 "
+                          f"standard error of an accuracy near 0.5 is about "
+                          f"{np.sqrt(0.25 / n_val):.4f}. The document: validation 0.3925 "
                           "vs test 0.3906 after one SGD epoch.")
-    if final and len(adam) < cfg["adam_epochs"]:
+    if final and adam and len(adam) < cfg["adam_epochs"]:
         report.text(f"**Shortened run.** The Adam run stopped after {len(adam)} of "
                     f"{cfg['adam_epochs']} epochs: the next epoch would have ended after the "
                     f"time budget (--time-budget {report.args.time_budget} minutes) on the "
                     f"shared machine.")
     if final:
-        _checks(report, cfg, sgd, adam)
+        _checks(report, cfg, runs, stats)
     report.write()
 
 
@@ -277,19 +336,68 @@ def _plot(report: Report, adam: list[dict], cfg: dict) -> None:
                   "of Adam; test in gray.")
 
 
-def _checks(report: Report, cfg: dict, sgd: list[dict], adam: list[dict]) -> None:
-    if sgd and adam:
-        report.check(adam[0]["test_acc"] > sgd[0]["test_acc"],
-                     "after one epoch, Adam reaches a higher test accuracy than SGD "
-                     "(document: 0.5711 > 0.3972)",
-                     f"Adam {adam[0]['test_acc']:.4f}, SGD {sgd[0]['test_acc']:.4f}")
+
+def _timing(report: Report, cfg: dict, runs: list[dict]) -> None:
+    """Question 4.2, the CPU part: seconds per epoch beside the document's 213 s."""
+    rows = []
+    for name, key in (("SGD", "sgd"), ("Adam", "adam")):
+        done = [r[key][0] for r in runs if r[key]]
+        if not done:
+            continue
+        cpu, wall = summarize([e["cpu_seconds"] for e in done]), summarize(
+            [e["seconds"] for e in done])
+        cpu40 = summarize([e["cpu_seconds_per_40k"] for e in done])
+        wall40 = summarize([e["seconds_per_40k"] for e in done])
+        ref = f"{REF_SGD['seconds']:.0f} (Colab CPU, wall)" if key == "sgd" else ""
+        rows += [[f"{name}: CPU seconds per epoch ({done[0]['n_train']:,} images)",
+                  mean_sd(cpu, 1), ""],
+                 [f"{name}: CPU seconds per 40,000 images", mean_sd(cpu40, 1), ref],
+                 [f"{name}: wall-clock seconds per 40,000 images (shared machine)",
+                  mean_sd(wall40, 1), ref]]
+        report.number(f"{key}_cpu_seconds_per_epoch", cpu.mean, headline=key == "sgd")
+        report.number(f"{key}_cpu_seconds_per_40k", cpu40.mean)
+        report.number(f"{key}_wall_seconds_per_epoch", wall.mean)
+    if rows:
+        report.table("Time per epoch (Problem 4.2, CPU part)", ["quantity", "ours (mean ± sd)",
+                                                                "document"], rows,
+                     note="CPU seconds: time.process_time() of this process over the training "
+                          "steps (forward, backward, update; evaluation excluded), summed over "
+                          "its threads, scaled linearly to 40,000 images for the comparison. "
+                          "The document's 213 s is the wall-clock time of Keras/TensorFlow on "
+                          "a Colab CPU. The GPU part of Problem 4.2 (its 17 s epoch, a CPU/GPU "
+                          "ratio of about 12.5) is out of reach here: this engine computes "
+                          "with numpy on the CPU only.")
+
+
+def _checks(report: Report, cfg: dict, runs: list[dict], stats: dict) -> None:
+    # A quick run's epoch is a few dozen updates, after which both optimisers are still
+    # near chance on real images (seed 3: Adam 0.096, SGD 0.168 after 50 updates), so there
+    # the claim compares Adam after its last epoch with SGD after its one.
+    quick = bool(report.args.quick)
+    pairs = [((r["adam"][-1] if quick else r["adam"][0])["test_acc"], r["sgd"][0]["test_acc"])
+             for r in runs if r["sgd"] and r["adam"]]
+    if pairs:
+        adam_s = summarize([a for a, _ in pairs])
+        sgd_s = summarize([s for _, s in pairs])
+        apart = len(pairs) < 2 or separated(adam_s, sgd_s)
+        adam_epochs = len(runs[0]["adam"])
+        what = ("after one epoch, Adam reaches a higher test accuracy than SGD" if not quick
+                else f"quick run: Adam after its {adam_epochs} epoch(s) reaches a higher test "
+                     "accuracy than SGD after its one")
+        report.check(all(a > s for a, s in pairs) and apart,
+                     what + ", for every seed" + (" and by more than 2 sd" if len(pairs) > 1
+                                                  else "")
+                     + " (document, one epoch each: 0.5711 > 0.3972)",
+                     f"Adam {mean_sd(adam_s)}, SGD {mean_sd(sgd_s)} over {len(pairs)} "
+                     f"seed(s)")
     tolerance = cfg["val_test_tolerance"]
-    gaps = [abs(r["val_acc"] - r["test_acc"]) for r in sgd + adam]
+    gaps = [abs(e["val_acc"] - e["test_acc"]) for r in runs for e in r["sgd"] + r["adam"]]
     if gaps:
         report.check(max(gaps) <= tolerance,
                      f"validation accuracy estimates test accuracy to within {tolerance:.3f} "
                      "(three standard errors of the difference) after every evaluated epoch",
-                     f"largest |val − test| = {max(gaps):.4f}")
+                     f"largest |val − test| = {max(gaps):.4f} over {len(gaps)} evaluations")
+    adam = runs[0]["adam"]
     if len(adam) >= 2:
         train = _column(adam, "train_acc")
         report.check(train[-1] > train[0],
@@ -297,68 +405,99 @@ def _checks(report: Report, cfg: dict, sgd: list[dict], adam: list[dict]) -> Non
                      f"{train[0]:.4f} after epoch 1, {train[-1]:.4f} after epoch {len(adam)}")
 
 
-def load_data(root, val_size: int | float, seed: int) -> dict:
-    """Training/validation split of the available CIFAR-10 training images and the official
-    test set, as uint8 (n, 3, 32, 32) images and int64 labels."""
+def load_all(root) -> dict:
+    """Every available CIFAR-10 training image and the official test set, as uint8
+    (n, 3, 32, 32) images and int64 labels, with a note on where they came from."""
     (x, y), (x_test, y_test), note = cifar10_splits(root)
-    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, val_size, seed=seed)
-    return dict(x_train=x_train, y_train=y_train.astype(np.int64), x_val=x_val,
-                y_val=y_val.astype(np.int64), x_test=x_test, y_test=y_test.astype(np.int64),
+    return dict(x=x, y=y.astype(np.int64), x_test=x_test, y_test=y_test.astype(np.int64),
                 note=note)
+
+
+def split_data(all_data: dict, val_size: int | float, seed: int,
+               max_images: int | None = None, max_test: int | None = None) -> dict:
+    """The document's split for one seed: the training images (a random `max_images` of
+    them when given) split at random into training and validation (`val_size` a fraction
+    or a count), and the test set (its first `max_test` images when given)."""
+    x, y = all_data["x"], all_data["y"]
+    if max_images is not None and len(y) > max_images:
+        keep = np.sort(np.random.default_rng([seed, 1]).permutation(len(y))[:max_images])
+        x, y = x[keep], y[keep]
+    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, val_size, seed=seed)
+    x_test, y_test = all_data["x_test"], all_data["y_test"]
+    if max_test is not None:
+        x_test, y_test = x_test[:max_test], y_test[:max_test]
+    return dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test,
+                y_test=y_test, note=all_data["note"], available=len(all_data["y"]))
+
+
+def load_data(root, val_size: int | float, seed: int, max_images: int | None = None,
+              max_test: int | None = None) -> dict:
+    """split_data(load_all(root), ...)."""
+    return split_data(load_all(root), val_size, seed, max_images, max_test)
 
 
 def main(argv: list[str] | None = None) -> Report:
     p = parser(NAME, DESCRIPTION)
     add_data_arguments(p)
+    add_seed_arguments(p)
     p.add_argument("--adam-epochs", type=int, default=None,
                    help="epochs of the Adam run (default: 30, --quick: 2)")
     p.add_argument("--no-sgd", action="store_true", help="skip the one-epoch SGD run")
     p.add_argument("--sgd-updates", type=int, default=0, metavar="N",
                    help="continue the SGD run to N updates after its epoch and evaluate "
-                        "again (e.g. 1250, the document's updates per epoch)")
+                        "again; the extra updates re-use training images (a second pass), "
+                        "so this is not the document's experiment")
     p.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
-                   help="start no Adam epoch that would end more than MINUTES after the "
-                        "start (the results then state how many epochs were run)")
+                   help="start no Adam epoch (after a seed's first) that would end more than "
+                        "MINUTES after the start (the results then state how many ran)")
     args: argparse.Namespace = p.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.adam_epochs is not None:
         cfg["adam_epochs"] = args.adam_epochs
     if args.no_sgd:
         cfg["sgd_epochs"] = 0
+    seeds = seeds_from_args(args)
     if not args.quick:
         tune_malloc()
     started = time.monotonic()
     report = Report(NAME, args, SOURCE, DESCRIPTION)
-    data = load_data(args.data_root, cfg["val_size"], args.seed)
-    # Three standard errors of (validation - test) accuracy at the worst case p = 0.5:
-    # 0.021 for 10,000 + 10,000 images, wider for the quick run's few generated images.
-    cfg["val_test_tolerance"] = 3 * float(np.sqrt(0.25 * (1 / len(data["y_val"])
-                                                         + 1 / len(data["y_test"]))))
-    sgd_seed, adam_seed = np.random.SeedSequence(args.seed).spawn(2)
-    sgd: list[dict] = []
-    adam: list[dict] = []
-    extras: dict = {}
-
-    def log(name: str):
-        def after_epoch(records: list[dict]) -> None:
-            r = records[-1]
-            if not args.quick:
-                print(f"[{time.strftime('%H:%M:%S')}] {name} epoch {len(records)}: train acc "
-                      f"{r['train_acc']:.4f} val acc {r['val_acc']:.4f} test acc "
-                      f"{r['test_acc']:.4f} ({r['seconds']:.0f} s)", file=sys.stderr, flush=True)
-            render(report, cfg, data, sgd, adam, final=False,       # checkpoint
-                   sgd_matched=extras.get("sgd_matched"))
-        return after_epoch
-
-    extras["sgd_matched"] = run_training("SGD", lambda ps: optim.SGD(ps, **SGD_SETTINGS),
-                               np.random.default_rng(sgd_seed), cfg["sgd_epochs"], data,
-                               cfg["batch"], sgd, log("SGD"), total_updates=args.sgd_updates)
+    all_data = load_all(args.data_root)
     deadline = float("inf") if args.time_budget is None else \
         started + 60 * args.time_budget
-    run_training("Adam", lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
-                 np.random.default_rng(adam_seed), cfg["adam_epochs"], data, cfg["batch"],
-                 adam, log("Adam"), deadline)
-    render(report, cfg, data, sgd, adam, final=True, sgd_matched=extras["sgd_matched"])
+    runs: list[dict] = []
+    for seed in seeds:
+        data = split_data(all_data, cfg["val_size"], seed, cfg["max_images"], cfg["max_test"])
+        # Three standard errors of (validation - test) accuracy at the worst case p = 0.5:
+        # 0.024 for 7,729 + 10,000 images, wider for the quick run's few images.
+        cfg["val_test_tolerance"] = 3 * float(np.sqrt(0.25 * (1 / len(data["y_val"])
+                                                             + 1 / len(data["y_test"]))))
+        run = dict(seed=seed, sgd=[], adam=[], sgd_matched=None,
+                   split=dict(train=len(data["y_train"]), validation=len(data["y_val"]),
+                              test=len(data["y_test"]), available=data["available"],
+                              source=data["note"]))
+        runs.append(run)
+        sgd_seed, adam_seed = np.random.SeedSequence(seed).spawn(2)
+
+        def log(name: str, seed: int = seed):
+            def after_epoch(records: list[dict]) -> None:
+                r = records[-1]
+                if not args.quick:
+                    print(f"[{time.strftime('%H:%M:%S')}] seed {seed} {name} epoch "
+                          f"{len(records)}: train acc {r['train_acc']:.4f} val acc "
+                          f"{r['val_acc']:.4f} test acc {r['test_acc']:.4f} "
+                          f"({r['seconds']:.0f} s, {r['cpu_seconds']:.0f} CPU s)",
+                          file=sys.stderr, flush=True)
+                render(report, cfg, runs, final=False)       # checkpoint
+            return after_epoch
+
+        run["sgd_matched"] = run_training(
+            "SGD", lambda ps: optim.SGD(ps, **SGD_SETTINGS), np.random.default_rng(sgd_seed),
+            cfg["sgd_epochs"], data, cfg["batch"], run["sgd"], log("SGD"),
+            total_updates=args.sgd_updates)
+        run_training("Adam", lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
+                     np.random.default_rng(adam_seed), cfg["adam_epochs"], data, cfg["batch"],
+                     run["adam"], log("Adam"), deadline)
+    render(report, cfg, runs, final=True)
     return report
 
 

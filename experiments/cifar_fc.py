@@ -43,6 +43,11 @@ FULL = dict(epochs=20, batch=128, width=128, momentum=0.9,
             lr={"cross_entropy": 0.01, "mse": 0.05}, train_eval=10_000)
 QUICK = dict(FULL, epochs=3, max_train=2000, max_test=1000, train_eval=2000)
 LOSS_TITLES = {"cross_entropy": "cross-entropy", "mse": "MSE on one-hot targets"}
+# Images per class (airplane .. truck): the official training batches, the official test
+# batch, and the exact training subset of the offline mirror (its MANIFEST.md).
+OFFICIAL_TRAIN_PER_CLASS = (5000,) * 10
+OFFICIAL_TEST_PER_CLASS = (1000,) * 10
+SUBSET_TRAIN_PER_CLASS = (3861, 3853, 3891, 3825, 3907, 3817, 3904, 3889, 3854, 3845)
 
 
 def standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray,
@@ -151,12 +156,20 @@ def main(argv: list[str] | None = None) -> Report:
                   ["test", len(y_test), "x".join(map(str, xt_raw.shape[1:])),
                    per_class(y_test)]])
     if not args.quick:
-        report.check(report.numbers["test_images"] == 10_000 and
-                     report.numbers["train_images_available"] <= 50_000,
-                     "CIFAR-10 has 10,000 test images and (at most) 50,000 training images "
-                     "of shape 3x32x32",
-                     f"test {report.numbers['test_images']:,}, training "
-                     f"{report.numbers['train_images_available']:,} ({note})")
+        train_counts = tuple(int(c) for c in np.bincount(y, minlength=10))
+        test_counts = tuple(int(c) for c in np.bincount(y_test, minlength=10))
+        subset = "subset" in note
+        expected = SUBSET_TRAIN_PER_CLASS if subset else OFFICIAL_TRAIN_PER_CLASS
+        report.check(test_counts == OFFICIAL_TEST_PER_CLASS and train_counts == expected
+                     and tuple(x_raw.shape[1:]) == (3, 32, 32),
+                     "the test set is CIFAR-10's 10,000 images (1,000 per class) and the "
+                     "training set is "
+                     + ("the mirror's exact subset, 38,646 images with its listed per-class "
+                        "counts" if subset else "CIFAR-10's 50,000 images (5,000 per class)")
+                     + ", all 3x32x32",
+                     f"test {sum(test_counts):,} ({min(test_counts)}-{max(test_counts)} per "
+                     f"class), training {sum(train_counts):,} ({min(train_counts)}-"
+                     f"{max(train_counts)} per class; {note})")
     sample_grid(report, x_raw, y, xt_raw, y_test, 2, np.random.default_rng(seq_grid))
 
     x, x_test, mean, std = standardise(x_raw, xt_raw)
@@ -183,9 +196,12 @@ def main(argv: list[str] | None = None) -> Report:
                       "training images. The document reports no numbers. Times: the "
                       "machine (2 cores) was shared with other jobs.")
     for loss_name, h in histories.items():
-        report.check(h["test_acc"][-1] > (0.35 if not args.quick else 0.25),
+        # Full run: 0.4915 (cross-entropy) and 0.4800 (MSE); 0.45 is a few times the
+        # seed-to-seed spread of such a test accuracy (about 0.005) below them.
+        report.check(h["test_acc"][-1] > (0.45 if not args.quick else 0.25),
                      f"the network trained with {LOSS_TITLES[loss_name]} classifies test "
-                     "images far above chance (0.1)", f"test accuracy {h['test_acc'][-1]:.4f}")
+                     f"images with accuracy above {0.45 if not args.quick else 0.25:g} (chance: "
+                     "0.1)", f"test accuracy {h['test_acc'][-1]:.4f}")
 
     fig, axes = new_figure(ncols=2, size=(5.2, 3.8))
     epochs = np.arange(1, cfg["epochs"] + 1)

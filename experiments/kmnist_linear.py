@@ -47,6 +47,7 @@ GRADIENT_TOL = 1e-10  # float64: rounding of sums of a few hundred terms
 # (validation, test) accuracies reported by the document, after 20 epochs, on KMNIST
 REFERENCE = {"perceptron": (0.7236, 0.6193), "logistic_regression": (0.8251, 0.7028),
              "mlp": (0.9373, 0.8610)}
+FLOORS = {"kmnist": 0.55, "fashion_mnist": 0.72}   # full runs, see the claim
 TITLES = {"perceptron": "perceptron", "logistic_regression": "logistic regression",
           "mlp": "MLP (200 ReLU units)"}
 ENGINES = ("handwritten", "autodiff")
@@ -305,12 +306,20 @@ def main(argv: list[str] | None = None) -> Report:
                                                               "test_acc")})
         report.number(f"{model}_seconds", h["seconds"])
         report.number(f"{model}_cpu_seconds", h["cpu_seconds"])
-        rows.append([TITLES[model], val, ref_val, f"{val - ref_val:+.4f}", test, ref_test,
-                     f"{test - ref_test:+.4f}", f"{h['cpu_seconds']:.0f}"])
+        # A difference to the document only where both are on the same dataset: on the
+        # stand-in it would compare two datasets, not two implementations.
+        same_data = args.dataset == "kmnist"
+        rows.append([TITLES[model], val, ref_val] + ([f"{val - ref_val:+.4f}"] if same_data
+                                                     else [])
+                    + [test, ref_test] + ([f"{test - ref_test:+.4f}"] if same_data else [])
+                    + [f"{h['cpu_seconds']:.0f}"])
+    ref_head = "reference" if args.dataset == "kmnist" else "document (KMNIST, not comparable)"
     report.table(f"Accuracy after {cfg['epochs']} epochs (ours with the {args.engine} "
-                 "engine; reference: the document, on Kuzushiji-MNIST)",
-                 ["model", "validation", "reference", "difference", "test", "reference",
-                  "difference", "training CPU time (s)"], rows,
+                 f"engine, on {args.dataset}; reference: the document, on Kuzushiji-MNIST)",
+                 ["model", "validation", ref_head]
+                 + (["difference"] if args.dataset == "kmnist" else [])
+                 + ["test", ref_head] + (["difference"] if args.dataset == "kmnist" else [])
+                 + ["training CPU time (s)"], rows,
                  note="Perceptron: no learning rate (updates of size 1). Logistic regression "
                       f"and the MLP: SGD, batch 1, learning rate {cfg['lr_logistic']} / "
                       f"{cfg['lr_mlp']}. Training time includes the evaluation after every "
@@ -408,8 +417,13 @@ def main(argv: list[str] | None = None) -> Report:
                  f"MLP {final['mlp'][0]:.4f} / {final['mlp'][1]:.4f}, logistic regression "
                  f"{final['logistic_regression'][0]:.4f} / "
                  f"{final['logistic_regression'][1]:.4f}")
-    report.check(min(min(v) for v in final.values()) > 0.5,
-                 "every model is far above chance (0.1) on validation and test",
+    # Floors below the lowest accuracy expected on each dataset by more than the seed-to-
+    # seed spread of a batch-1 model's last epoch (a few points for the perceptron):
+    # KMNIST, the document's lowest 0.6193 (perceptron, test); the Fashion-MNIST stand-in,
+    # ours 0.7927 (perceptron, test). Quick runs (few images and epochs) keep 0.5.
+    floor = 0.5 if args.quick else FLOORS[args.dataset]
+    report.check(min(min(v) for v in final.values()) > floor,
+                 f"every model is above {floor:g} on validation and test (chance: 0.1)",
                  ", ".join(f"{TITLES[m]} {v[0]:.3f} / {v[1]:.3f}" for m, v in final.items()))
 
     # plots: accuracy per epoch, one panel per model

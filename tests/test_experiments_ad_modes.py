@@ -80,3 +80,17 @@ def test_tape_listing_and_cost_helpers():
                                ad.jvp(g, (np.float64(0.8),), (np.float64(1.0),))[1], rtol=1e-12)
     assert exp.slope([1, 10, 100], [3, 30, 300]) == pytest.approx(1.0)
     assert exp.mlp_flops([784, 100, 10], 32) == 2 * 32 * (784 * 100 + 100 * 10)
+
+
+def test_operation_count_of_reverse_mode_is_a_constant_factor_within_the_documents_bound():
+    ratios = []
+    for d in (1, 7, 200):
+        c = exp.operation_counts(exp.sum_trace, np.linspace(0.6, 1.4, d))
+        assert c["f_primitives"] > 0 and c["backward_primitives"] > 0
+        ratios.append((c["f_ops"] + c["backward_ops"]) / c["f_ops"])
+    assert ratios[0] == ratios[1] == ratios[2] and 1 < ratios[0] <= exp.DOC_BOUND
+
+    # the count sees every primitive the backward pass computes: f(w) = sum(w * w) has two
+    # forward primitives (d + d operations) and a backward pass of a few d-sized ones
+    c = exp.operation_counts(lambda w: exp.ad.sum(w * w), np.ones(10))
+    assert c["f_ops"] == 20 and c["backward_ops"] >= 20

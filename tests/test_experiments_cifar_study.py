@@ -19,7 +19,8 @@ def test_quick_run_on_generated_subset(monkeypatch, tmp_path):
     assert set(report.figures) == {"embeddings.png", "resnet18_diagram.png", "lr_schemes.png",
                                    "long_run.png"}
     n = data["numbers"]
-    assert n["n_train"] == 240 and n["n_val"] == 60 and n["n_test"] == 80
+    # all the training images train; the official test batch is the validation set
+    assert n["n_train"] == 300 and n["n_val"] == 80 and n["scheme_seeds"] == [1, 2]
     assert n["resnet18_parameters"] == 11_173_962
     # the generated classes are noisy copies of ten templates: linear regression fits them
     assert n["linear_train_acc"] == 1.0 and n["linear_val_acc"] > 0.9
@@ -32,9 +33,17 @@ def test_quick_run_on_generated_subset(monkeypatch, tmp_path):
     assert np.all(np.diff(lrs["annealed"]) < 0)
     peak = int(np.argmax(lrs["one-cycle"]))
     assert 0 < peak < len(lrs["one-cycle"]) - 1
-    assert len(n["long_val_acc"]) == 2 and 0 <= n["long_test_acc"] <= 1
+    assert len(n["long_val_acc"]) == 2 and 0 <= n["long_val_first_n_acc"] <= 1
+    # the schemes over two seeds: per-seed values, mean ± sd, the verdict on the gaps
+    for s in cifar_study.SCHEMES:
+        by_seed = n[f"scheme_{s}_val_acc_by_seed"]
+        assert len(by_seed) == 2 and by_seed[0] == n[f"scheme_{s}_val_acc"]
+        stats = n["scheme_seed_stats"][f"{s}: validation accuracy"]
+        assert stats["n"] == 2 and abs(stats["mean"] - np.mean(by_seed)) < 1e-12
+    assert set(n["best_scheme_gaps"]) == set(cifar_study.SCHEMES) - {n["best_scheme"]}
     md = (out1 / "results.md").read_text()
-    assert "subset" in md and "40,000" in md
+    assert "subset" in md and "50,000 training images" in md and "40,000" not in md
+    assert "Do the schemes differ?" in md
 
     cifar_study.main(["--quick", "--seed", "1", "--out", str(out2)])
     again = json.loads((out2 / "results.json").read_text())["numbers"]

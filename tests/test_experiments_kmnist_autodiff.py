@@ -43,3 +43,29 @@ def test_configurations_vary_one_hyperparameter_at_a_time():
         if c["group"] == "one_layer":
             changed = [k for k in defaults if c[k] != defaults[k]]
             assert len(changed) <= 1 and c["layers"] == 1
+
+
+def test_seeds_give_spread_and_no_difference_columns_on_the_stand_in(monkeypatch, tmp_path):
+    fake_mirror(monkeypatch, tmp_path, "fashion_mnist", n_train=600, n_test=200)
+    out = tmp_path / "s"
+    report = kmnist_autodiff.main(["--quick", "--dataset", "fashion_mnist", "--seeds", "0,1",
+                                   "--out", str(out)])
+    data = check_outputs(out, report)
+    n = data["numbers"]
+    assert n["seeds"] == [0, 1] and set(n["runs_by_seed"]) == {"0", "1"}
+    stats = n["seed_stats"]["hidden=200: validation"]
+    assert stats["n"] == 2 and stats["reference"] is None     # KMNIST numbers: no verdict
+    per_seed = [n["runs_by_seed"][s]["hidden=200"]["val_acc"][-1] for s in ("0", "1")]
+    assert abs(stats["mean"] - sum(per_seed) / 2) < 1e-12
+    choices = n["document_choices"]
+    assert set(choices) == {"logistic", "one_layer", "deep"}
+    assert choices["one_layer"]["document"] == "hidden=200"
+    md = (out / "results.md").read_text()
+    assert "| difference |" not in md and "not comparable" in md
+    assert "**Not claimed.**" not in md        # quick runs make no ranking claim at all
+    # the first seed's tables are those of a single-seed run with that seed
+    single = kmnist_autodiff.main(["--quick", "--dataset", "fashion_mnist", "--seed", "1",
+                                   "--out", str(tmp_path / "one")])
+    assert single.numbers["best_one_layer_val_acc"] == max(
+        n["runs_by_seed"]["1"][c["name"]]["val_acc"][-1]
+        for c in kmnist_autodiff.configurations() if c["group"] == "one_layer")
