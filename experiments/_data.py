@@ -48,6 +48,18 @@ def load_28x28(key: str, root: Path | None = None, flat: bool = True
     return ((datasets.normalize(x).reshape(shape), y), (datasets.normalize(xt).reshape(shape), yt))
 
 
+def fixed_subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` examples of (x, y) drawn at random without replacement, in their stored order:
+    the same ones for every run (a generator of its own, ``seed``, not the run's seed), so
+    that the quick runs of all seeds see the same data. All of them when ``n`` is None or
+    at least ``len(y)``."""
+    if n is None or n >= len(y):
+        return x, y
+    index = np.sort(np.random.default_rng(seed).permutation(len(y))[:n])
+    return x[index], y[index]
+
+
 def describe_source(key: str, root: Path | None) -> str:
     """Where ``key`` was loaded from, for results.md."""
     title = datasets.DATASETS[key].title

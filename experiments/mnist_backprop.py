@@ -329,8 +329,12 @@ def batch_epoch_grid(report: Report, cfg: dict, x, y, xt, yt, seed: int, engine:
     observe_grid(report, cfg, final, x, y)
     best = min(final.values())
     report.number("grid_best_train_error", best, headline=True)
-    report.check(best < 0.05, "a one-hidden-layer network trained with SGD on the squared "
-                 "error separates 3 from 9 on the training set to under 5% error",
+    # Full run: best cell 0.33% (README); 1% leaves room for the seed-to-seed spread of a
+    # training error near 0.3% (a few tenths of a point). Quick runs keep the loose 5%.
+    limit = 0.05 if report.args.quick else 0.01
+    report.check(best < limit, "a one-hidden-layer network trained with SGD on the squared "
+                 f"error separates 3 from 9 on the training set to under {100 * limit:g}% "
+                 "error",
                  f"best training error over the grid {100 * best:.2f}%")
 
     fig, axes = new_figure(ncols=len(cfg["activations"]), size=(3.6, 3.4))

@@ -26,7 +26,7 @@ import numpy as np
 import nn
 import optim
 from experiments._cnn_training import evaluate, train_epoch
-from experiments._data import add_data_arguments, describe_source, load_28x28
+from experiments._data import add_data_arguments, describe_source, fixed_subset, load_28x28
 from experiments.common import Report, new_figure, parser, tune_malloc
 
 NAME = "mnist_cnn"
@@ -36,14 +36,18 @@ SOURCE = "002_34d55ca37461e66e.txt"
 DATA = "mnist"
 
 # lr is multiplied by lr_drop for the last `drop_epochs` epochs.  Curves are evaluated at
-# the early steps listed and then every `eval_every` steps, on the whole test set and on a
-# fixed random subset of `train_eval` training images (the full 60,000 would cost a third of
-# an epoch per point).
+# the early steps listed and then every `eval_every` steps, on the test set and on a fixed
+# random subset of `train_eval` training images (the full 60,000 would cost a third of an
+# epoch per point).  max_train / max_test (None: all) cap the training and test images at a
+# fixed random subset (experiments._data.fixed_subset): --quick trains on 2,000 images and
+# evaluates on 1,000 test images 8 times, so that it ends well within a minute on
+# the real MNIST (a full-size evaluation costs as much as about 100 training steps).
 FULL = dict(epochs=6, batch=64, lr=0.05, momentum=0.9, lr_drop=0.1, drop_epochs=2,
             early_evals=(25, 50, 100, 200), eval_every=469, train_eval=10_000,
-            error_target=0.01)
+            error_target=0.01, max_train=None, max_test=None)
 QUICK = dict(epochs=3, batch=64, lr=0.05, momentum=0.9, lr_drop=0.1, drop_epochs=1,
-             early_evals=(3, 6), eval_every=5, train_eval=300, error_target=0.5)
+             early_evals=(3, 6), eval_every=16, train_eval=300, error_target=0.5,
+             max_train=2_000, max_test=1_000)
 FILTERS, SECOND_FILTERS, HIDDEN, KERNEL = 20, 40, 100, 5
 
 
@@ -93,6 +97,9 @@ def main(argv: list[str] | None = None) -> Report:
         tune_malloc()
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     (x, y), (x_test, y_test) = load_28x28("mnist", args.data_root, flat=False)
+    available = dict(train=len(y), test=len(y_test))
+    x, y = fixed_subset(x, y, cfg["max_train"])
+    x_test, y_test = fixed_subset(x_test, y_test, cfg["max_test"])
     seeds = np.random.SeedSequence(args.seed).spawn(3)
     init_rng, order_rng = np.random.default_rng(seeds[0]), np.random.default_rng(seeds[1])
     probe = np.random.default_rng(seeds[2]).choice(len(y), min(cfg["train_eval"], len(y)),
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> Report:
     test_error = np.array(curve["test_error"])
     best = int(np.argmin(test_error))
     report.number("config", cfg)
-    report.number("data", dict(train=len(y), test=len(y_test),
+    report.number("data", dict(train=len(y), test=len(y_test), available=available,
                                source=describe_source("mnist", args.data_root)))
     report.number("curves", curve)
     report.number("epochs", epochs)
@@ -154,8 +161,13 @@ def main(argv: list[str] | None = None) -> Report:
                  architecture_rows(),
                  note=f"{sum(p.size for p in model.parameters()):,} parameters.")
     report.table("Training choices (Q2)", ["setting", "value"], [
-        ["data", f"{len(y):,} training images (training and dev sets merged), "
-                 f"{len(y_test):,} test images, pixels scaled to [0, 1]"],
+        ["data", f"{len(y):,} training images (training and dev sets merged"
+                 + (f"; a fixed random {len(y):,} of the {available['train']:,}"
+                    if len(y) < available["train"] else "")
+                 + f"), {len(y_test):,} test images"
+                 + (f" (a fixed random {len(y_test):,} of the {available['test']:,})"
+                    if len(y_test) < available["test"] else "")
+                 + ", pixels scaled to [0, 1]"],
         ["loss", "softmax cross-entropy, averaged over the mini-batch"],
         ["optimiser", f"mini-batch SGD, batch {cfg['batch']}, momentum {cfg['momentum']}, "
                       "reshuffled every epoch"],

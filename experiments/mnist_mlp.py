@@ -3,14 +3,25 @@ and 4).
 
 Data: the 60,000 MNIST training images split at random (datasets.train_val_split, seed 0)
 into 50,000 training and 10,000 development images; the official 10,000 test images.
-Pixels in [0, 1], flattened to 784 values.
+Pixels in [0, 1], flattened to 784 values. --quick uses a fixed random 12,000 of the
+training images (10,000 training + 2,000 development) and 2,000 of the test images, and
+smaller networks, so that it ends well within a minute.
 
 - Section 3: softmax regression (nn.Linear(784, 10) with bias) trained one example at a
   time on the mean log loss plus (lambda/2) |W|^2; train and dev log loss and error every
   500 updates.
 - Section 4.1: 784-200-10, sigmoid hidden units, softmax cross-entropy, mini-batch SGD.
 - Section 4.2: 784-200-10 with ReLU hidden units and ReLU outputs, trained on the squared
-  error against one-hot targets averaged over examples and the 10 classes.
+  error against one-hot targets averaged over examples and the 10 classes. An output ReLU
+  whose input is negative on every image gets no gradient and stays at 0 for good, and
+  from nn.Linear's default init SGD with learning rate 0.1 and momentum 0.9 drove the
+  output units of whole classes there (quick run, seed 0: the units of the digits 1 and 3,
+  34% test error). So the output layer starts at weights 0 and biases 0.1 (every output
+  is then 0.1, the mean of a one-hot target, on every image; the hidden layer keeps the
+  default init, which breaks the symmetry between hidden units), and the learning rate is
+  0.05: with the new start alone (lr 0.1) the 200-unit network of seed 0 still lost one
+  output unit. With both, no output unit died in seeds 0-4 of the full run or in
+  seeds 0-9 of the quick run, on MNIST and on the generated test images.
 - Section 4.3 (extra): a wide one-hidden-layer ReLU net and a net with three hidden layers,
   trained on train + dev (60,000 images) and tested on the test set.
 
@@ -29,7 +40,7 @@ import numpy as np
 import datasets
 import nn
 import optim
-from experiments._data import add_data_arguments, describe_source, load_28x28
+from experiments._data import add_data_arguments, describe_source, fixed_subset, load_28x28
 from experiments._mlp_training import (Curve, class_error, evaluate, first_below, log_loss,
                                        sgd_step, train_examples)
 from experiments.common import Report, new_figure, parser
@@ -41,15 +52,19 @@ SOURCE = "002_34d55ca37461e66e.txt"
 DATA = "mnist"
 
 EFFECTIVE_EPOCH = 50_000   # examples touched per unit of the x-axis (section 4)
+RELU_OUTPUT_BIAS = 0.1     # initial output biases of the ReLU-output network (section 4.2;
+                           # its output weights start at 0)
 
+# max_train / max_test: a fixed random subset of the training (before the train/dev split)
+# and test images (experiments._data.fixed_subset); None: all of them.
 FULL = dict(
-    dev_size=10_000,
+    dev_size=10_000, max_train=None, max_test=None,
     softmax=dict(lr=0.01, decay=1 / 100_000, weight_decay=1e-4, epochs=4, eval_every=500),
     sweep=dict(lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0), quarters=1,
                drop=0.9),
     sigmoid=dict(hidden=(200,), batch=10, lr=0.05, momentum=0.9, weight_decay=0.0,
                  epochs=16, schedule="step", decay_at=0.75, factor=0.1),
-    relu=dict(hidden=(200,), batch=10, lr=0.1, momentum=0.9, weight_decay=0.0,
+    relu=dict(hidden=(200,), batch=10, lr=0.05, momentum=0.9, weight_decay=0.0,
               epochs=16, schedule="step", decay_at=0.75, factor=0.1),
     wide=dict(hidden=(2048,), batch=100, lr=0.05, momentum=0.9, weight_decay=5e-5,
               epochs=30, schedule="cosine"),
@@ -58,7 +73,8 @@ FULL = dict(
     extra_train_eval=10_000,       # training-set curve of the extras on a fixed subset
 )
 QUICK = dict(
-    FULL, softmax=dict(FULL["softmax"], epochs=1, eval_every=100),
+    FULL, dev_size=2_000, max_train=12_000, max_test=2_000,
+    softmax=dict(FULL["softmax"], epochs=1, eval_every=100),
     sweep=dict(FULL["sweep"], lrs=(1e-4, 1e-2, 0.1)),
     sigmoid=dict(FULL["sigmoid"], hidden=(32,), epochs=3),
     relu=dict(FULL["relu"], hidden=(32,), epochs=3),
@@ -71,7 +87,10 @@ QUICK = dict(
 def build_mlp(sizes: tuple[int, ...], hidden: str, output_relu: bool,
               rng: np.random.Generator) -> nn.Sequential:
     """784 -> sizes[0] -> ... -> 10: nn.Linear layers (PyTorch's default init from `rng`),
-    `hidden` ("sigmoid" or "relu") after each hidden layer, ReLU on the outputs if asked."""
+    `hidden` ("sigmoid" or "relu") after each hidden layer, ReLU on the outputs if asked:
+    the output layer then starts at weights 0 and biases RELU_OUTPUT_BIAS, so that every
+    output unit starts active on every input (the hidden layers get the same default init
+    either way)."""
     act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[hidden]
     layers, fan_in = [], 784
     for width in sizes:
@@ -79,6 +98,8 @@ def build_mlp(sizes: tuple[int, ...], hidden: str, output_relu: bool,
         fan_in = width
     layers.append(nn.Linear(fan_in, 10, rng=rng))
     if output_relu:
+        nn.init.zeros_(layers[-1].weight)
+        nn.init.constant_(layers[-1].bias, RELU_OUTPUT_BIAS)
         layers.append(nn.ReLU())
     return nn.Sequential(*layers)
 
@@ -251,8 +272,11 @@ def softmax_regression(report: Report, cfg: dict, data: dict, rng: np.random.Gen
                  "Softmax regression: log loss and misclassification error on the training and "
                  "development sets every 500 updates (right: from where both are under 15%).",
                  x_label="update (thousands)", x_scale=1e-3, threshold=0.15)
-    report.check(s["test_error"] < 0.15, "softmax regression trained by one-example SGD "
-                 "classifies the test set with under 15% error",
+    # Full run: 7.62% at best; 9% is that plus several times the seed spread of a test
+    # error near 7.6% (a few tenths of a point). Quick runs keep the loose 15%.
+    limit = 0.15 if report.args.quick else 0.09
+    report.check(s["test_error"] < limit, "softmax regression trained by one-example SGD "
+                 f"classifies the test set with under {100 * limit:g}% error",
                  f"test error {100 * s['test_error']:.2f}%")
 
 
@@ -323,8 +347,16 @@ def hidden_layer_network(report: Report, cfg: dict, data: dict, kind: str, seed:
                  note=f"Mini-batch size {spec['batch']}, momentum {spec['momentum']}, learning "
                       f"rate {schedule_text(spec)}, L2 regularisation {spec['weight_decay']}, "
                       f"{spec['epochs']} effective epochs ({seconds:.0f} s); nn.Linear's "
-                      "default init U(±1/sqrt(fan_in)) for weights and biases. The document "
-                      "reports no numbers.")
+                      "default init U(±1/sqrt(fan_in)) for weights and biases"
+                      + ("" if kind == "sigmoid" else
+                         f", except the output layer: weights 0 and biases "
+                         f"{RELU_OUTPUT_BIAS} (the mean one-hot target), so that every output "
+                         "ReLU starts active on every image; from the default init and with "
+                         "learning rate 0.1, SGD drove the output units of whole classes to "
+                         "inputs below 0 on every image, where they get no gradient (in the "
+                         "quick run on MNIST, seed 0 lost the digits 1 and 3; see the module "
+                         "docstring)")
+                      + ". The document reports no numbers.")
     curve_figure(report, curve, ("train", "dev"), loss_label,
                  f"Section {section}: {arch}, {kind}", f"{kind}_curves.png",
                  f"Section {section}: training and development {loss_label} and error every "
@@ -343,8 +375,11 @@ def hidden_layer_network(report: Report, cfg: dict, data: dict, kind: str, seed:
                 "shape against another's. The speckle at the borders is the random "
                 f"initialisation left untouched: {100 * never_lit:.0f}% of the pixels are 0 "
                 "in every training image, so the loss gradient of their weights is always 0.")
-    report.check(s["test_error"] < 0.10, f"the section {section} network ({kind}) reaches "
-                 "under 10% test error", f"test error {100 * s['test_error']:.2f}%")
+    # Full run: 1.90% (sigmoid) and 1.70% (ReLU); 3% leaves several times the seed spread
+    # of a test error near 2% (about 0.1 point). Quick runs keep the loose 10%.
+    limit = 0.10 if report.args.quick else 0.03
+    report.check(s["test_error"] < limit, f"the section {section} network ({kind}) reaches "
+                 f"under {100 * limit:g}% test error", f"test error {100 * s['test_error']:.2f}%")
 
 
 def extra_network(report: Report, cfg: dict, data: dict, which: str, seed: int,
@@ -401,12 +436,16 @@ def extras(report: Report, cfg: dict, data: dict, seed: int, epoch_size: int) ->
                       "hidden units with cross-entropy, both without distortions.")
 
 
-def load_splits(root, dev_size: int) -> dict:
-    """{"train", "dev", "test"}: (x (n, 784) float32 in [0, 1], labels (n,) int64)."""
-    (x, y), test = load_28x28("mnist", root)
+def load_splits(root, dev_size: int, max_train: int | None = None,
+                max_test: int | None = None) -> dict:
+    """{"train", "dev", "test"}: (x (n, 784) float32 in [0, 1], labels (n,) int64); at most
+    `max_train` training images (a fixed random subset, split into train and dev) and
+    `max_test` test images (None: all)."""
+    (x, y), (x_test, y_test) = load_28x28("mnist", root)
+    x, y = fixed_subset(x, y, max_train)
     dev_size = min(dev_size, len(x) // 6)
     train, dev = datasets.train_val_split(x, y, val_size=dev_size)
-    return {"train": train, "dev": dev, "test": test}
+    return {"train": train, "dev": dev, "test": fixed_subset(x_test, y_test, max_test)}
 
 
 def main(argv: list[str] | None = None) -> Report:
@@ -418,12 +457,17 @@ def main(argv: list[str] | None = None) -> Report:
     cfg = QUICK if args.quick else FULL
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     report.number("config", cfg)
-    data = load_splits(args.data_root, cfg["dev_size"])
+    data = load_splits(args.data_root, cfg["dev_size"], cfg["max_train"], cfg["max_test"])
     epoch_size = min(EFFECTIVE_EPOCH, len(data["train"][0]))
     report.number("split_sizes", {k: len(v[1]) for k, v in data.items()})
     report.text(f"Data: {describe_source('mnist', args.data_root)}; "
                 + ", ".join(f"{k} {len(v[1]):,}" for k, v in data.items())
-                + f" images (train/dev: a random split of the official training set, seed 0). "
+                + f" images (train/dev: a random split of the official training set, seed 0"
+                + ("" if cfg["max_train"] is None else
+                   f", here of a fixed random {cfg['max_train']:,} of its images")
+                + ("" if cfg["max_test"] is None else
+                   f"; test: a fixed random {cfg['max_test']:,} of the test images")
+                + "). "
                 f"One effective epoch = {epoch_size:,} examples touched. All gradients by the "
                 "autodiff engine (nn.Linear, nn.functional losses, optim.SGD); float32.")
     parts = args.parts.split(",")

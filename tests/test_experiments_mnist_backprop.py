@@ -67,6 +67,13 @@ def test_engines_agree_and_runs_repeat(run):
     assert res["numbers"]["compare_curves"] == again["numbers"]["compare_curves"]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_quick_claims_hold_for_other_seeds(monkeypatch, tmp_path, seed):
+    fake_mirror(monkeypatch, tmp_path, "mnist", n_train=2000, n_test=400)
+    report = mb.main(["--quick", "--seed", str(seed), "--out", str(tmp_path / "a")])
+    assert len(report.claims) == 3 and all(c["holds"] for c in report.claims)
+
+
 def test_handwritten_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     params = {k: v.astype(np.float64) for k, v in mb.init_params(3, 1, d=5).items()}

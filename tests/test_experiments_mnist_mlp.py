@@ -64,6 +64,36 @@ def test_same_seed_same_numbers(run):
     assert again.numbers["relu_curve"] == report.numbers["relu_curve"]
 
 
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    tmp = tmp_path_factory.mktemp("mnist_mlp_seeds")
+    fake_mirror(mp, tmp, "mnist", n_train=1200, n_test=300)
+    yield tmp
+    mp.undo()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_quick_claims_hold_for_other_seeds(mirror, seed):
+    # the parts with claims (seed 0 is the run above). With nn.Linear's default init for
+    # the ReLU network's output layer, seeds 1-4 all lost whole output units here
+    report = mnist_mlp.main(["--quick", "--seed", str(seed), "--out", str(mirror / f"s{seed}"),
+                             "--parts", "softmax,sigmoid,relu"])
+    assert len(report.claims) == 3 and all(c["holds"] for c in report.claims)
+    assert report.numbers["relu_test_error"] < 0.1
+
+
+def test_relu_output_layer_starts_active():
+    relu = mnist_mlp.build_mlp((16,), "relu", True, np.random.default_rng(3))
+    plain = mnist_mlp.build_mlp((16,), "relu", False, np.random.default_rng(3))
+    np.testing.assert_array_equal(relu[0].weight.data, plain[0].weight.data)  # same hidden init
+    np.testing.assert_array_equal(relu[0].bias.data, plain[0].bias.data)
+    assert not np.any(relu[2].weight.data)
+    np.testing.assert_array_equal(relu[2].bias.data, np.float32(mnist_mlp.RELU_OUTPUT_BIAS))
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    np.testing.assert_allclose(mt.predict(relu, x), mnist_mlp.RELU_OUTPUT_BIAS, rtol=1e-6)
+
+
 def test_train_examples_counts_and_batches():
     x, y = np.arange(10.0)[:, None], np.arange(10)
     seen, evals = [], []
