@@ -14,6 +14,7 @@ Layout, in import order (each module imports only those above it):
   guard.py      the mutation guard: arrays the tape saves are read-only
   tape.py       sequence numbers and freeing nodes after backward
   tensor.py     the Tensor type (data, attributes)
+  batched.py    `Batched`: one example of a batch, as a function under vmap sees it
   creation.py   constructors: zeros, ones, arange, linspace, eye, rand, randn, ...
   dispatch.py   `Primitive`: the custom-op API every primitive is defined with; recording
   forward.py    forward mode: pushing tangents through primitives
@@ -21,6 +22,7 @@ Layout, in import order (each module imports only those above it):
   backward.py   the reverse pass over the tape
   methods.py    Tensor's operators and methods (x + y, x.sum(), x.backward())
   interop.py    numpy functions on Tensors (np.exp(t), np.sum(t), ndarray + t)
+  batching.py   vmap: primitives on Batched values run their batching rules
   transforms.py grad, vjp, jvp, linearize, jacobian, hessian, hvp
   graph.py      a read-only view of the recorded graph (nodes, to_dot)
   checkpoint.py recomputing a block in the backward pass instead of keeping it
@@ -37,6 +39,7 @@ from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
 from . import methods as _methods  # noqa: F401  (attaches Tensor's operators and methods)
 from . import interop as _interop  # noqa: F401  (numpy functions on Tensors)
+from .batching import vmap
 from .transforms import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, linearize,
                          stop_gradient, value_and_grad, vjp)
 from . import graph
@@ -48,5 +51,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
            "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
            "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "jacfwd",
+           "vmap",
            "jacrev", "hessian", "stop_gradient", "checkpoint",
            "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .dispatch import Primitive
 from .tensor import Tensor
+from .batching import vmap
 from .transforms import jvp, vjp
 
 
@@ -50,7 +51,12 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
             return fun(*args[:i], x, *args[i + 1:], **params)
         return jvp(along_i, (args[i],), (t,))[1]
 
+    def batched(args: tuple, axes: tuple, **params: Any) -> tuple:
+        # under vmap, the block is the checkpointed vmap of fun
+        return checkpoint(vmap(lambda *xs: fun(*xs, **params), in_axes=axes))(*args), 0
+
     prim = Primitive(forward, name)
     prim.defvjp_joint(cotangents)
     prim.defjvp_argnum(tangent)
+    prim.defbatch(batched)
     return functools.wraps(fun)(lambda *args, **params: prim(*args, **params))

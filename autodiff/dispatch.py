@@ -31,6 +31,12 @@ recorded, the rules of a plain backward pass receive it as the keyword argument
 (forward mode), `residual` is None, because it is a plain array that carries no
 derivative.  Rules must therefore also work without it.
 
+Under `vmap` a primitive needs a batching rule too (`defbatch`): rule(args, axes, **kw)
+gets the operands, each batched one holding the whole batch along axis 0 (axes[i] = 0)
+and the others as they are (axes[i] = None), and returns (result, axis of the result's
+batch), the axis None for a result that is the same for every example.  Rules are written
+with autodiff operations, so they work on arrays and Tensors alike (batching.py).
+
 Calling a primitive: positional arguments are operands (Tensors, ndarrays, Python
 scalars); keyword arguments are static parameters (axis, shapes, indices, ...).  If no
 operand is a Tensor the call is plain numpy and returns a plain result.
@@ -43,6 +49,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .batched import Batched
 from .guard import lock
 from .state import state
 from .tape import next_seq
@@ -108,8 +115,10 @@ class Primitive:
     """A differentiable operation defined by a numpy forward and per-operand rules."""
 
     # Operands carrying forward-mode tangents are handled by forward.apply_jvp, which
-    # forward.py installs here (it imports this module, never the other way round).
+    # forward.py installs here (it imports this module, never the other way round);
+    # batched operands (under vmap) by batching.apply_batch, installed the same way.
     _jvp: Callable[..., Tensor]
+    _batch: Callable[..., Any]
 
     def __init__(self, fun: Callable[..., Any], name: str | None = None,
                  residual: bool = False):
@@ -120,6 +129,8 @@ class Primitive:
         self.name = (name or getattr(fun, "__name__", "primitive")).lstrip("_")
         self.vjps: Any = ()
         self.jvps: Any = ()
+        self.batch_rule: Callable | None = None
+        self.batch_params: tuple = ()
         self.__doc__ = getattr(fun, "__doc__", None)
         self.__name__ = self.name
         self.__wrapped__ = fun
@@ -154,15 +165,31 @@ class Primitive:
         self.jvps = _EveryOperand(rule)
         return self
 
+    def defbatch(self, rule: Callable, params: tuple = ()) -> "Primitive":
+        """Set the batching rule (for vmap): rule(args, axes, **kw) -> (out, out_axis).
+
+        args are the operands, a batched one with its batch along axis 0 (axes[i] == 0),
+        an unbatched one as given (axes[i] is None); out_axis is the axis of the result
+        that runs over the batch, or None if the result is the same for every example.
+        `params` names keyword parameters that may be batched too (labels, indices): the
+        rule then also gets `param_axes`, {name: 0 or None}."""
+        self.batch_rule = rule
+        self.batch_params = tuple(params)
+        return self
+
     def __repr__(self) -> str:
         return f"<autodiff primitive {self.name}>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.batch_params and _batched_params(self.batch_params, kwargs):
+            return self._batch(args, kwargs)  # per-example labels or indices under vmap
         # Unwrap operands; specialised for one and two operands (the common cases).
         n = len(args)
         if n == 1:
             a = args[0]
             if not isinstance(a, Tensor):
+                if a.__class__ is Batched:
+                    return self._batch(args, kwargs)
                 return self.plain(a, **kwargs)
             if a._tangents is not None:
                 return self._jvp(args, kwargs)
@@ -186,15 +213,21 @@ class Primitive:
                     else:
                         needs = (1,) if b._requires_grad else ()
                 else:
+                    if b.__class__ is Batched:
+                        return self._batch(args, kwargs)
                     raw = (a_data, b)
                     needs = (0,) if a._requires_grad else ()
             elif b_is_t:
                 if b._tangents is not None:
                     return self._jvp(args, kwargs)
+                if a.__class__ is Batched:
+                    return self._batch(args, kwargs)
                 a_data = b._data
                 raw = (a, a_data)
                 needs = (1,) if b._requires_grad else ()
             else:
+                if a.__class__ is Batched or b.__class__ is Batched:
+                    return self._batch(args, kwargs)
                 return self.plain(a, b, **kwargs)
         else:
             raw_list = []
@@ -213,6 +246,8 @@ class Primitive:
                     if a._prim is None:
                         saved_list.append(a._data)
                 else:
+                    if a.__class__ is Batched:
+                        return self._batch(args, kwargs)
                     raw_list.append(a)
                     if a.__class__ is _ndarray:
                         saved_list.append(a)
@@ -259,6 +294,17 @@ class Primitive:
                 kwargs = {"residual": residual}
             return _node(out, self, args, raw, kwargs, needs, saved)
         return _wrap(out)
+
+
+def _batched_params(names: tuple, kwargs: dict) -> bool:
+    """Whether a keyword parameter among `names` holds a Batched value (or a tuple with
+    one): such a call is batched even when no operand is."""
+    for name in names:
+        v = kwargs.get(name)
+        if v.__class__ is Batched or (v.__class__ is tuple and any(
+                e.__class__ is Batched for e in v)):
+            return True
+    return False
 
 
 def missing_rule(prim: Primitive, i: int, kind: str) -> NotImplementedError:
@@ -358,6 +404,7 @@ def identity(x):
 
 identity.defvjp(lambda g, ans, x: g)
 identity.defjvp(lambda t, ans, x: t)
+identity.defbatch(lambda args, axes: (identity(args[0]), 0))
 
 
 @primitive

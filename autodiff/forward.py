@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .batched import Batched
 from .dispatch import Primitive, _node, broadcast_to, identity, rule_for, rule_result
 from .state import state
 from .tensor import Tensor, make_tensor as _wrap
@@ -41,6 +42,9 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     tape), then the JVP rules give the tangent at this level.  Because the rules run
     on the peeled operands, tangents of tangents (nested forward mode) come out right.
     """
+    for a in args:
+        if a.__class__ is Batched:  # vmap first: its rule calls prim on the whole batch
+            return prim._batch(args, kwargs)
     level = 0          # the highest level present (levels count from 1)
     single = True      # every tangent present is at that one level
     grad_args = False  # some operand requires grad

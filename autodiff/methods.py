@@ -14,6 +14,7 @@ import numpy as np
 
 from . import ops
 from .backward import backward_pass
+from .batched import Batched
 from .tensor import Tensor, _values, make_tensor
 
 
@@ -199,7 +200,12 @@ def _index_data(index: Any) -> Any:
     return _values(index)
 
 
+# Methods that need a tensor's values or its tape (not one example of a batch).
+_TENSOR_ONLY = ("argmax", "argmin", "backward", "__format__", "__iter__")
+
 for _name, _value in vars(_Methods).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
                      "__firstlineno__", "__static_attributes__"):
         setattr(Tensor, _name, _value)
+        if _name not in _TENSOR_ONLY:  # the same meaning for one example under vmap
+            setattr(Batched, _name, _value)

@@ -20,6 +20,7 @@ class _ThreadState(threading.local):
         self.reverse_depth = 0       # how many of those are reverse mode (grad, vjp, linearize)
         self.level_records: dict = {}  # jvp level -> whether its tangents must be recorded
         self.guard = True            # the mutation guard (see guard.py) is on
+        self.batch_sizes: dict = {}  # active vmap level -> its batch size (batching.py)
 
 
 state = _ThreadState()

@@ -10,19 +10,26 @@ gradients only for the arguments asked for.  Inside another transform the backwa
 pass runs its rules on Tensors (create_graph), which is what makes derivatives of
 derivatives work.  Forward mode (jvp) attaches tangents to the inputs at a fresh
 level and pushes them through one forward evaluation of f (see forward.py).
+
+Inside `vmap` the transforms work on the batch (batching.py): their inputs are batched at
+every active vmap level first, so they differentiate each example separately.
 """
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .backward import backward_pass
+from .batched import Batched
+from .batching import (batched_at, batched_everywhere, core, levels_hidden, levels_of, rewrap,
+                       vmap)
 from .dispatch import identity, rule_for, rule_result
 from .forward import checked_tangent, strip
-from .ops import reshape, stack
+from .ops import moveaxis, reshape
 from .state import enable_grad, no_grad, state
 from .tensor import Tensor, make_tensor
 from .tree import flatten, tree_map, unflatten
@@ -32,24 +39,35 @@ _next_level = itertools.count(1).__next__
 
 # --------------------------------------------------------------------- helpers
 def _is_traced(x: Any) -> bool:
+    if x.__class__ is Batched:
+        x = core(x)
     return isinstance(x, Tensor) and (x._requires_grad or x._tangents is not None)
 
 
 def _lower(x: Any) -> Any:
     """Tensors that carry no derivative information become plain ndarrays."""
+    if x.__class__ is Batched:
+        return rewrap(_lower(core(x)), levels_of(x))
     if isinstance(x, Tensor) and not x._requires_grad and x._tangents is None:
         return x._data
     return x
+
+
+def _detached(x: Any) -> Any:
+    if x.__class__ is Batched:
+        return rewrap(_detached(core(x)), levels_of(x))
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _detach_all(tree: Any) -> Any:
     """Plain ndarrays for every Tensor in `tree`: used when a transform is not nested, so
     whatever its results were computed from is internal to it."""
     leaves, treedef = flatten(tree)
-    return unflatten(treedef, [x._data if isinstance(x, Tensor) else x for x in leaves])
+    return unflatten(treedef, [_detached(x) for x in leaves])
 
 
 def _float_array(x: Any, op: str) -> np.ndarray:
+    x = core(x)
     data = np.asarray(x._data if isinstance(x, Tensor) else x)
     if not np.issubdtype(data.dtype, np.floating):
         raise TypeError(f"{op}: differentiated arguments must be real floating point, got dtype "
@@ -57,8 +75,11 @@ def _float_array(x: Any, op: str) -> np.ndarray:
     return data
 
 
-def _fresh_input(x: Any, op: str) -> Tensor:
-    """A new tensor requiring grad that stands for argument x (linked to x if x is traced)."""
+def _fresh_input(x: Any, op: str) -> Any:
+    """A new tensor requiring grad that stands for argument x (linked to x if x is traced);
+    for a batched x (vmap), the same around x's core."""
+    if x.__class__ is Batched:
+        return rewrap(_fresh_input(core(x), op), levels_of(x))
     data = _float_array(x, op)
     if _is_traced(x):
         v = identity(x)
@@ -90,8 +111,10 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple, op: str):
     record = state.reverse_depth > 1
     for i in argnums:
         leaves, treedef = flatten(args[i])
+        if state.batch_sizes:  # inside vmap: one copy per example, one gradient per example
+            leaves = [batched_everywhere(leaf) for leaf in leaves]
         tangents = tangents or any(_is_traced(leaf) for leaf in leaves)
-        record = record or any(isinstance(leaf, Tensor) and leaf._requires_grad
+        record = record or any(isinstance(core(leaf), Tensor) and core(leaf)._requires_grad
                                for leaf in leaves)
         fresh = [_fresh_input(leaf, op) for leaf in leaves]
         inputs.append((fresh, treedef))
@@ -102,19 +125,21 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple, op: str):
 
 def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None,
                retain: bool) -> list:
-    """Gradients of sum_k <roots[k], seeds[k]> with respect to each input tree."""
-    flat = [t for fresh, _ in inputs for t in fresh]
+    """Gradients of sum_k <roots[k], seeds[k]> with respect to each input tree (roots and
+    seeds are cores: see batching.py; so are the gradients, wrapped like their inputs)."""
+    flat = [core(t) for fresh, _ in inputs for t in fresh]
     capture = {t._seq: None for t in flat}
     live = [(r, s) for r, s in zip(roots, seeds) if isinstance(r, Tensor) and r._requires_grad]
     nested = nesting is not None
     if live:
-        with (enable_grad() if nesting == "record" else no_grad()):
+        with (enable_grad() if nesting == "record" else no_grad()), levels_hidden(0):
             backward_pass([r for r, _ in live], [s for _, s in live], create_graph=nested,
                           retain_graph=retain or nesting == "record", capture=capture)
     results = []
     for fresh, treedef in inputs:
         grads = []
-        for t in fresh:
+        for wrapped in fresh:
+            t = core(wrapped)
             g = capture[t._seq]
             if g is None:
                 g = np.zeros_like(t._data)
@@ -122,7 +147,7 @@ def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None,
                 g = g._data if isinstance(g, Tensor) else g
                 if g.dtype != t._data.dtype:
                     g = g.astype(t._data.dtype)
-            grads.append(_lower(g))
+            grads.append(rewrap(_lower(g), levels_of(wrapped)))
         results.append(unflatten(treedef, grads))
     return results
 
@@ -165,13 +190,15 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
                 if not (isinstance(out, (tuple, list)) and len(out) == 2):
                     raise TypeError("grad: with has_aux=True, f must return a pair (value, aux)")
                 out, aux = out
-            value = out._data if isinstance(out, Tensor) else np.asarray(out)
-            if value.size != 1:
+            root = core(out)
+            value = root._data if isinstance(root, Tensor) else np.asarray(root)
+            shape = out.shape if out.__class__ is Batched else value.shape
+            if math.prod(shape) != 1:
                 raise TypeError(f"grad: f must return a scalar (size-1) output, got shape "
-                                f"{value.shape}; use vjp or jacobian for non-scalar outputs")
+                                f"{shape}; use vjp or jacobian for non-scalar outputs")
             if not np.issubdtype(value.dtype, np.inexact):
                 raise TypeError(f"grad: f must return a floating-point value, got {value.dtype}")
-            grads = _gradients([out], [np.ones_like(value)], inputs, nesting, retain=False)
+            grads = _gradients([root], [np.ones_like(value)], inputs, nesting, retain=False)
         grads = grads[0] if isinstance(argnums, int) else tuple(grads)
         value = _lower(out)
         if not nesting:
@@ -205,27 +232,40 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
         out, aux = out
     flat_out, out_tree = flatten(out)
     shapes = [np.shape(o._data if isinstance(o, Tensor) else o) for o in flat_out]
+    active = list(state.batch_sizes)  # the vmap levels the inputs were batched at
 
     def vjp_fn(cotangent: Any) -> tuple:
         flat_ct, ct_tree = flatten(cotangent)
         if len(flat_ct) != len(flat_out):
             raise ValueError(f"vjp: the cotangent has {len(flat_ct)} leaves but f's output has "
                              f"{len(flat_out)}")
-        seeds = []
+        roots, seeds = [], []
         for ct, shape, o in zip(flat_ct, shapes, flat_out):
-            seed = ct if isinstance(ct, Tensor) else np.asarray(ct)
-            if seed.shape != shape:
-                raise ValueError(f"vjp: cotangent of shape {seed.shape} for an output of "
+            ct_shape = np.shape(ct)
+            if ct_shape != shape:
+                raise ValueError(f"vjp: cotangent of shape {ct_shape} for an output of "
                                  f"shape {shape}")
-            if isinstance(o, Tensor) and not isinstance(ct, Tensor):
-                seed = seed.astype(o._data.dtype, copy=False)
+            ct_levels, o_levels = levels_of(ct), levels_of(o)
+            if any(lv not in active for lv in ct_levels):
+                raise ValueError("vjp: the cotangent is batched by a vmap that vjp was not "
+                                 "called inside; call vjp inside the vmapped function, e.g. "
+                                 "vmap(lambda ct: vjp(f, x)[1](ct))")
+            if any(lv not in o_levels for lv in ct_levels):
+                continue  # this output is the same for every example: it does not depend
+                # on the (batched) inputs, so its contribution is zero
+            ct = core(batched_at(ct, o_levels))
+            root = core(o)
+            seed = ct if isinstance(ct, Tensor) else np.asarray(ct)
+            if isinstance(root, Tensor) and not isinstance(ct, Tensor):
+                seed = seed.astype(root._data.dtype, copy=False)
+            roots.append(root)
             seeds.append(seed)
         deep = nesting
         if deep != "record" and any(_is_traced(s) for s in seeds):
             deep = "record" if any(s._requires_grad for s in seeds
                                    if isinstance(s, Tensor)) else "tangents"
         with _Transform(reverse=True):
-            grads = tuple(_gradients(flat_out, seeds, inputs, deep, retain=True))
+            grads = tuple(_gradients(roots, seeds, inputs, deep, retain=True))
         return grads if deep else _detach_all(grads)
 
     out = unflatten(out_tree, [_lower(o) for o in flat_out])
@@ -236,7 +276,15 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
 
 # ------------------------------------------------------------------ forward mode
 def _dual(primal: Any, tangent: Any, level: int, op: str) -> Tensor:
-    """A tensor with primal value `primal` carrying `tangent` at forward level `level`."""
+    """A tensor with primal value `primal` carrying `tangent` at forward level `level`
+    (inside vmap: around the cores of both, batched at every active level)."""
+    if state.batch_sizes:
+        primal, tangent = batched_everywhere(primal), batched_everywhere(tangent)
+        return rewrap(_dual_tensor(core(primal), core(tangent), level, op), levels_of(primal))
+    return _dual_tensor(primal, tangent, level, op)
+
+
+def _dual_tensor(primal: Any, tangent: Any, level: int, op: str) -> Tensor:
     data = _float_array(primal, op)
     t_data = tangent._data if isinstance(tangent, Tensor) else np.asarray(tangent)
     if t_data.shape != data.shape:
@@ -275,13 +323,15 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
         flat_out, out_tree = flatten(out)
         primal_out, tangent_out = [], []
         for o in flat_out:
-            if isinstance(o, Tensor):
-                t = o._tangents.get(level) if o._tangents else None
-                primal_out.append(_lower(strip(o, level)))
-                tangent_out.append(_lower(t) if t is not None else np.zeros_like(o._data))
+            c, levels = core(o), levels_of(o)
+            if isinstance(c, Tensor):
+                t = c._tangents.get(level) if c._tangents else None
+                primal_out.append(rewrap(_lower(strip(c, level)), levels))
+                tangent_out.append(rewrap(_lower(t) if t is not None else np.zeros_like(c._data),
+                                          levels))
             else:
                 primal_out.append(o)
-                tangent_out.append(np.zeros_like(np.asarray(o, dtype=float)))
+                tangent_out.append(rewrap(np.zeros_like(np.asarray(c, dtype=float)), levels))
     if not nested:
         primal_out, tangent_out = _detach_all(primal_out), _detach_all(tangent_out)
     return unflatten(out_tree, primal_out), unflatten(out_tree, tangent_out)
@@ -293,7 +343,8 @@ def linearize(f: Callable, *primals: Any):
     f is evaluated once and recorded; each call of f_jvp pushes tangents forward through
     the recorded operations with their JVP rules, reusing the saved primal values (no
     re-evaluation of f).  Inside another transform f_jvp re-runs jvp instead."""
-    if state.transform_depth > 0 or any(_is_traced(p) for p in flatten(primals)[0]):
+    if state.transform_depth > 0 or state.batch_sizes or any(
+            _is_traced(p) for p in flatten(primals)[0]):
         out = jvp(f, primals, tuple(tree_zeros(p) for p in primals))[0]
         return out, lambda *tangents: jvp(f, primals, tangents)[1]
     with _Transform(reverse=True):
@@ -354,15 +405,22 @@ def _recorded_between(inputs: list, outputs: list) -> list:
 
 def tree_zeros(tree: Any) -> Any:
     leaves, treedef = flatten(tree)
-    return unflatten(treedef, [np.zeros_like(np.asarray(
-        leaf._data if isinstance(leaf, Tensor) else leaf, dtype=float)) for leaf in leaves])
+    return unflatten(treedef, [np.zeros(np.shape(leaf), dtype=_float_dtype(leaf))
+                               for leaf in leaves])
+
+
+def _float_dtype(x: Any) -> np.dtype:
+    """x's dtype if it is floating point, else float64."""
+    dtype = np.result_type(core(x)._data if isinstance(core(x), Tensor) else core(x))
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
 # ----------------------------------------------------------- jacobians, hessians
 def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -> Callable:
     """Return a function computing the Jacobian of f with respect to args[argnums]:
-    shape f(x).shape + x.shape.  mode="rev" does one VJP per output element (cheap for
-    few outputs), mode="fwd" one JVP per input element (cheap for few inputs).
+    shape f(x).shape + x.shape.  mode="rev": the VJPs of all output elements at once
+    (vmap over a basis of cotangents; cheap for few outputs), mode="fwd": the JVPs of
+    all input elements at once (vmap over a basis of tangents; cheap for few inputs).
 
     Pytrees as in JAX: for an output that is a tuple/list/dict, the result has the
     output's structure, and each of its leaves has the structure of args[argnums] (a
@@ -382,6 +440,8 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -
 
         xs = tuple(args[i] for i in nums)
         flat_in, in_tree = flatten(xs)
+        for x in flat_in:
+            _float_array(x, "jacobian")
         blocks, out_tree = (_jac_rev if mode == "rev" else _jac_fwd)(partial, xs, flat_in, in_tree)
         per_output = []
         for row in blocks:  # one per output leaf: its Jacobian blocks in the inputs' structure
@@ -396,7 +456,7 @@ def stop_gradient(x: Any) -> Any:
     """x's value with no derivative in any mode, at any order (JAX's stop_gradient):
     Tensors come back detached (sharing their values, read-only while the tape needs
     them); other values, and pytrees of them, pass through."""
-    return tree_map(lambda v: v.detach() if isinstance(v, Tensor) else v, x)
+    return tree_map(lambda v: v.detach() if isinstance(v, (Tensor, Batched)) else v, x)
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -409,67 +469,59 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     return jacobian(f, argnums, mode="rev")
 
 
-def _stack(pieces: list, axis: int, shape: tuple) -> Any:
-    """Stack Jacobian rows (axis=0) or columns (axis=-1) and reshape to the Jacobian shape."""
-    if any(isinstance(p, Tensor) for p in pieces):
-        return reshape(stack(pieces, axis=axis), shape)
-    if not pieces:
-        return np.zeros(shape)
-    return np.stack([np.asarray(p) for p in pieces], axis=axis).reshape(shape)
+def _basis(shape: tuple, dtype: Any) -> np.ndarray:
+    """The size(shape) unit arrays of `shape`, stacked: shape (size,) + shape."""
+    n = math.prod(shape)
+    return np.eye(n, dtype=dtype).reshape((n,) + tuple(shape))
 
 
-def _shape_of(x: Any) -> tuple:
-    return np.shape(x._data if isinstance(x, Tensor) else x)
-
-
-def _unit(shape: tuple, dtype: Any, k: int) -> np.ndarray:
-    """The k-th basis array of `shape` (one 1, zeros elsewhere)."""
-    e = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype)
-    e[k] = 1
-    return e.reshape(shape)
+def _output_shapes(f: Callable, xs: tuple) -> tuple[list, Any]:
+    """f's output leaves' shapes and dtypes, and its structure, from one evaluation."""
+    with no_grad():
+        flat_out, out_tree = flatten(f(*_detach_all(xs)))
+    return [(np.shape(o), _float_dtype(o)) for o in flat_out], out_tree
 
 
 def _jac_rev(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list, Any]:
-    """Blocks [output leaf][input leaf] by one VJP per output element."""
-    out, vjp_fn = vjp(f, *xs)
-    flat_out, out_tree = flatten(out)
-    out_arrays = [np.asarray(o._data if isinstance(o, Tensor) else o) for o in flat_out]
-    in_shapes = [_float_array(x, "jacobian").shape for x in flat_in]
+    """Blocks [output leaf][input leaf]: for each output leaf, the VJPs of all its
+    elements in one vmap."""
+    outs, out_tree = _output_shapes(f, xs)
+    in_shapes = [np.shape(x) for x in flat_in]
+    zeros = [np.zeros(shape, dtype) for shape, dtype in outs]
     blocks = []
-    for m, o in enumerate(out_arrays):
-        rows: list = [[] for _ in flat_in]
-        for k in range(o.size):
-            cts = [np.zeros_like(a, dtype=a.dtype if a.dtype.kind in "fc" else float)
-                   for a in out_arrays]
-            cts[m] = _unit(o.shape, cts[m].dtype, k)
-            grads, _ = flatten(vjp_fn(unflatten(out_tree, cts)))
-            for r, g in zip(rows, grads):
-                r.append(g)
-        blocks.append([_stack(r, 0, o.shape + s) for r, s in zip(rows, in_shapes)])
+    for m, (shape, dtype) in enumerate(outs):
+        def pull(ct, m=m):
+            cts = list(zeros)
+            cts[m] = ct
+            return vjp(f, *xs)[1](unflatten(out_tree, cts))
+        if math.prod(shape) == 0 or not flat_in:
+            rows = [np.zeros(shape + s) for s in in_shapes]
+        else:
+            grads, _ = flatten(vmap(pull)(_basis(shape, dtype)))
+            rows = [reshape(g, shape + s) for g, s in zip(grads, in_shapes)]
+        blocks.append(rows)
     return blocks, out_tree
 
 
 def _jac_fwd(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list, Any]:
-    """Blocks [output leaf][input leaf] by one JVP per input element."""
-    arrays = [_float_array(x, "jacobian") for x in flat_in]
-    zeros = [np.zeros_like(a) for a in arrays]
-    cols: dict = {}  # (output leaf, input leaf) -> tangent columns
-    out_shapes = None
-    out_tree = None
-    for j, a in enumerate(arrays):
-        for k in range(a.size):
+    """Blocks [output leaf][input leaf]: for each input leaf, the JVPs of all its elements
+    in one vmap."""
+    outs, out_tree = _output_shapes(f, xs)
+    in_specs = [(np.shape(x), _float_dtype(x)) for x in flat_in]
+    zeros = [np.zeros(shape, dtype) for shape, dtype in in_specs]
+    columns = []  # [input leaf][output leaf]
+    for j, (shape, dtype) in enumerate(in_specs):
+        def push(t, j=j):
             tangents = list(zeros)
-            tangents[j] = _unit(a.shape, a.dtype, k)
-            out, col = jvp(f, xs, unflatten(in_tree, tangents))
-            flat_col, out_tree = flatten(col)
-            out_shapes = [_shape_of(o) for o in flatten(out)[0]]
-            for m, c in enumerate(flat_col):
-                cols.setdefault((m, j), []).append(c)
-    if out_shapes is None:  # every input is empty: evaluate once to learn the output
-        flat_out, out_tree = flatten(f(*xs))
-        out_shapes = [_shape_of(o) for o in flat_out]
-    blocks = [[_stack(cols.get((m, j), []), -1, shape + a.shape) for j, a in enumerate(arrays)]
-              for m, shape in enumerate(out_shapes)]
+            tangents[j] = t
+            return jvp(f, xs, unflatten(in_tree, tangents))[1]
+        if math.prod(shape) == 0:
+            columns.append([np.zeros(o_shape + shape) for o_shape, _ in outs])
+            continue
+        cols, _ = flatten(vmap(push)(_basis(shape, dtype)))
+        columns.append([reshape(moveaxis(c, 0, -1), o_shape + shape)
+                        for c, (o_shape, _) in zip(cols, outs)])
+    blocks = [[columns[j][m] for j in range(len(in_specs))] for m in range(len(outs))]
     return blocks, out_tree
 
 

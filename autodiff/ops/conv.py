@@ -29,9 +29,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..dispatch import primitive
 from ..tensor import Tensor
+from .batch_rules import merged_batch
 from .reductions import max as _max, mean as _mean
 from .linalg import matmul
-from .shape_ops import reshape, transpose
+from .shape_ops import moveaxis, repeat_example, reshape, transpose
 
 
 def int_pair(v: Any, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
@@ -121,6 +122,22 @@ im2col.defjvp(lambda t, ans, x, **kw: im2col(t, **_geometry(kw)))  # tangents pa
 col2im.defvjp(lambda g, ans, cols, **kw: im2col(g, **_geometry(kw)))
 col2im.defjvp(lambda t, ans, cols, **kw: col2im(t, **kw))
 
+# Under vmap the batch B and the images' own batch N are merged into B*N images.
+im2col.defbatch(merged_batch(im2col))
+
+
+def _merged_shape(size, x_shape):
+    return (size * x_shape[0],) + tuple(x_shape[1:])
+
+
+def _col2im_batch(args, axes, *, x_shape, **kw):
+    out = merged_batch(col2im)(args, axes, x_shape=_merged_shape(_shape(args[0])[0], x_shape),
+                               **kw)[0]
+    return out, 0
+
+
+col2im.defbatch(_col2im_batch)
+
 
 def _shape(x):
     return x._data.shape if isinstance(x, Tensor) else np.shape(x)
@@ -204,6 +221,29 @@ _unfold.defvjp(lambda g, ans, x, **kw: _fold(g, x_shape=x.shape, **kw))
 _unfold.defjvp(lambda t, ans, x, **kw: _unfold(t, **kw))
 _fold.defvjp(lambda g, ans, cols, x_shape, **kw: _unfold(g, **kw))
 _fold.defjvp(lambda t, ans, cols, **kw: _fold(t, **kw))
+
+
+def _unfold_batch(args, axes, **kw):
+    # B*N images unfold to columns ordered (oh, ow, b, n); the batch moves to the front
+    x = args[0]
+    size, n = _shape(x)[:2]
+    cols = _unfold(reshape(x, _merged_shape(size, _shape(x)[1:])), **kw)
+    rows = _shape(cols)[0]
+    cols = transpose(reshape(cols, (rows, -1, size, n)), (2, 0, 1, 3))
+    return reshape(cols, (size, rows, -1)), 0
+
+
+def _fold_batch(args, axes, *, x_shape, **kw):
+    cols = args[0]
+    size, rows = _shape(cols)[:2]
+    n = x_shape[0]
+    cols = reshape(transpose(reshape(cols, (size, rows, -1, n)), (1, 2, 0, 3)), (rows, -1))
+    out = _fold(cols, x_shape=_merged_shape(size, x_shape), **kw)
+    return reshape(out, (size,) + tuple(x_shape)), 0
+
+
+_unfold.defbatch(_unfold_batch)
+_fold.defbatch(_fold_batch)
 
 
 def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
@@ -317,6 +357,45 @@ _block_spread.defvjp(lambda g, ans, gp, weights, kernel, **kw: _block_gather(
 _block_spread.defjvp(lambda t, ans, gp, weights, **kw: _block_spread(t, weights, **kw), None)
 
 
+def _merged_weights(weights, batched, size):
+    """The (KH*KW, N, C, OH, OW) window weights for B*N images (None stays None)."""
+    if weights is None:
+        return None
+    if batched:
+        weights = moveaxis(weights, 0, 1)  # (KH*KW, B, N, ...)
+    else:
+        weights = moveaxis(repeat_example(weights, size), 0, 1)
+    shape = _shape(weights)
+    return reshape(weights, (shape[0], shape[1] * shape[2]) + shape[3:])
+
+
+def _block_gather_batch(args, axes, *, kernel):
+    x, weights = args
+    size = _shape(x if axes[0] is not None else weights)[0]
+    if axes[0] is None:
+        x = repeat_example(x, size)
+    shape = _shape(x)
+    out = _block_gather(reshape(x, _merged_shape(size, shape[1:])),
+                        _merged_weights(weights, axes[1] is not None, size), kernel=kernel)
+    return reshape(out, shape[:2] + _shape(out)[1:]), 0
+
+
+def _block_spread_batch(args, axes, *, kernel, x_shape, order):
+    g, weights = args
+    size = _shape(g if axes[0] is not None else weights)[0]
+    if axes[0] is None:
+        g = repeat_example(g, size)
+    shape = _shape(g)
+    out = _block_spread(reshape(g, _merged_shape(size, shape[1:])),
+                        _merged_weights(weights, axes[1] is not None, size), kernel=kernel,
+                        x_shape=_merged_shape(size, x_shape), order=order)
+    return reshape(out, (size,) + tuple(x_shape)), 0
+
+
+_block_gather.defbatch(_block_gather_batch)
+_block_spread.defbatch(_block_spread_batch)
+
+
 def _max_hits(x, ans, kernel):
     """(hits (KH*KW, N, C, OH, OW): where each window offset attains the window maximum,
     number of tied maxima per window)."""
@@ -345,6 +424,7 @@ def _block_max_jvp(t, ans, x, kernel):
 
 _block_max.defvjp(_block_max_vjp)
 _block_max.defjvp(_block_max_jvp)
+_block_max.defbatch(merged_batch(_block_max))
 
 
 def _pool(x, kernel_size, stride, padding, op, pad_value):

@@ -5,6 +5,9 @@ Unary ops whose derivative is a pointwise factor f'(x) are declared with
 multiplies the cotangent by it and the JVP the tangent.  Binary ops broadcast like
 numpy; the engine sums cotangents back to each operand's shape.
 
+Under vmap, elementwise primitives run on the whole batch: unary ones as they are,
+binary ones after aligning the operands' axes (`batch_rules.elementwise`).
+
 Subgradients at kinks: relu'(0) = 0, abs'(0) = sign(0) = 0, leaky_relu'(0) = slope,
 maximum/minimum split the gradient equally between tied operands, clip passes the
 gradient where a_min <= x <= a_max (inclusive).
@@ -18,6 +21,7 @@ import numpy as np
 
 from ..dispatch import Primitive, primitive
 from ..tensor import Tensor
+from .batch_rules import elementwise, unary
 
 
 def _pointwise(fun: Callable, derivative: Callable, name: str | None = None) -> Primitive:
@@ -25,6 +29,7 @@ def _pointwise(fun: Callable, derivative: Callable, name: str | None = None) -> 
     prim = Primitive(fun, name)
     prim.defvjp(lambda g, ans, x, **kw: g * derivative(ans, x, **kw))
     prim.defjvp(lambda t, ans, x, **kw: t * derivative(ans, x, **kw))
+    prim.defbatch(unary(prim))
     return prim
 
 
@@ -48,6 +53,7 @@ def _partner(fun: Callable, sign: float) -> Primitive:
                 lambda g, ans, x, p: None)
     prim.defjvp(lambda t, ans, x, p: t * p if sign > 0 else -t * p,
                 lambda t, ans, x, p: None)
+    prim.defbatch(elementwise(prim))
     return prim
 
 
@@ -58,10 +64,12 @@ _sin_given_cos = _partner(np.sin, 1.0)   # sin(x) from (x, cos(x))
 copy = Primitive(np.copy, "copy")  # a new array: Tensor.clone()
 copy.defvjp(lambda g, ans, x: g)
 copy.defjvp(lambda t, ans, x: t)
+copy.defbatch(unary(copy))
 
 negative = Primitive(np.negative)
 negative.defvjp(lambda g, ans, x: -g)
 negative.defjvp(lambda t, ans, x: -t)
+negative.defbatch(unary(negative))
 
 exp = _pointwise(np.exp, lambda ans, x: ans)
 log = _pointwise(np.log, lambda ans, x: 1 / x)
@@ -91,10 +99,12 @@ erf = _pointwise(_erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-(x * x)), "erf")
 relu = Primitive(lambda x: np.maximum(x, 0), "relu")
 relu.defvjp(lambda g, ans, x: g * (x > 0))
 relu.defjvp(lambda t, ans, x: t * (x > 0))
+relu.defbatch(unary(relu))
 
 sign = Primitive(np.sign)
 sign.defvjp(_zero_cotangent)
 sign.defjvp(_zero_cotangent)
+sign.defbatch(unary(sign))
 
 
 @primitive
@@ -105,6 +115,7 @@ def leaky_relu(x, *, negative_slope=0.01):
 
 leaky_relu.defvjp(lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope))
 leaky_relu.defjvp(lambda t, ans, x, negative_slope: where(x > 0, t, t * negative_slope))
+leaky_relu.defbatch(unary(leaky_relu))
 
 
 # ----------------------------------------------------------------- binary ops
@@ -113,18 +124,21 @@ add.defvjp(lambda g, ans, x, y: g,
            lambda g, ans, x, y: g)
 add.defjvp(lambda t, ans, x, y: t,
            lambda t, ans, x, y: t)
+add.defbatch(elementwise(add))
 
 subtract = Primitive(np.subtract)
 subtract.defvjp(lambda g, ans, x, y: g,
                 lambda g, ans, x, y: -g)
 subtract.defjvp(lambda t, ans, x, y: t,
                 lambda t, ans, x, y: -t)
+subtract.defbatch(elementwise(subtract))
 
 multiply = Primitive(np.multiply)
 multiply.defvjp(lambda g, ans, x, y: g * y,
                 lambda g, ans, x, y: g * x)
 multiply.defjvp(lambda t, ans, x, y: t * y,
                 lambda t, ans, x, y: x * t)
+multiply.defbatch(elementwise(multiply))
 
 
 def _divide_vjp(needs, g, ans, x, y):
@@ -136,6 +150,7 @@ divide = Primitive(np.divide)
 divide.defvjp_joint(_divide_vjp)
 divide.defjvp(lambda t, ans, x, y: t / y,
               lambda t, ans, x, y: -t * ans / y)
+divide.defbatch(elementwise(divide))
 
 
 def _log_where_positive(x):
@@ -149,6 +164,7 @@ power.defvjp(lambda g, ans, x, y: g * y * x ** (y - 1),
              lambda g, ans, x, y: g * ans * _log_where_positive(x))
 power.defjvp(lambda t, ans, x, y: t * y * x ** (y - 1),
              lambda t, ans, x, y: t * ans * _log_where_positive(x))
+power.defbatch(elementwise(power))
 
 
 def _share(g, wins, ties):
@@ -161,12 +177,14 @@ maximum.defvjp(lambda g, ans, x, y: _share(g, x > y, x == y),
                lambda g, ans, x, y: _share(g, y > x, x == y))
 maximum.defjvp(lambda t, ans, x, y: _share(t, x > y, x == y),
                lambda t, ans, x, y: _share(t, y > x, x == y))
+maximum.defbatch(elementwise(maximum))
 
 minimum = Primitive(np.minimum)
 minimum.defvjp(lambda g, ans, x, y: _share(g, x < y, x == y),
                lambda g, ans, x, y: _share(g, y < x, x == y))
 minimum.defjvp(lambda t, ans, x, y: _share(t, x < y, x == y),
                lambda t, ans, x, y: _share(t, y < x, x == y))
+minimum.defbatch(elementwise(minimum))
 
 
 # --------------------------------------------------------- selection / clipping
@@ -182,6 +200,7 @@ where.defvjp(None,
 where.defjvp(None,
              lambda t, ans, c, x, y: where(c, t, 0),
              lambda t, ans, c, x, y: where(c, 0, t))
+where.defbatch(elementwise(where))
 
 
 @primitive
@@ -201,6 +220,7 @@ def _inside(x, a_min, a_max):
 
 _clip.defvjp(lambda g, ans, x, a_min, a_max: where(_inside(x, a_min, a_max), g, 0))
 _clip.defjvp(lambda t, ans, x, a_min, a_max: where(_inside(x, a_min, a_max), t, 0))
+_clip.defbatch(unary(_clip))
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
@@ -218,3 +238,4 @@ def astype(x, *, dtype):
 
 astype.defvjp(lambda g, ans, x, dtype: astype(g, dtype=np.result_type(x)))
 astype.defjvp(lambda t, ans, x, dtype: astype(t, dtype=dtype))
+astype.defbatch(unary(astype))

@@ -1,13 +1,14 @@
 """Products: matmul (numpy semantics: 1-D, 2-D and broadcast batches), dot, outer, einsum."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..dispatch import broadcast_to, primitive
 from ..tensor import Tensor
-from .shape_ops import expand_dims, reshape, squeeze, swapaxes
+from .shape_ops import expand_dims, moveaxis, pad_example_axes, reshape, squeeze, swapaxes
 
 
 def _ndim(x: Any) -> int:
@@ -69,6 +70,40 @@ def _matmul_vjp_b(g, ans, a, b):
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
 matmul.defjvp(lambda t, ans, a, b: matmul(t, b),
               lambda t, ans, a, b: matmul(a, t))
+
+
+def _matmul_batch(args, axes):
+    """Batched operands hold the batch along axis 0; numpy's matmul broadcasts leading
+    axes, so a batched matrix operand only needs size-1 axes after the batch axis to line
+    up with the other operand; 1-D (vector) examples are made matrices and back."""
+    a, b = args
+    a_batched, b_batched = axes[0] is not None, axes[1] is not None
+    da, db = _ndim(a) - a_batched, _ndim(b) - b_batched
+    if a_batched and not b_batched and db == 2 and da >= 2:
+        # (B, ..., n, k) @ (k, m): one large product with the batch folded into the rows
+        shape = a.shape
+        out = matmul(reshape(a, (math.prod(shape[:-1]), shape[-1])), b)
+        return reshape(out, shape[:-1] + (b.shape[-1],)), 0
+    if not b_batched:  # a batched: a vector example, or matrices, against b
+        if da == 1 and db > 2:
+            return squeeze(matmul(pad_example_axes(expand_dims(a, -2), db), b), -2), 0
+        return matmul(pad_example_axes(a, db) if da >= 2 else a, b), 0
+    if not a_batched:  # b batched
+        if db == 1:  # a (..., n, k) @ b_e (k,) for every example: a @ b.T, batch last
+            return matmul(a, swapaxes(b, -1, -2)) if da >= 2 else matmul(b, a), (
+                -1 if da >= 2 else 0)
+        return matmul(a, pad_example_axes(b, da)), 0
+    # both batched
+    if da == 1 and db == 1:
+        return reshape(matmul(expand_dims(a, 1), expand_dims(b, 2)), (a.shape[0],)), 0
+    if da == 1:
+        return squeeze(matmul(pad_example_axes(expand_dims(a, -2), db), b), -2), 0
+    if db == 1:
+        return squeeze(matmul(a, pad_example_axes(expand_dims(b, -1), da)), -1), 0
+    return matmul(pad_example_axes(a, db), pad_example_axes(b, da)), 0
+
+
+matmul.defbatch(_matmul_batch)
 
 
 def dot(a: Any, b: Any) -> Any:
@@ -138,6 +173,21 @@ def _einsum_jvp(i, t, ans, *operands, subscripts):
 
 _einsum.defvjp_argnum(_einsum_vjp)
 _einsum.defjvp_argnum(_einsum_jvp)
+
+
+def _einsum_batch(args, axes, *, subscripts):
+    # the batch gets an index letter of its own, in front of each batched operand's
+    # subscript and of the output's
+    ins, out, spec = subscripts
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                  if c not in spec)
+    new_ins = tuple(letter + sub if ax is not None else sub for sub, ax in zip(ins, axes))
+    new_out = letter + out
+    new_spec = ",".join(new_ins) + "->" + new_out
+    return _einsum(*args, subscripts=(new_ins, new_out, new_spec)), 0
+
+
+_einsum.defbatch(_einsum_batch)
 
 
 def einsum(subscripts: str, *operands: Any) -> Any:

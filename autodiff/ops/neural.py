@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from ..batched import Batched
 from ..dispatch import primitive
 from ..tensor import Tensor
 from .linalg import matmul
 from .reductions import mean, softmax, sum as _sum
-from .shape_ops import expand_dims, reshape
+from .shape_ops import expand_dims, pad_example_axes, repeat_example, reshape, swapaxes
 
 
 def _shape(x: Any) -> tuple:
@@ -76,6 +77,27 @@ _linear.defvjp(_linear_vjp_input,
 _linear.defjvp(lambda t, ans, x, weight, bias: _linear(t, weight, None),
                lambda t, ans, x, weight, bias: _linear(x, t, None),
                lambda t, ans, x, weight, bias: t)  # the engine broadcasts t
+
+
+def _linear_batch(args, axes):
+    x, weight, bias = args
+    if axes[1] is None and axes[2] is None:  # shared parameters: one product for the batch
+        return _linear(x, weight, bias), 0
+    # per-example parameters: a batched matmul, (B, ..., in) @ (B, in, out)
+    if axes[0] is None:
+        x = repeat_example(x, _shape(weight)[0])
+    wt = swapaxes(weight, -1, -2)
+    example_ndim = len(_shape(x)) - 1
+    out = matmul(x if example_ndim > 1 else expand_dims(x, 1),
+                 pad_example_axes(wt, max(example_ndim, 2)) if axes[1] is not None else wt)
+    if example_ndim == 1:
+        out = reshape(out, (_shape(out)[0], _shape(out)[-1]))
+    if bias is not None:
+        out = out + (pad_example_axes(bias, example_ndim) if axes[2] is not None else bias)
+    return out, 0
+
+
+_linear.defbatch(_linear_batch)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
@@ -170,6 +192,28 @@ _softmax_cross_entropy.defvjp(_xent_vjp)
 _softmax_cross_entropy.defjvp(_xent_jvp)
 
 
+def _xent_batch(args, axes, *, labels, reduction, param_axes):
+    """The batch's examples' rows become one (B*N, C) problem; its losses are then
+    reduced per example."""
+    (logits,) = args
+    if axes[0] is None:
+        logits = repeat_example(logits, _shape(labels)[0])
+    shape = _shape(logits)
+    if isinstance(labels, Tensor):
+        labels = labels._data
+    labels = np.broadcast_to(labels, shape[:2]) if param_axes["labels"] is not None else \
+        np.broadcast_to(labels, (shape[0],) + labels.shape)
+    losses = _softmax_cross_entropy(reshape(logits, (-1, shape[-1])),
+                                    labels=labels.reshape(-1), reduction="none")
+    losses = reshape(losses, shape[:2])
+    if reduction == "none":
+        return losses, 0
+    return (mean(losses, axis=1) if reduction == "mean" else _sum(losses, axis=1)), 0
+
+
+_softmax_cross_entropy.defbatch(_xent_batch, params=("labels",))
+
+
 def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Any:
     """-log softmax(logits)[i, labels[i]] per example: logits (N, C), labels (N,) integers
     in [0, C) -> (N,) losses, or their mean (default) or sum (a scalar). Stable for any
@@ -177,7 +221,7 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
     if reduction not in _REDUCTIONS:
         raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, "
                          f"got {reduction!r}")
-    if labels.__class__ is not np.ndarray:
+    if labels.__class__ is not np.ndarray and labels.__class__ is not Batched:
         labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     # the forward checks the shapes and the labels
     return _softmax_cross_entropy(logits, labels=labels, reduction=reduction)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..dispatch import broadcast_to, primitive
 from .elementwise import exp, sqrt
+from .batch_rules import along_axis
 from .shape_ops import flip, reshape
 from ..tensor import Tensor
 from .util import count, normalize_axis, reduced_shape
@@ -59,6 +60,7 @@ def _sum(x, *, axis, keepdims):
 
 _sum.defvjp(lambda g, ans, x, axis, keepdims: expand_reduced(g, x.shape, axis, keepdims))
 _sum.defjvp(lambda t, ans, x, axis, keepdims: _sum(t, axis=axis, keepdims=keepdims))
+_sum.defbatch(along_axis(_sum))
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -109,6 +111,7 @@ def _extreme(fun, name):
                   expand_reduced(g, x.shape, axis, keepdims) * _tie_share(x, ans, axis, keepdims))
     reduce.defjvp(lambda t, ans, x, axis, keepdims:
                   _sum(t * _tie_share(x, ans, axis, keepdims), axis=axis, keepdims=keepdims))
+    reduce.defbatch(along_axis(reduce))
     return reduce
 
 
@@ -157,6 +160,7 @@ _logsumexp.defvjp(lambda g, ans, x, axis, keepdims:
                   expand_reduced(g, x.shape, axis, keepdims) * _lse_softmax(x, ans, axis, keepdims))
 _logsumexp.defjvp(lambda t, ans, x, axis, keepdims:
                   _sum(t * _lse_softmax(x, ans, axis, keepdims), axis=axis, keepdims=keepdims))
+_logsumexp.defbatch(along_axis(_logsumexp))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -173,6 +177,7 @@ def _softmax(x, *, axis):
 
 _softmax.defvjp(lambda g, ans, x, axis: ans * (g - _sum(g * ans, axis=axis, keepdims=True)))
 _softmax.defjvp(lambda t, ans, x, axis: ans * (t - _sum(t * ans, axis=axis, keepdims=True)))
+_softmax.defbatch(along_axis(_softmax))
 
 
 @primitive
@@ -186,6 +191,7 @@ _log_softmax.defvjp(lambda g, ans, x, axis:
                     g - exp(ans) * _sum(g, axis=axis, keepdims=True))
 _log_softmax.defjvp(lambda t, ans, x, axis:
                     t - _sum(exp(ans) * t, axis=axis, keepdims=True))
+_log_softmax.defbatch(along_axis(_log_softmax))
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
@@ -207,6 +213,7 @@ def _cumsum(x, *, axis):
 # The transpose of a running sum is a running sum from the other end.
 _cumsum.defvjp(lambda g, ans, x, axis: flip(_cumsum(flip(g, axis), axis=axis), axis))
 _cumsum.defjvp(lambda t, ans, x, axis: _cumsum(t, axis=axis))
+_cumsum.defbatch(along_axis(_cumsum))
 
 
 def cumsum(x: Any, axis: int | None = None) -> Any:

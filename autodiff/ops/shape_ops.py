@@ -3,7 +3,8 @@
 Each primitive's VJP is another primitive of this module (reshape <-> reshape,
 transpose <-> inverse transpose, getitem <-> index_add, pad <-> getitem, ...), so
 derivatives of every order come for free.  Composite helpers (swapaxes, squeeze,
-stack, split, take, ...) are ordinary functions of these primitives.
+stack, split, take, moveaxis, ...) are ordinary functions of these primitives.  Their
+batching rules (vmap) shift the axes they name past the batch axis.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..batched import Batched
 from ..dispatch import broadcast_to as _broadcast_to, primitive
 from ..tensor import Tensor
 
@@ -26,6 +28,28 @@ def broadcast_to(x: Any, shape: Any) -> Any:
     return _broadcast_to(x, shape=shape)
 
 
+# Helpers of the batching rules (vmap): a batched operand holds its batch along axis 0.
+def pad_example_axes(x: Any, total: int) -> Any:
+    """Batched x (B, *s) with size-1 axes inserted after the batch axis so that one
+    example has `total` axes: the layout numpy broadcasting needs against unbatched
+    operands."""
+    shape = _shape(x)
+    missing = total - (len(shape) - 1)
+    if missing <= 0:
+        return x
+    return _reshape(x, shape=shape[:1] + (1,) * missing + shape[1:])
+
+
+def repeat_example(x: Any, size: int) -> Any:
+    """Unbatched x as a batch of `size` copies along a new axis 0 (a broadcast)."""
+    shape = _shape(x)
+    return _broadcast_to(_reshape(x, shape=(1,) + shape), shape=(size,) + shape)
+
+
+_broadcast_to.defbatch(lambda args, axes, shape: (_broadcast_to(
+    pad_example_axes(args[0], len(shape)), shape=_shape(args[0])[:1] + tuple(shape)), 0))
+
+
 # ----------------------------------------------------------------------- reshape
 @primitive
 def _reshape(x, *, shape):
@@ -38,6 +62,8 @@ def _reshape(x, *, shape):
 
 _reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape))
 _reshape.defjvp(lambda t, ans, x, shape: _reshape(t, shape=ans.shape))
+_reshape.defbatch(lambda args, axes, shape: (
+    _reshape(args[0], shape=_shape(args[0])[:1] + tuple(shape)), 0))
 
 
 def reshape(x: Any, shape: Any) -> Any:
@@ -60,6 +86,8 @@ def _transpose(x, *, axes):
 
 _transpose.defvjp(lambda g, ans, x, axes: _transpose(g, axes=tuple(np.argsort(axes))))
 _transpose.defjvp(lambda t, ans, x, axes: _transpose(t, axes=axes))
+_transpose.defbatch(lambda args, batched, axes: (  # (its parameter is called axes)
+    _transpose(args[0], axes=(0,) + tuple(a + 1 for a in axes)), 0))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
@@ -79,6 +107,17 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     axes = list(range(ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return _transpose(x, axes=tuple(axes))
+
+
+def moveaxis(x: Any, source: int, destination: int) -> Any:
+    """numpy.moveaxis for one axis."""
+    ndim = len(_shape(x))
+    source, destination = source % ndim, destination % ndim
+    if source == destination:
+        return x
+    order = [a for a in range(ndim) if a != source]
+    order.insert(destination, source)
+    return _transpose(x, axes=tuple(order))
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Any:
@@ -130,9 +169,82 @@ index_add.defvjp(lambda g, ans, v, index, shape: getitem(g, index=index))
 index_add.defjvp(lambda t, ans, v, index, shape: index_add(t, index=index, shape=shape))
 
 
+def _is_array_index(item: Any) -> bool:
+    return isinstance(item, (list, np.ndarray, Batched))
+
+
+def _batch_axis_after(items: tuple) -> int:
+    """Where x[(slice(None),) + items] puts the batch axis: 0, unless numpy moves the
+    advanced-index axes to the front (advanced indices not next to each other)."""
+    if not builtins.any(_is_array_index(i) for i in items):
+        return 0
+    advanced = [k for k, i in enumerate(items)
+                if _is_array_index(i) or isinstance(i, (int, np.integer, bool, np.bool_))]
+    if advanced == list(range(advanced[0], advanced[-1] + 1)):
+        return 0
+    shapes = []
+    for i in items:
+        if isinstance(i, (int, np.integer, bool, np.bool_)):
+            shapes.append(())
+        elif _is_array_index(i):
+            a = np.asarray(i)
+            shapes.append((int(a.sum()),) if a.dtype == bool else a.shape)
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batched_gather(x: Any, x_batched: bool, items: tuple, batched: tuple) -> Any:
+    """x[items] per example where some index arrays are batched (their batch along axis
+    0): one advanced index over the whole batch, with the batch's own arange in front
+    when x is batched too."""
+    if builtins.any(not isinstance(i, (np.ndarray, list, int, np.integer, Batched))
+                    for i in items):
+        raise NotImplementedError(
+            "getitem: inside vmap, an index with batched (per-example) arrays may hold only "
+            "integer arrays and integers (no slices, Ellipsis, None or masks); write "
+            "x[idx] or x[rows, cols], or use take")
+    size = next(_shape(i)[0] for i, b in zip(items, batched) if b)
+    shapes = [_shape(i)[1:] if b else np.shape(i) for i, b in zip(items, batched)]
+    example = np.broadcast_shapes(*shapes)
+    full = []
+    for i, b, s in zip(items, batched, shapes):
+        if b:
+            if np.result_type(i).kind not in "iu":
+                raise IndexError(f"getitem: a batched index must hold integers, got dtype "
+                                 f"{np.result_type(i)}")
+            i = np.reshape(i, (size,) + (1,) * (len(example) - len(s)) + tuple(s))
+        full.append(i)
+    if x_batched:
+        full.insert(0, np.arange(size).reshape((size,) + (1,) * len(example)))
+    return getitem(x, index=tuple(full))
+
+
+def _getitem_batch(args: tuple, axes: tuple, *, index: Any, param_axes: dict) -> tuple:
+    (x,) = args
+    items = index if isinstance(index, tuple) else (index,)
+    where = param_axes["index"]  # None, or 0 / a tuple of 0 or None: per-example indices
+    if where is None:
+        return getitem(x, index=(slice(None),) + items), _batch_axis_after(items)
+    batched = tuple(w is not None for w in (where if isinstance(where, tuple) else (where,)))
+    items = tuple(i._data if isinstance(i, Tensor) else i for i in items)
+    return _batched_gather(x, axes[0] is not None, items, batched), 0
+
+
+def _index_add_batch(args: tuple, axes: tuple, *, index: Any, shape: tuple) -> tuple:
+    (g,) = args
+    size = _shape(g)[0]
+    items = index if isinstance(index, tuple) else (index,)
+    g = moveaxis(g, 0, _batch_axis_after(items))  # the layout of out[(slice(None),) + items]
+    return index_add(g, index=(slice(None),) + items, shape=(size,) + tuple(shape)), 0
+
+
+getitem.defbatch(_getitem_batch, params=("index",))
+index_add.defbatch(_index_add_batch)
+
+
 def take(x: Any, indices: Any, axis: int | None = None) -> Any:
     """numpy.take: elements (axis=None, flattened) or slices along `axis` at `indices`."""
-    indices = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
+    if not isinstance(indices, Batched):  # per-example indices stay batched (vmap)
+        indices = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if axis is None:
         return getitem(flatten(x), index=indices)
     ndim = len(_shape(x))
@@ -163,6 +275,15 @@ def _pad_widths(i, xs, axis):
 
 _concatenate.defvjp_argnum(lambda i, g, ans, *xs, axis: getitem(g, index=_piece(i, xs, axis)))
 _concatenate.defjvp_argnum(lambda i, t, ans, *xs, axis: pad(t, _pad_widths(i, xs, axis)))
+
+
+def _concatenate_batch(args: tuple, axes: tuple, *, axis: int) -> tuple:
+    size = next(_shape(a)[0] for a, ax in zip(args, axes) if ax is not None)
+    return _concatenate(*(a if ax is not None else repeat_example(a, size)
+                          for a, ax in zip(args, axes)), axis=axis + 1), 0
+
+
+_concatenate.defbatch(_concatenate_batch)
 
 
 def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
@@ -226,6 +347,8 @@ _pad.defvjp(lambda g, ans, x, pad_width, constant_values:
             getitem(g, index=_unpad_index(x.shape, pad_width)))
 _pad.defjvp(lambda t, ans, x, pad_width, constant_values:
             _pad(t, pad_width=pad_width, constant_values=0))
+_pad.defbatch(lambda args, axes, pad_width, constant_values: (_pad(
+    args[0], pad_width=((0, 0),) + tuple(pad_width), constant_values=constant_values), 0))
 
 
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Any:
@@ -247,6 +370,8 @@ def _flip(x, *, axis):
 
 _flip.defvjp(lambda g, ans, x, axis: _flip(g, axis=axis))
 _flip.defjvp(lambda t, ans, x, axis: _flip(t, axis=axis))
+_flip.defbatch(lambda args, axes, axis: (_flip(args[0], axis=tuple(
+    range(1, len(_shape(args[0])))) if axis is None else tuple(a + 1 for a in axis)), 0))
 
 
 def flip(x: Any, axis: int | Sequence[int] | None = None) -> Any:
@@ -259,4 +384,4 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Any:
 
 __all__ = ["reshape", "flatten", "transpose", "swapaxes", "expand_dims", "squeeze",
            "getitem", "index_add", "take", "concatenate", "stack", "split", "pad", "flip",
-           "broadcast_to"]
+           "broadcast_to", "moveaxis"]

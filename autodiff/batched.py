@@ -1,0 +1,93 @@
+"""`Batched`: what a function under `vmap` sees in place of a batch of arrays.
+
+A Batched value stands for one example of a batch: its `shape`, `ndim` and `size` are an
+example's, while `value` holds the whole batch (an ndarray, a Tensor, or the Batched value
+of an enclosing vmap) with the batch along axis 0.  `level` says which vmap it belongs to
+(inner vmaps get higher levels).  Primitives applied to Batched operands run the
+primitive's batching rule on the whole batch at once (batching.py); the operators and
+methods of Tensor are attached to Batched too (methods.py), so `x @ w + b`, `x.sum(1)`
+and `x.T` mean inside vmap what they mean for one example.
+
+Whatever would need one example's values in Python (`bool(x)`, `float(x)`, `x.item()`,
+`np.asarray(x)`) raises: the values differ between examples.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+class Batched:
+    """One example of a batch under `vmap` (see the module docstring)."""
+
+    __slots__ = ("value", "level")
+
+    def __init__(self, value: Any, level: int):
+        self.value = value
+        self.level = level
+
+    @property
+    def shape(self) -> tuple:
+        return self.value.shape[1:]
+
+    @property
+    def ndim(self) -> int:
+        return self.value.ndim - 1
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.value.shape[1:])
+
+    @property
+    def dtype(self) -> Any:
+        return self.value.dtype
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d value inside vmap")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def _no_values(self, what: str) -> TypeError:
+        return TypeError(f"vmap: cannot {what} a batched value (shape {self.shape} per "
+                         f"example): its values differ from one example to the next.  "
+                         f"Use ad.where for value-dependent choices, autodiff operations "
+                         f"instead of numpy functions, or pass the value unbatched "
+                         f"(in_axes=None)")
+
+    def __bool__(self) -> bool:
+        raise self._no_values("convert to a Python bool (if/while on)")
+
+    def __float__(self) -> float:
+        raise self._no_values("convert to a Python float")
+
+    def __int__(self) -> int:
+        raise self._no_values("convert to a Python int")
+
+    def __index__(self) -> int:
+        raise self._no_values("use as a Python index")
+
+    def item(self) -> Any:
+        raise self._no_values("take .item() of")
+
+    def tolist(self) -> Any:
+        raise self._no_values("take .tolist() of")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise self._no_values("hand numpy (np.asarray, a numpy function) the values of")
+
+    def numpy(self) -> Any:
+        raise self._no_values("take .numpy() of")
+
+    def backward(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("vmap: backward() inside vmap is not supported; use ad.grad or "
+                        "ad.vjp inside the vmapped function (per-example gradients)")
+
+    def __repr__(self) -> str:
+        return (f"Batched(shape={self.shape} per example, batch of {self.value.shape[0]}, "
+                f"dtype={self.dtype}, vmap level {self.level})")
+
+    __hash__ = object.__hash__
