@@ -55,7 +55,9 @@ def _matmul_vjp_a(g, ans, a, b):
     if _ndim(a) == 2 and _ndim(b) == 2:
         return matmul(g, b.T)
     g2, a2, b2 = _promote(g, a, b)
-    ga = matmul(g2, _mT(b2))
+    # a contraction over one element is an outer product: numpy's matmul would take a slow
+    # non-BLAS path for it (per-example gradients under vmap hit this case)
+    ga = g2 * _mT(b2) if g2.shape[-1] == 1 else matmul(g2, _mT(b2))
     return squeeze(ga, -2) if _ndim(a) == 1 else ga  # batch axes are summed by the engine
 
 
@@ -63,7 +65,7 @@ def _matmul_vjp_b(g, ans, a, b):
     if _ndim(a) == 2 and _ndim(b) == 2:
         return matmul(a.T, g)
     g2, a2, b2 = _promote(g, a, b)
-    gb = matmul(_mT(a2), g2)
+    gb = _mT(a2) * g2 if g2.shape[-2] == 1 else matmul(_mT(a2), g2)  # (see _matmul_vjp_a)
     return squeeze(gb, -1) if _ndim(b) == 1 else gb
 
 

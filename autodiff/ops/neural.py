@@ -83,15 +83,19 @@ def _linear_batch(args, axes):
     x, weight, bias = args
     if axes[1] is None and axes[2] is None:  # shared parameters: one product for the batch
         return _linear(x, weight, bias), 0
-    # per-example parameters: a batched matmul, (B, ..., in) @ (B, in, out)
-    if axes[0] is None:
-        x = repeat_example(x, _shape(weight)[0])
-    wt = swapaxes(weight, -1, -2)
-    example_ndim = len(_shape(x)) - 1
-    out = matmul(x if example_ndim > 1 else expand_dims(x, 1),
-                 pad_example_axes(wt, max(example_ndim, 2)) if axes[1] is not None else wt)
-    if example_ndim == 1:
-        out = reshape(out, (_shape(out)[0], _shape(out)[-1]))
+    if axes[1] is None:  # only the bias differs per example
+        out = _linear(x, weight, None)
+        example_ndim = len(_shape(x)) - (axes[0] is not None)
+    else:  # per-example weights (B, out, in): a batched matmul, weights on the left
+        size = _shape(weight)[0]
+        if axes[0] is None:
+            x = repeat_example(x, size)
+        example_ndim = len(_shape(x)) - 1
+        if example_ndim == 1:
+            out = reshape(matmul(weight, expand_dims(x, -1)), (size, _shape(weight)[1]))
+        else:
+            out = swapaxes(matmul(pad_example_axes(weight, example_ndim), swapaxes(x, -1, -2)),
+                           -1, -2)
     if bias is not None:
         out = out + (pad_example_axes(bias, example_ndim) if axes[2] is not None else bias)
     return out, 0
