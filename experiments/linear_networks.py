@@ -211,7 +211,8 @@ def gradients(report: Report, rng: np.random.Generator, quick: bool) -> None:
         engine = ad.grad(lambda p: r_loss(as_list(p), x, y))(as_dict(ws))
         errs_r.append(max(relative_error(engine[f"W{i + 1}"], g)
                           for i, g in enumerate(dr_closed_form(ws, x, y))))
-        per_sample = 0.5 * sum(float(np.sum((wbar @ xi - yi) ** 2)) for xi, yi in zip(x, y))
+        per_sample = float(np.sum(ad.vmap(lambda xi, yi: 0.5 * ad.sum((wbar @ xi - yi) ** 2))(
+            x, y)))  # one loss per sample (vmap), summed
         errs_sum.append(abs(per_sample - float(r_loss(ws, x, y))) / per_sample)
         # f = ABx of document 004: data as columns, X (d, n), y (1, n)
         k, d = int(rng.integers(1, 6)), int(rng.integers(1, 6))

@@ -334,20 +334,10 @@ def learning(report: Report, cfg: dict, rng: np.random.Generator) -> None:
 # ------------------------------------------------------------ (c) population gradients
 def per_example_gradients(params: dict, x: np.ndarray) -> np.ndarray:
     """grad_p f_p(x_n) for every row of x, flattened in the order W, b, alpha, beta:
-    (n, P), P = dk + 2k + 1.
-
-    One reverse pass: each example gets its own zero perturbation of every parameter, and
-    the gradient of sum_n f_{p + delta_n}(x_n) with respect to delta_n at 0 is grad_p f(x_n)."""
+    (n, P), P = dk + 2k + 1: the gradient of one example's output, vmapped over the rows."""
     n = x.shape[0]
-    deltas = {key: np.zeros((n,) + np.shape(val)) for key, val in params.items()}
-
-    def total(delta):
-        W = params["W"] + delta["W"]                                     # (n, k, d)
-        z = ad.einsum("nkd,nd->nk", W, x) + params["b"] + delta["b"]
-        alpha = params["alpha"] + delta["alpha"]
-        return ad.sum(ad.relu(z) * alpha) + ad.sum(params["beta"] + delta["beta"])
-
-    g = ad.grad(total)(deltas)
+    output = ad.grad(lambda p, xi: ad.sum(two_layer(p, xi[None])))
+    g = ad.vmap(output, in_axes=(None, 0))(params, x)
     return np.concatenate([g[key].reshape(n, -1) for key in ("W", "b", "alpha", "beta")], 1)
 
 
@@ -513,13 +503,12 @@ def layer_gradient_norms(model: Callable, params: dict, x: np.ndarray, depth: in
     """Root mean square over the inputs x (S, n, d) of |df(x)/dW_l|_F, per layer and network:
     (depth + 1, S).  Every loss gradient is a label-weighted sum of these per-example
     gradients (for the hinge loss, -y df/dW_l wherever y f < 1)."""
-    output = ad.grad(lambda p, xi: ad.sum(model(p, xi)))
-    total = np.zeros((depth + 1, x.shape[0]))
-    for i in range(x.shape[1]):
-        g = output(params, x[:, i:i + 1])
-        total += [np.sum(g[f"W{l}"].reshape(x.shape[0], -1) ** 2, axis=1)
-                  for l in range(depth + 1)]
-    return np.sqrt(total / x.shape[1])
+    output = ad.grad(lambda p, xi: ad.sum(model(p, xi)))   # xi (S, 1, d): one input per net
+    g = ad.vmap(output, in_axes=(None, 1))(params, x[:, :, None, :])    # over the n inputs
+    n, S = x.shape[1], x.shape[0]
+    total = np.stack([np.sum(g[f"W{l}"].reshape(n, S, -1) ** 2, axis=(0, 2))
+                      for l in range(depth + 1)])
+    return np.sqrt(total / n)
 
 
 def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
