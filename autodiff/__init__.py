@@ -39,6 +39,7 @@ from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
 from . import methods as _methods  # noqa: F401  (attaches Tensor's operators and methods)
 from . import interop as _interop  # noqa: F401  (numpy functions on Tensors)
+from .batched import Batched
 from .batching import vmap
 from .transforms import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, linearize,
                          stop_gradient, value_and_grad, vjp)
@@ -51,6 +52,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
            "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
            "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "jacfwd",
-           "vmap",
+           "vmap", "Batched",
            "jacrev", "hessian", "stop_gradient", "checkpoint",
            "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)

@@ -227,11 +227,12 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
     every example), or a tuple with one entry per positional argument, each an int, None,
     or a pytree of them matching that argument (as in JAX).  out_axes: where the batch
     axis goes in each output (likewise an int, None or a pytree prefix of the outputs).
-    All batched arguments must have the same batch size.  Outputs that do not depend on
-    the batch are repeated along the batch axis (unless their out_axes is None)."""
+    All batched arguments must have the same batch size; keyword arguments are passed
+    unbatched.  Outputs that do not depend on the batch are repeated along the batch axis
+    (unless their out_axes is None)."""
 
     @functools.wraps(fun)
-    def batched_fun(*args: Any) -> Any:
+    def batched_fun(*args: Any, **kwargs: Any) -> Any:
         flat, tree = flatten(args)
         axes = _prefix_axes(in_axes, args, "in_axes", top=True)
         size = None
@@ -259,7 +260,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             wrapped = [leaf if ax is None else Batched(
                 moveaxis(leaf, ax, 0) if ax % np.ndim(leaf) else _as_array(leaf), level)
                 for leaf, ax in zip(flat, axes)]
-            out = fun(*unflatten(tree, wrapped))
+            out = fun(*unflatten(tree, wrapped), **kwargs)  # keyword arguments: unbatched
         finally:
             del state.batch_sizes[level]
         flat_out, out_tree = flatten(out)

@@ -49,7 +49,7 @@ def _count(v: Any, name: str) -> int:
 def _match_input(x: Any, weight: Any, op: str) -> Any:
     """x in the weight's dtype: arrays are converted, a Tensor of another dtype is an error."""
     dtype = weight.dtype
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, ad.Batched)):  # (Batched: one example under ad.vmap)
         if x.dtype != dtype:
             raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {dtype}; "
                             f"cast the input with .astype() or the module with .to()")

@@ -332,3 +332,19 @@ def test_numpy_shape_queries_and_methods_work_on_batched_values():
 def test_moveaxis_matches_numpy(x):
     for src in range(-x.ndim, x.ndim):
         np.testing.assert_array_equal(SH.moveaxis(x, src, 0), np.moveaxis(x, src, 0))
+
+
+def test_nn_layers_and_keyword_arguments_under_vmap():
+    import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    xs = rng.random((5, 3)).astype(np.float32)
+    with ad.no_grad():
+        np.testing.assert_allclose(ad.vmap(lambda x: model(x))(xs), model(xs).data, rtol=1e-6)
+    conv = nn.Conv2d(2, 3, 3)
+    images = rng.random((4, 1, 2, 5, 5)).astype(np.float32)
+    with ad.no_grad():
+        np.testing.assert_allclose(ad.vmap(lambda x: conv(x))(images),
+                                   np.stack([conv(x).data for x in images]), rtol=1e-5)
+    scaled = ad.vmap(lambda x, *, scale: x * scale)(xs, scale=3.0)
+    np.testing.assert_allclose(scaled, xs * 3.0)
