@@ -26,6 +26,7 @@ Layout, in import order (each module imports only those above it):
   transforms.py grad, vjp, jvp, linearize, jacobian, hessian, hvp
   graph.py      a read-only view of the recorded graph (nodes, to_dot)
   checkpoint.py recomputing a block in the backward pass instead of keeping it
+  jit.py        ad.jit: trace a function once, replay its numpy work without the engine
   testing/      property-based derivative checks
 """
 from .state import (enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard,
@@ -45,6 +46,7 @@ from .transforms import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, line
                          stop_gradient, value_and_grad, vjp)
 from . import graph
 from .checkpoint import checkpoint
+from .jit import jit
 from .tree import flatten as tree_flatten, tree_map, unflatten as tree_unflatten
 
 __version__ = "0.1.0"
@@ -52,6 +54,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
            "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
            "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "jacfwd",
-           "vmap", "Batched",
+           "vmap", "Batched", "jit",
            "jacrev", "hessian", "stop_gradient", "checkpoint",
            "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)

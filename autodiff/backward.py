@@ -13,6 +13,7 @@ import numpy as np
 
 from .dispatch import _AllOperands, missing_rule, rule_result
 from .ops.reductions import sum_to_shape
+from .state import state
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 
@@ -34,6 +35,9 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
     higher-order derivative is obtained.  Otherwise they run on raw ndarrays.
     """
 
+    trace = state.trace
+    if trace is not None and not create_graph and not trace.paused:  # ad.jit is recording
+        return trace.backward_pass(roots, seeds, retain_graph, capture)
     oldest = min(capture) if capture else -1
     pending: dict = {}  # seq -> [node, its cotangent so far]
     given: set | None = set() if capture is not None else None  # ids handed out in capture

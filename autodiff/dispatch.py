@@ -180,6 +180,14 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<autodiff primitive {self.name}>"
 
+    def _plain(self, args: tuple, kwargs: dict) -> Any:
+        """The call without Tensor operands: plain numpy (recorded while ad.jit traces, if
+        an operand is an array the recording computed)."""
+        trace = state.trace
+        if trace is not None and not trace.paused and trace.uses(args, kwargs):
+            return trace.call(self.plain, *args, **kwargs)
+        return self.plain(*args, **kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.batch_params and _batched_params(self.batch_params, kwargs):
             return self._batch(args, kwargs)  # per-example labels or indices under vmap
@@ -190,7 +198,7 @@ class Primitive:
             if not isinstance(a, Tensor):
                 if a.__class__ is Batched:
                     return self._batch(args, kwargs)
-                return self.plain(a, **kwargs)
+                return self._plain(args, kwargs)
             if a._tangents is not None:
                 return self._jvp(args, kwargs)
             a_data = a._data
@@ -228,7 +236,7 @@ class Primitive:
             else:
                 if a.__class__ is Batched or b.__class__ is Batched:
                     return self._batch(args, kwargs)
-                return self.plain(a, b, **kwargs)
+                return self._plain(args, kwargs)
         else:
             raw_list = []
             need_list = []
@@ -253,7 +261,7 @@ class Primitive:
                         saved_list.append(a)
                 i += 1
             if not any_tensor:
-                return self.plain(*args, **kwargs)
+                return self._plain(args, kwargs)
             raw = tuple(raw_list)
             needs = tuple(need_list)
             a_data = None
@@ -262,6 +270,9 @@ class Primitive:
             out = self.fun(*raw, **kwargs)
         except (ValueError, TypeError, IndexError) as e:
             raise _named_error(self, e, raw) from None
+        trace = state.trace
+        if trace is not None and not trace.paused:  # ad.jit is recording (jit.py)
+            out = trace.primitive(self, args, raw, kwargs, out)
         if self.residual:
             out, residual = out
         if out.__class__ is not _ndarray:
@@ -294,6 +305,19 @@ class Primitive:
                 kwargs = {"residual": residual}
             return _node(out, self, args, raw, kwargs, needs, saved)
         return _wrap(out)
+
+
+def on_values(fn: Callable) -> Callable:
+    """Decorator for a helper of derivative rules that computes with numpy on the values of
+    its arguments (a mask, counts of ties): while ad.jit traces, its calls are recorded
+    like primitives' forwards, so a replay computes them again from the new values."""
+    @functools.wraps(fn)
+    def helper(*args: Any, **kwargs: Any) -> Any:
+        trace = state.trace
+        if trace is not None and not trace.paused:
+            return trace.call(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+    return helper
 
 
 def _batched_params(names: tuple, kwargs: dict) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .batched import Batched
 from .dispatch import Primitive, _node, broadcast_to, identity, rule_for, rule_result
 from .state import state
@@ -24,10 +26,13 @@ def strip(a: Tensor, level: int) -> Tensor:
     tangents = a._tangents
     if tangents is None or level not in tangents:
         return a
+    trace = state.trace
+    view = a._data.view() if trace is None or trace.paused else trace.call(
+        np.ndarray.view, a._data)  # (ad.jit records it)
     if a._requires_grad and state.grad_enabled:
-        v = _node(a._data.view(), identity, (a,), (a._data,), {}, (0,), None)
+        v = _node(view, identity, (a,), (a._data,), {}, (0,), None)
     else:
-        v = _wrap(a._data.view())
+        v = _wrap(view)
     rest = {k: t for k, t in tangents.items() if k != level}
     v._tangents = rest or None
     return v
@@ -77,7 +82,7 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
         # (rules on arrays record nothing, whatever no_grad says)
         tangent = _tangent_at(prim, level, args, out._data, out._raw if out._prim is not None
                               else tuple(a._data if isinstance(a, Tensor) else a for a in args),
-                              kwargs, out._data.shape)
+                              kwargs, out._data.shape, True)
     else:
         stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
         out = prim(*stripped, **kwargs)
@@ -97,7 +102,8 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
         if not records:
             state.grad_enabled = False
         try:
-            tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs, out._data.shape)
+            tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs, out._data.shape,
+                                  not isinstance(ans, Tensor))
         finally:
             state.grad_enabled = previous
     if tangent is not None:
@@ -109,8 +115,11 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
 
 
 def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: tuple,
-                kwargs: dict, out_shape: tuple) -> Any:
+                kwargs: dict, out_shape: tuple, on_arrays: bool) -> Any:
     """Sum of the JVP rules' contributions of every operand with a tangent at `level`."""
+    trace = state.trace
+    if on_arrays and trace is not None and not trace.paused:  # ad.jit records the rules
+        return trace.tangent_at(prim, level, args, ans, rule_args, kwargs, out_shape)
     on_tensors = isinstance(ans, Tensor)
     tangent = None
     i = -1

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import ops
 from .backward import backward_pass
+from .dispatch import on_values
 from .batched import Batched
 from .tensor import Tensor, _values, make_tensor
 
@@ -79,13 +80,13 @@ class _Methods:
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """Indices of the maxima (int64, not differentiable)."""
-        return make_tensor(np.argmax(self._data, axis if dim is None else dim,
-                                     keepdims=keepdims if keepdim is None else keepdim))
+        return make_tensor(on_values(_indices)(np.argmax, self._data, axis if dim is None else dim,
+                                      keepdims=keepdims if keepdim is None else keepdim))
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """Indices of the minima (int64, not differentiable)."""
-        return make_tensor(np.argmin(self._data, axis if dim is None else dim,
-                                     keepdims=keepdims if keepdim is None else keepdim))
+        return make_tensor(on_values(_indices)(np.argmin, self._data, axis if dim is None else dim,
+                                      keepdims=keepdims if keepdim is None else keepdim))
 
     def cumsum(self, axis=None, *, dim=None): return ops.cumsum(self, axis if dim is None else dim)
     def clip(self, a_min=None, a_max=None): return ops.clip(self, a_min, a_max)
@@ -184,6 +185,10 @@ class _Methods:
     def __iter__(self):
         for i in range(len(self._data)):
             yield self[i]
+
+
+def _indices(fn: Any, values: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    return np.asarray(fn(values, axis, keepdims=keepdims))
 
 
 @functools.lru_cache(maxsize=32)

@@ -21,6 +21,7 @@ class _ThreadState(threading.local):
         self.level_records: dict = {}  # jvp level -> whether its tangents must be recorded
         self.guard = True            # the mutation guard (see guard.py) is on
         self.batch_sizes: dict = {}  # active vmap level -> its batch size (batching.py)
+        self.trace = None            # the recording of ad.jit while it traces (jit.py)
 
 
 state = _ThreadState()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .guard import saved_by
+from .state import state
 from .tape import FREED, next_seq
 
 _new = object.__new__
@@ -152,9 +153,11 @@ class Tensor:
         return self.data
 
     def item(self) -> Any:
+        _concrete(self, "take .item() of")
         return self._data.item()
 
     def tolist(self) -> Any:
+        _concrete(self, "take .tolist() of")
         return self._data.tolist()
 
     def detach(self) -> "Tensor":
@@ -174,18 +177,27 @@ class Tensor:
         return self
 
     # Comparisons are not differentiable: they return boolean tensors.
-    def __lt__(self, other): return make_tensor(self._data < _values(other))
-    def __le__(self, other): return make_tensor(self._data <= _values(other))
-    def __gt__(self, other): return make_tensor(self._data > _values(other))
-    def __ge__(self, other): return make_tensor(self._data >= _values(other))
-    def __eq__(self, other): return make_tensor(self._data == _values(other))  # type: ignore[override]
-    def __ne__(self, other): return make_tensor(self._data != _values(other))  # type: ignore[override]
+    def __lt__(self, other): return _compare(np.less, self, other)
+    def __le__(self, other): return _compare(np.less_equal, self, other)
+    def __gt__(self, other): return _compare(np.greater, self, other)
+    def __ge__(self, other): return _compare(np.greater_equal, self, other)
+    def __eq__(self, other): return _compare(np.equal, self, other)  # type: ignore[override]
+    def __ne__(self, other): return _compare(np.not_equal, self, other)  # type: ignore[override]
     __hash__ = object.__hash__
 
     def __len__(self) -> int: return len(self._data)
-    def __bool__(self) -> bool: return bool(self._data)
-    def __float__(self) -> float: return float(self._data)
-    def __int__(self) -> int: return int(self._data)
+
+    def __bool__(self) -> bool:
+        _concrete(self, "convert to a Python bool (if/while on)")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        _concrete(self, "convert to a Python float")
+        return float(self._data)
+
+    def __int__(self) -> int:
+        _concrete(self, "convert to a Python int")
+        return int(self._data)
 
     def __array__(self, dtype=None, copy=None):
         # np.asarray(tensor) gives the values (for plotting, printing, ...), never a tape.
@@ -209,6 +221,30 @@ class Tensor:
 
 def _values(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
+
+
+def _compare(ufunc: Any, a: Tensor, b: Any) -> Tensor:
+    """A comparison's boolean tensor (recorded when ad.jit traces)."""
+    trace = state.trace
+    if trace is not None and not trace.paused:
+        return make_tensor(trace.call(_compared, ufunc, a._data, _values(b)))
+    return make_tensor(ufunc(a._data, _values(b)))
+
+
+def _compared(ufunc: Any, a: Any, b: Any) -> np.ndarray:
+    return np.asarray(ufunc(a, b))
+
+
+def _concrete(t: Tensor, what: str) -> None:
+    """Raise if `t`'s values are traced by ad.jit: they differ between calls, so Python
+    cannot branch on them or keep them."""
+    trace = state.trace
+    if trace is not None and not trace.paused and trace.traced(t._data):
+        raise TypeError(f"jit: cannot {what} a traced value (shape {t._data.shape}): the "
+                        f"compiled function replays the same operations for every call, so "
+                        f"Python cannot decide anything from the values.  Make the argument "
+                        f"static (ad.jit(f, static_argnums=...)), choose with ad.where, or "
+                        f"return the value and decide outside the compiled function")
 
 
 def make_tensor(data: Any) -> Tensor:

@@ -75,6 +75,16 @@ def _float_array(x: Any, op: str) -> np.ndarray:
     return data
 
 
+def _astype(x: np.ndarray, dtype: Any) -> np.ndarray:
+    """x.astype(dtype, copy=False), recorded when ad.jit traces."""
+    if x.dtype == dtype:
+        return x
+    trace = state.trace
+    if trace is not None and not trace.paused:
+        return trace.call(np.ndarray.astype, x, dtype)
+    return x.astype(dtype)
+
+
 def _fresh_input(x: Any, op: str) -> Any:
     """A new tensor requiring grad that stands for argument x (linked to x if x is traced);
     for a batched x (vmap), the same around x's core."""
@@ -146,7 +156,7 @@ def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None,
             elif not nested:
                 g = g._data if isinstance(g, Tensor) else g
                 if g.dtype != t._data.dtype:
-                    g = g.astype(t._data.dtype)
+                    g = _astype(g, t._data.dtype)
             grads.append(rewrap(_lower(g), levels_of(wrapped)))
         results.append(unflatten(treedef, grads))
     return results
@@ -257,7 +267,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
             root = core(o)
             seed = ct if isinstance(ct, Tensor) else np.asarray(ct)
             if isinstance(root, Tensor) and not isinstance(ct, Tensor):
-                seed = seed.astype(root._data.dtype, copy=False)
+                seed = _astype(seed, root._data.dtype)
             roots.append(root)
             seeds.append(seed)
         deep = nesting
@@ -291,7 +301,7 @@ def _dual_tensor(primal: Any, tangent: Any, level: int, op: str) -> Tensor:
         raise ValueError(f"{op}: tangent of shape {t_data.shape} for a primal of shape "
                          f"{data.shape}")
     if not isinstance(tangent, Tensor):
-        tangent = t_data.astype(data.dtype, copy=False)
+        tangent = _astype(t_data, data.dtype)
     v = identity(primal) if _is_traced(primal) else make_tensor(data)
     tangents = dict(v._tangents) if v._tangents else {}
     tangents[level] = tangent
@@ -343,7 +353,7 @@ def linearize(f: Callable, *primals: Any):
     f is evaluated once and recorded; each call of f_jvp pushes tangents forward through
     the recorded operations with their JVP rules, reusing the saved primal values (no
     re-evaluation of f).  Inside another transform f_jvp re-runs jvp instead."""
-    if state.transform_depth > 0 or state.batch_sizes or any(
+    if state.transform_depth > 0 or state.batch_sizes or state.trace is not None or any(
             _is_traced(p) for p in flatten(primals)[0]):
         out = jvp(f, primals, tuple(tree_zeros(p) for p in primals))[0]
         return out, lambda *tangents: jvp(f, primals, tangents)[1]

@@ -70,13 +70,14 @@ def _mlp_params(rng, dtype=np.float32):
 
 
 def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = False,
-              guard: bool = True):
+              guard: bool = True, compiled: bool = False):
     """(engine step, numpy step) closures for one SGD step of the 784-200-10 MLP.
 
     The engine step is written as a PyTorch user would (ad.linear, ad.softmax_cross_entropy:
     what nn.Linear and nn.functional.cross_entropy use); `composed=True` spells the same
     math with the smaller primitives instead (matmul, add, log_softmax, multiply, sum).
-    `guard=False` runs the engine step with the mutation guard off."""
+    `guard=False` runs the engine step with the mutation guard off; `compiled=True` runs
+    the forward and backward as one ad.jit program (the update stays the same)."""
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 784), dtype=np.float32)
     labels = rng.integers(0, 10, batch)
@@ -89,7 +90,7 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = Fals
                   for p in (w1n.T, b1n, w2n.T, b2n)]
     scale = np.float32(1.0 / batch)
 
-    def forward():
+    def forward(x, labels, onehot):
         w1, b1, w2, b2 = params
         if composed:
             h = ad.relu(x @ w1 + b1)
@@ -97,13 +98,19 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = Fals
         h = ad.relu(ad.linear(x, w1, b1))
         return ad.softmax_cross_entropy(ad.linear(h, w2, b2), labels)
 
-    def engine():
+    def forward_backward(x, labels, onehot):
         if guard:
-            loss = forward()
+            loss = forward(x, labels, onehot)
         else:
             with ad.mutation_guard(False):
-                loss = forward()
+                loss = forward(x, labels, onehot)
         loss.backward()
+        return loss
+
+    run = ad.jit(forward_backward) if compiled else forward_backward
+
+    def engine():
+        loss = run(x, labels, onehot)
         for p in params:
             p.data -= lr * p.grad
             p.grad = None
@@ -134,9 +141,11 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = Fals
     return engine, numpy_step
 
 
-def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False):
+def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False,
+                 compiled: bool = False):
     """(engine step, numpy step) for batch-1 multinomial logistic regression 784 -> 10
-    (engine written with ad.linear and ad.softmax_cross_entropy, or `composed`)."""
+    (engine written with ad.linear and ad.softmax_cross_entropy, or `composed`; with
+    `compiled`, forward and backward are one ad.jit program)."""
     rng = np.random.default_rng(seed)
     x = rng.random((1, 784), dtype=np.float32)
     labels = np.array([3])
@@ -145,12 +154,18 @@ def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False):
     b = ad.tensor(np.zeros(10, np.float32), requires_grad=True)
     wn, bn = np.zeros((784, 10), np.float32), np.zeros(10, np.float32)
 
-    def engine():
+    def forward_backward(x, labels, onehot):
         if composed:
             loss = -ad.sum(ad.log_softmax(x @ w + b) * onehot)
         else:
             loss = ad.softmax_cross_entropy(ad.linear(x, w, b), labels)
         loss.backward()
+        return loss
+
+    run = ad.jit(forward_backward) if compiled else forward_backward
+
+    def engine():
+        loss = run(x, labels, onehot)
         for p in (w, b):
             p.data -= lr * p.grad
             p.grad = None
@@ -208,9 +223,10 @@ def per_example_grads(hidden: int | None, batch: int = 128, seed: int = 0):
 CHAIN = 100
 
 
-def chain_steps(seed: int = 0, guard: bool = True):
+def chain_steps(seed: int = 0, guard: bool = True, compiled: bool = False):
     """A chain of 100 elementwise ops (cycling multiply, add, tanh, multiply-by-self);
-    `guard=False` runs the engine's with the mutation guard off."""
+    `guard=False` runs the engine's with the mutation guard off, `compiled=True` as one
+    ad.jit program."""
     x0 = np.random.default_rng(seed).random(10)
     x = ad.tensor(x0, requires_grad=True)
 
@@ -223,13 +239,18 @@ def chain_steps(seed: int = 0, guard: bool = True):
             v = v * v
         return ad.sum(v)
 
-    def engine():
+    def forward_backward():
         if guard:
             out = forward()
         else:
             with ad.mutation_guard(False):
                 out = forward()
         out.backward()
+
+    run = ad.jit(forward_backward) if compiled else forward_backward
+
+    def engine():
+        run()
         x.grad = None
 
     def numpy_step():
@@ -335,6 +356,27 @@ def main(argv: list[str] | None = None) -> None:
     e, r = compare(*chain_steps(), number=20 if args.quick else 100, repeats=repeats)
     print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {e / CHAIN * 1e6:.2f} us | "
           f"{r / CHAIN * 1e6:.2f} us | {e / r:.2f}x | <= 3 us per op |")
+
+    print("\nad.jit: the same steps compiled (forward and backward traced once, then replayed "
+          "as straight-line numpy), against eager and hand-written numpy")
+    print("| workload | compiled | eager | numpy by hand | compiled / numpy | target |")
+    print("|---|---|---|---|---|---|")
+    jit_targets = {1: "<= 1.05x", 16: "<= 1.05x", 128: "<= 1x", 1024: "<= 1x"}
+    for batch in (1, 16, 128, 1024):
+        number = max(1, (200 if args.quick else 1000) // batch)
+        c, e, r = interleaved([mlp_steps(batch, compiled=True)[0], *mlp_steps(batch)],
+                              number, repeats)
+        print(f"| MLP 784-200-10 SGD step, batch {batch} | {c * 1e6:.0f} us | {e * 1e6:.0f} us | "
+              f"{r * 1e6:.0f} us | {c / r:.2f}x | {jit_targets[batch]} |")
+    c, e, r = interleaved([logreg_steps(compiled=True)[0], *logreg_steps()],
+                          200 if args.quick else 1000, repeats)
+    print(f"| logistic regression 784->10 SGD step, batch 1 | {c * 1e6:.1f} us | "
+          f"{e * 1e6:.1f} us | {r * 1e6:.1f} us | {c / r:.2f}x | <= 1.2x |")
+    c, e, r = interleaved([chain_steps(compiled=True)[0], *chain_steps()],
+                          20 if args.quick else 100, repeats)
+    print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {c / CHAIN * 1e6:.2f} us | "
+          f"{e / CHAIN * 1e6:.2f} us | {r / CHAIN * 1e6:.2f} us | {c / r:.2f}x | "
+          f"<= 1.2 us per op |")
 
     print("\nMutation guard (arrays saved by the tape are read-only): its cost, on vs off")
     print("| workload | guard on | guard off | on / off |")

@@ -6,12 +6,14 @@
     opt.step(); sched.step()   # per epoch
 
 Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad (PyTorch's update rules and state names).
+`compile_step(loss_fn, optimizer)`: the same step with forward and backward compiled (ad.jit).
 Schedules: ConstantLR, ExponentialLR, StepLR, CosineAnnealingLR, WarmupDecayLR,
 OneCycleLR, LambdaLR, and ReduceLROnPlateau (`sched.step(val_loss)`).
 """
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
+from .compiled import compile_step
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .schedules import (ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler,
@@ -22,4 +24,5 @@ from . import schedules as lr_scheduler  # PyTorch's module name for the schedul
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LRScheduler",
            "ConstantLR", "ExponentialLR", "StepLR", "CosineAnnealingLR", "WarmupDecayLR",
-           "OneCycleLR", "LambdaLR", "ReduceLROnPlateau", "clip_grad_norm_", "lr_scheduler"]
+           "OneCycleLR", "LambdaLR", "ReduceLROnPlateau", "clip_grad_norm_", "lr_scheduler",
+           "compile_step"]
