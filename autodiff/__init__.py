@@ -34,7 +34,7 @@ from .state import (enable_grad, is_grad_enabled, is_mutation_guard_enabled, mut
 from .tensor import Tensor, from_numpy, tensor
 from .creation import *  # noqa: F401,F403  (zeros, ones, arange, rand, ...)
 from .creation import __all__ as _creation_all
-from .dispatch import Primitive, primitive
+from .dispatch import Primitive, primitive, replayed
 from . import forward as _forward  # noqa: F401  (installs forward mode on Primitive)
 from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
@@ -54,6 +54,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
            "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
            "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "jacfwd",
-           "vmap", "Batched", "jit",
+           "vmap", "Batched", "jit", "replayed",
            "jacrev", "hessian", "stop_gradient", "checkpoint",
            "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)

@@ -307,10 +307,12 @@ class Primitive:
         return _wrap(out)
 
 
-def on_values(fn: Callable) -> Callable:
-    """Decorator for a helper of derivative rules that computes with numpy on the values of
-    its arguments (a mask, counts of ties): while ad.jit traces, its calls are recorded
-    like primitives' forwards, so a replay computes them again from the new values."""
+def replayed(fn: Callable) -> Callable:
+    """Decorator for numpy code that ad.jit must run again at every replay: helpers of
+    derivative rules that compute on the values of their arguments (a mask, counts of
+    ties), and random draws (a dropout mask from a Generator: each replay draws anew, in
+    the order the function itself would).  While ad.jit traces, each call is recorded
+    like a primitive's forward; otherwise it is a plain call."""
     @functools.wraps(fn)
     def helper(*args: Any, **kwargs: Any) -> Any:
         trace = state.trace

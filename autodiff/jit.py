@@ -21,10 +21,13 @@ What cannot be recorded raises while tracing: converting a traced value to a Pyt
 bool, int or float (`if loss > 0`, `float(t)`, `t.item()`), or handing numpy its values
 (`t.data`, `t.numpy()`, `np.asarray(t)`).  Make such values static (`static_argnums`) or
 use `ad.where`.  Numpy code that works on arrays the engine handed out (an optimizer's
-update of `.data` from `.grad`) and random numbers drawn inside the function are not
-recorded; the second call of every signature therefore replays *and* runs the function
-eagerly, compares the results, and raises if they differ (pass random numbers as
-arguments; compile an optimizer step with `optim.compile_step`).
+update of `.data` from `.grad`) is not recorded, nor are random numbers drawn inside the
+function, unless drawn through `ad.replayed(fn)` (nn's dropout does): such a call is
+recorded and made again at every replay, drawing new numbers from the same Generator in
+the order the function itself would.  The second call of every signature replays *and*
+runs the function eagerly (with the Generators it draws from reset in between), compares
+the results, and raises if they differ; compile an optimizer step with
+`optim.compile_step`.
 """
 from __future__ import annotations
 
@@ -524,9 +527,12 @@ def _checked_replay(fun: Callable, args: tuple, kwargs: dict, program: Compiled,
                     leaves: list) -> Any:
     """The first replay of a signature, checked against running `fun` eagerly on the same
     arguments: the results, and every gradient and parameter the two touch, must agree."""
+    constants = list(program.run.__globals__.values())
     watched = [t for t in leaves if isinstance(t, Tensor)]
-    watched += [t for t in program.run.__globals__.values() if isinstance(t, Tensor)]
+    watched += [t for t in constants if isinstance(t, Tensor)]
+    generators = [g for g in constants if isinstance(g, np.random.Generator)]
     before = _snapshot(watched)
+    draws = [g.bit_generator.state for g in generators]
     replayed = _replay(program, leaves)
     replayed_state = _snapshot(watched)
     for t, data, values, grad in before:  # back to the state before the replay
@@ -534,6 +540,8 @@ def _checked_replay(fun: Callable, args: tuple, kwargs: dict, program: Compiled,
         if data.flags.writeable:
             data[...] = values
         t.grad = grad
+    for g, drawn in zip(generators, draws):  # the eager call draws the same numbers
+        g.bit_generator.state = drawn
     expected = fun(*args, **kwargs)
     problems = _differences(flatten(replayed)[0], flatten(expected)[0], "result")
     for (t, _, values, grad), (_, data, _, eager_grad) in zip(replayed_state, _snapshot(watched)):
@@ -545,8 +553,9 @@ def _checked_replay(fun: Callable, args: tuple, kwargs: dict, program: Compiled,
             f"({problems[0]}), so the function does something ad.jit does not record: numpy "
             "code on values the engine handed out (an optimizer's update: compile it with "
             "optim.compile_step, which runs the optimizer outside), random numbers drawn "
-            "inside the function (pass them as arguments), or Python state that changes "
-            "between calls.  The function's own results were kept.")
+            "inside the function (draw them through ad.replayed, as nn's dropout does, or "
+            "pass them as arguments), or Python state that changes between calls.  The "
+            "function's own results were kept.")
     program.checked = True
     return expected
 

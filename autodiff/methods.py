@@ -14,7 +14,7 @@ import numpy as np
 
 from . import ops
 from .backward import backward_pass
-from .dispatch import on_values
+from .dispatch import replayed
 from .batched import Batched
 from .tensor import Tensor, _values, make_tensor
 
@@ -80,12 +80,12 @@ class _Methods:
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """Indices of the maxima (int64, not differentiable)."""
-        return make_tensor(on_values(_indices)(np.argmax, self._data, axis if dim is None else dim,
+        return make_tensor(replayed(_indices)(np.argmax, self._data, axis if dim is None else dim,
                                       keepdims=keepdims if keepdim is None else keepdim))
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """Indices of the minima (int64, not differentiable)."""
-        return make_tensor(on_values(_indices)(np.argmin, self._data, axis if dim is None else dim,
+        return make_tensor(replayed(_indices)(np.argmin, self._data, axis if dim is None else dim,
                                       keepdims=keepdims if keepdim is None else keepdim))
 
     def cumsum(self, axis=None, *, dim=None): return ops.cumsum(self, axis if dim is None else dim)

@@ -126,8 +126,14 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None) 
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
     if p == 1.0:
         return x * np.zeros(_shape(x), dtype)
-    keep = resolve_rng(rng, "dropout").random(_shape(x), dtype=np.float32) >= p
-    return x * (keep.astype(dtype) * (1.0 / (1.0 - p)))
+    return x * ad.replayed(_dropout_mask)(resolve_rng(rng, "dropout"), _shape(x), p, dtype)
+
+
+def _dropout_mask(rng: np.random.Generator, shape: tuple, p: float, dtype: Any) -> np.ndarray:
+    """0 with probability p, else 1 / (1 - p): one draw of `shape` uniforms from rng (drawn
+    again at every replay of an ad.jit-compiled step)."""
+    keep = rng.random(shape, dtype=np.float32) >= p
+    return keep.astype(dtype) * (1.0 / (1.0 - p))
 
 
 def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None) -> Any:
@@ -145,8 +151,8 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
     if p == 1.0:
         return x * np.zeros(shape[:2] + (1, 1), dtype)
-    keep = resolve_rng(rng, "dropout2d").random(shape[:2], dtype=np.float32) >= p
-    return x * (keep.astype(dtype) * (1.0 / (1.0 - p))).reshape(shape[:2] + (1, 1))
+    mask = ad.replayed(_dropout_mask)(resolve_rng(rng, "dropout2d"), tuple(shape[:2]), p, dtype)
+    return x * ad.reshape(mask, tuple(shape[:2]) + (1, 1))
 
 
 def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray | None,

@@ -95,8 +95,10 @@ def _mlp(seed):
 
 
 def _cnn(seed):
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=seed), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(4 * 4 * 4, 3, rng=seed + 1))
+    r = np.random.default_rng(seed)  # dropout masks are drawn again at every replay
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=r), nn.ReLU(), nn.Dropout2d(0.2, rng=r),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5, rng=r),
+                         nn.Linear(4 * 4 * 4, 3, rng=r))
 
 
 @pytest.mark.parametrize("make, shape, classes", [(_mlp, (8, 20), 4), (_cnn, (8, 1, 8, 8), 3)])

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..dispatch import on_values, primitive
+from ..dispatch import replayed, primitive
 from ..tensor import Tensor
 from .batch_rules import merged_batch
 from .reductions import max as _max, mean as _mean
@@ -396,7 +396,7 @@ _block_gather.defbatch(_block_gather_batch)
 _block_spread.defbatch(_block_spread_batch)
 
 
-@on_values
+@replayed
 def _max_hits(x, ans, kernel):
     """(hits (KH*KW, N, C, OH, OW): where each window offset attains the window maximum,
     number of tied maxima per window)."""

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..dispatch import Primitive, on_values, primitive
+from ..dispatch import Primitive, replayed, primitive
 from ..tensor import Tensor
 from .batch_rules import elementwise, unary
 
@@ -208,7 +208,7 @@ def _clip(x, *, a_min, a_max):
     return np.clip(x, a_min, a_max)
 
 
-@on_values
+@replayed
 def _inside(x, a_min, a_max):
     data = x._data if isinstance(x, Tensor) else np.asarray(x)
     inside = np.ones(data.shape, bool)

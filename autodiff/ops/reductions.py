@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dispatch import broadcast_to, on_values, primitive
+from ..dispatch import broadcast_to, replayed, primitive
 from .elementwise import exp, sqrt
 from .batch_rules import along_axis
 from .shape_ops import flip, reshape
@@ -88,7 +88,7 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
 
 
 # --------------------------------------------------------------------- max, min
-@on_values
+@replayed
 def _tie_share(x, ans, axis, keepdims):
     """1/k at each of the k tied extreme entries of every reduced slice, 0 elsewhere."""
     x_raw, ans_raw = _raw(x), _raw(ans)
