@@ -37,6 +37,7 @@ from benchmarks.common import tune_malloc
 BATCH = 32
 EPOCH_IMAGES = 40_000
 ENGINE = "nn + optim (autodiff)"
+COMPILED = "nn + optim, optim.compile_step"
 NCHW = "numpy im2col, NCHW"
 BATCH_INNER = "numpy im2col, (C,H,W,N) layout"
 # --------------------------------------------------------------- nn / optim model
@@ -255,12 +256,20 @@ def main(argv: list[str] | None = None) -> None:
     model = build_model()
     agreement = check_agreement(model, x, y)
     start = [p.data for p in model.parameters()]
-    impls = {ENGINE: None, NCHW: NumpyCNN(start), BATCH_INNER: NumpyCNNBatchInner(start)}
+    impls = {ENGINE: None, COMPILED: None, NCHW: NumpyCNN(start),
+             BATCH_INNER: NumpyCNNBatchInner(start)}
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.7, decay=1e-3)
+    compiled_model = build_model()  # its own copy: same weights, its own dropout draws
+    compiled_opt = optim.SGD(compiled_model.parameters(), lr=0.01, momentum=0.7, decay=1e-3)
+    import nn.functional as F
+    compiled_step = optim.compile_step(lambda x, y: F.cross_entropy(compiled_model(x), y),
+                                       compiled_opt)
 
     def run(name):
         if name == ENGINE:
             engine_step(model, opt, x, y)
+        elif name == COMPILED:
+            compiled_step(x, y)
         else:
             impls[name].step(x, y)
 
@@ -284,7 +293,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, ts in times.items():
         print(f"{name:<34}{med[name]:>9.4f}{min(ts):>12.4f}{med[name] * per_epoch:>15.1f}")
     for name in (NCHW, BATCH_INNER):
-        print(f"ratio autodiff / {name}: {med[ENGINE] / med[name]:.2f}x")
+        print(f"ratio autodiff / {name}: {med[ENGINE] / med[name]:.2f}x, compiled "
+              f"{med[COMPILED] / med[name]:.2f}x")
+    print(f"ratio compiled / eager autodiff: {med[COMPILED] / med[ENGINE]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import autodiff as ad
 import datasets
 import nn
 import nn.functional as F
+import optim
 from experiments.common import progress
 
 
@@ -47,6 +48,11 @@ class EpochStats:
     cpu_seconds: float = float("nan")
 
 
+def _loss_and_scores(model: nn.Module, xb: np.ndarray, yb: np.ndarray) -> tuple:
+    scores = model(xb)
+    return F.cross_entropy(scores, yb), scores
+
+
 def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch_size: int,
                 order: np.ndarray | None = None, desc: str = "train",
                 after_step: Callable[[int], None] | None = None) -> EpochStats:
@@ -56,17 +62,14 @@ def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch
     model.train()
     n = len(y)
     starts = range(0, n, batch_size)
+    step = optim.compile_step(lambda xb, yb: _loss_and_scores(model, xb, yb), optimizer)
     loss_sum, correct, excluded, excluded_cpu = 0.0, 0, 0.0, 0.0
     t0, c0 = time.perf_counter(), time.process_time()
     for i, start in enumerate(progress(starts, total=len(starts), desc=desc)):
         index = slice(start, start + batch_size) if order is None else \
             order[start:start + batch_size]
         xb, yb = as_float_images(x[index]), y[index]
-        scores = model(xb)
-        loss = F.cross_entropy(scores, yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        loss, scores = step(xb, yb)
         loss_sum += float(loss.data) * len(yb)
         correct += int(np.sum(scores.data.argmax(axis=1) == yb))
         if after_step is not None:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 import autodiff as ad
+import optim
 from experiments.common import progress
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
@@ -79,11 +80,10 @@ def sgd_step(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimiz
              scheduler: Any = None) -> Callable[[np.ndarray, np.ndarray], None]:
     """A step function for `train_examples`: loss_fn(model(xb), yb), backward, update
     (and scheduler.step() after each update when a per-step scheduler is given)."""
+    compiled = optim.compile_step(lambda xb, yb: loss_fn(model(xb), yb), optimizer)
+
     def step(xb: np.ndarray, yb: np.ndarray) -> None:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        compiled(xb, yb)  # forward and backward as one ad.jit program, then the update
         if scheduler is not None:
             scheduler.step()
     return step
@@ -93,13 +93,10 @@ def train_epoch(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], opti
                 loader: Any) -> float:
     """One pass over `loader`'s (x, y) batches: loss, backward, update; returns the mean of
     the batch losses."""
+    step = optim.compile_step(lambda xb, yb: loss_fn(model(xb), yb), optimizer)
     total = 0.0
     for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += float(loss.data)
+        total += float(step(xb, yb).data)  # forward and backward compiled by ad.jit
     return total / len(loader)
 
 

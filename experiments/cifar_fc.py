@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+import autodiff as ad
 import datasets
 import nn
 import optim
@@ -75,7 +76,10 @@ def loss_function(name: str):
     """(scores (n, 10), labels (n,)) -> scalar loss Tensor."""
     if name == "cross_entropy":
         return nn.functional.cross_entropy
-    return lambda scores, labels: nn.functional.mse_loss(scores, datasets.one_hot(labels, 10))
+    # the one-hot targets are numpy code on the labels: ad.replayed makes a compiled step
+    # (ad.jit) build them again from each batch's labels
+    return lambda scores, labels: nn.functional.mse_loss(
+        scores, ad.replayed(datasets.one_hot)(labels, 10))
 
 
 def train(loss_name: str, cfg: dict, x: np.ndarray, y: np.ndarray, x_test: np.ndarray,
@@ -197,11 +201,15 @@ def main(argv: list[str] | None = None) -> Report:
                       "machine (2 cores) was shared with other jobs.")
     for loss_name, h in histories.items():
         # Full run: 0.4915 (cross-entropy) and 0.4800 (MSE); 0.45 is a few times the
-        # seed-to-seed spread of such a test accuracy (about 0.005) below them.
-        report.check(h["test_acc"][-1] > (0.45 if not args.quick else 0.25),
+        # seed-to-seed spread of such a test accuracy (about 0.005) below them. Quick runs
+        # on the real images, seeds 0-4: cross-entropy 0.352, 0.339, 0.356, 0.359, 0.365
+        # (mean 0.354, sd 0.010), MSE 0.342, 0.346, 0.334, 0.356, 0.354 (mean 0.346, sd
+        # 0.009): 0.30 is over 5 sd below both means.
+        floor = 0.30 if args.quick else 0.45
+        report.check(h["test_acc"][-1] > floor,
                      f"the network trained with {LOSS_TITLES[loss_name]} classifies test "
-                     f"images with accuracy above {0.45 if not args.quick else 0.25:g} (chance: "
-                     "0.1)", f"test accuracy {h['test_acc'][-1]:.4f}")
+                     f"images with accuracy above {floor:g} (chance: 0.1)",
+                     f"test accuracy {h['test_acc'][-1]:.4f}")
 
     fig, axes = new_figure(ncols=2, size=(5.2, 3.8))
     epochs = np.arange(1, cfg["epochs"] + 1)

@@ -24,21 +24,23 @@ def compile_step(loss_fn: Callable[..., Any], optimizer: Optimizer,
     """step(*batch) = optimizer.zero_grad(); loss = loss_fn(*batch); loss.backward();
     optimizer.step(); return loss (a Tensor), with loss_fn and the backward pass compiled.
 
-    loss_fn must return a scalar Tensor and must not draw random numbers (a dropout
-    layer's mask would be frozen: the first replay is checked and raises if so)."""
+    loss_fn returns a scalar Tensor, or a pair (loss, aux) whose aux (the scores, say) the
+    step then returns with the loss.  Random numbers must be drawn through ad.replayed
+    (nn's dropout does); the first replay is checked against eager and raises otherwise."""
 
     def forward_backward(*batch: Any) -> Any:
-        loss = loss_fn(*batch)
+        out = loss_fn(*batch)
+        loss = out[0] if isinstance(out, tuple) else out
         loss.backward()
-        return loss
+        return out
 
     compiled = ad.jit(forward_backward, static_argnums=static_argnums)
 
     def step(*batch: Any) -> Any:
         optimizer.zero_grad()
-        loss = compiled(*batch)
+        out = compiled(*batch)
         optimizer.step()
-        return loss
+        return out
 
     step.cache_info = compiled.cache_info  # type: ignore[attr-defined]
     return step
