@@ -357,38 +357,33 @@ _block_spread.defvjp(lambda g, ans, gp, weights, kernel, **kw: _block_gather(
 _block_spread.defjvp(lambda t, ans, gp, weights, **kw: _block_spread(t, weights, **kw), None)
 
 
-def _merged_weights(weights, batched, size):
-    """The (KH*KW, N, C, OH, OW) window weights for B*N images (None stays None)."""
-    if weights is None:
-        return None
-    if batched:
-        weights = moveaxis(weights, 0, 1)  # (KH*KW, B, N, ...)
-    else:
-        weights = moveaxis(repeat_example(weights, size), 0, 1)
-    shape = _shape(weights)
-    return reshape(weights, (shape[0], shape[1] * shape[2]) + shape[3:])
+def _merged_block_operands(args, axes):
+    """(images (B*N, ...), window weights (KH*KW, B*N, C, OH, OW) or None, B) from the
+    batched operands of _block_gather / _block_spread: (x or g, weights)."""
+    a, weights = args
+    size = _shape(a if axes[0] is not None else weights)[0]
+    if axes[0] is None:
+        a = repeat_example(a, size)
+    a = reshape(a, _merged_shape(size, _shape(a)[1:]))
+    if weights is not None:
+        weights = moveaxis(weights if axes[1] is not None else repeat_example(weights, size),
+                           0, 1)  # (KH*KW, B, N, ...)
+        shape = _shape(weights)
+        weights = reshape(weights, (shape[0], shape[1] * shape[2]) + shape[3:])
+    return a, weights, size
 
 
 def _block_gather_batch(args, axes, *, kernel):
-    x, weights = args
-    size = _shape(x if axes[0] is not None else weights)[0]
-    if axes[0] is None:
-        x = repeat_example(x, size)
-    shape = _shape(x)
-    out = _block_gather(reshape(x, _merged_shape(size, shape[1:])),
-                        _merged_weights(weights, axes[1] is not None, size), kernel=kernel)
-    return reshape(out, shape[:2] + _shape(out)[1:]), 0
+    x, weights, size = _merged_block_operands(args, axes)
+    out = _block_gather(x, weights, kernel=kernel)
+    n = _shape(out)[0] // size if size else 0
+    return reshape(out, (size, n) + _shape(out)[1:]), 0
 
 
 def _block_spread_batch(args, axes, *, kernel, x_shape, order):
-    g, weights = args
-    size = _shape(g if axes[0] is not None else weights)[0]
-    if axes[0] is None:
-        g = repeat_example(g, size)
-    shape = _shape(g)
-    out = _block_spread(reshape(g, _merged_shape(size, shape[1:])),
-                        _merged_weights(weights, axes[1] is not None, size), kernel=kernel,
-                        x_shape=_merged_shape(size, x_shape), order=order)
+    g, weights, size = _merged_block_operands(args, axes)
+    out = _block_spread(g, weights, kernel=kernel, x_shape=_merged_shape(size, x_shape),
+                        order=order)
     return reshape(out, (size,) + tuple(x_shape)), 0
 
 
