@@ -59,7 +59,6 @@ class Trace:
         self.lines: list = []
         self.names: dict = {}         # global name -> object, for the compiled program
         self.bound: list = []         # (register, leaf Tensor) read at the start of a replay
-        self.bound_ids: set = set()
         self.arg_tensors: dict = {}   # id(Tensor) -> index of the argument leaf it is
         self.paused = 0               # > 0 inside a recorded call: nothing inside records
         self.inputs: set = set()      # registers holding arguments or closed-over leaves
@@ -100,7 +99,8 @@ class Trace:
             return f"r{n}" if n is not None else self.constant(value)
         if value.__class__ is tuple:
             return "(" + "".join(self.ref(v) + ", " for v in value) + ")"
-        if value is None or isinstance(value, (bool, int, float, str)):
+        if value is None or isinstance(value, (bool, int, str)) or (
+                isinstance(value, float) and np.isfinite(value)):
             return repr(value)
         return self.constant(value)
 
@@ -496,6 +496,12 @@ def _trace(fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: lis
     finally:
         state.trace = None
     flat_out, out_tree = flatten(out)
+    # Array arguments were Tensors while tracing; given arrays only (no Tensor argument, no
+    # closed-over Tensor), the function itself returns arrays, and so does the replay.
+    plain = not n_tensors and not trace.bound
+    if plain:
+        flat_out = [o._data if isinstance(o, Tensor) else o for o in flat_out]
+        out = unflatten(out_tree, flat_out)
     exprs, is_tensor = [], []
     for o in flat_out:
         is_tensor.append(isinstance(o, Tensor))
