@@ -58,7 +58,8 @@ GAPS: tuple[Gap, ...] = (
         "rate 0.05, PyTorch's default init, several seeds"),
     Gap("000", "question 4(a)-(e)", CHOICE, "cifar_study",
         "the starter code is missing: the 'special' schedule is one-cycle, learning rate "
-        "0.025 with momentum 0.9 and weight decay 5e-4, 768 training images per scheme"),
+        "0.025 with momentum 0.9 and weight decay 5e-4, 2,048 training images per scheme "
+        "and seed"),
     Gap("001", "questions 1-2", CHOICE, "kmnist_linear, kmnist_autodiff",
         "the validation split (10,000 held-out training images, fixed seed) and, where the "
         "skeleton sets it, PyTorch's default initialisation"),

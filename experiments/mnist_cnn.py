@@ -45,8 +45,10 @@ DATA = "mnist"
 FULL = dict(epochs=6, batch=64, lr=0.05, momentum=0.9, lr_drop=0.1, drop_epochs=2,
             early_evals=(25, 50, 100, 200), eval_every=469, train_eval=10_000,
             error_target=0.01, max_train=None, max_test=None)
+# error_target of the quick run: on the real MNIST, seeds 0-4 give a lowest test error of
+# 8.2, 7.5, 7.2, 7.4, 8.7% (mean 7.8%, sd 0.6 point); 12% is about 7 sd above the mean.
 QUICK = dict(epochs=3, batch=64, lr=0.05, momentum=0.9, lr_drop=0.1, drop_epochs=1,
-             early_evals=(3, 6), eval_every=16, train_eval=300, error_target=0.5,
+             early_evals=(3, 6), eval_every=16, train_eval=300, error_target=0.12,
              max_train=2_000, max_test=1_000)
 FILTERS, SECOND_FILTERS, HIDDEN, KERNEL = 20, 40, 100, 5
 

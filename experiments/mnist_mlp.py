@@ -273,8 +273,9 @@ def softmax_regression(report: Report, cfg: dict, data: dict, rng: np.random.Gen
                  "development sets every 500 updates (right: from where both are under 15%).",
                  x_label="update (thousands)", x_scale=1e-3, threshold=0.15)
     # Full run: 7.62% at best; 9% is that plus several times the seed spread of a test
-    # error near 7.6% (a few tenths of a point). Quick runs keep the loose 15%.
-    limit = 0.15 if report.args.quick else 0.09
+    # error near 7.6% (a few tenths of a point). Quick runs on the real MNIST, seeds 0-4:
+    # 10.60, 10.55, 10.00, 10.55, 10.20% (mean 10.38%, sd 0.27 point): 12% is 6 sd above.
+    limit = 0.12 if report.args.quick else 0.09
     report.check(s["test_error"] < limit, "softmax regression trained by one-example SGD "
                  f"classifies the test set with under {100 * limit:g}% error",
                  f"test error {100 * s['test_error']:.2f}%")
@@ -376,8 +377,10 @@ def hidden_layer_network(report: Report, cfg: dict, data: dict, kind: str, seed:
                 f"initialisation left untouched: {100 * never_lit:.0f}% of the pixels are 0 "
                 "in every training image, so the loss gradient of their weights is always 0.")
     # Full run: 1.90% (sigmoid) and 1.70% (ReLU); 3% leaves several times the seed spread
-    # of a test error near 2% (about 0.1 point). Quick runs keep the loose 10%.
-    limit = 0.10 if report.args.quick else 0.03
+    # of a test error near 2% (about 0.1 point). Quick runs on the real MNIST, seeds 0-4:
+    # sigmoid 6.90, 6.80, 6.60, 6.45, 6.45% (mean 6.64%, sd 0.21 point), ReLU 7.35, 6.75,
+    # 6.20, 6.70, 6.25% (mean 6.65%, sd 0.47 point): 8.5% is 4 sd above the ReLU mean.
+    limit = 0.085 if report.args.quick else 0.03
     report.check(s["test_error"] < limit, f"the section {section} network ({kind}) reaches "
                  f"under {100 * limit:g}% test error", f"test error {100 * s['test_error']:.2f}%")
 

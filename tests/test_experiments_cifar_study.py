@@ -41,9 +41,20 @@ def test_quick_run_on_generated_subset(monkeypatch, tmp_path):
         stats = n["scheme_seed_stats"][f"{s}: validation accuracy"]
         assert stats["n"] == 2 and abs(stats["mean"] - np.mean(by_seed)) < 1e-12
     assert set(n["best_scheme_gaps"]) == set(cifar_study.SCHEMES) - {n["best_scheme"]}
+    # every pair of schemes, with the verdict computed from the seed spread
+    pairs = n["scheme_pair_gaps"]
+    assert set(pairs) == {"constant vs annealed", "constant vs one-cycle",
+                          "annealed vs one-cycle"}
+    for key, v in pairs.items():
+        a, b = key.split(" vs ")
+        sa = n["scheme_seed_stats"][f"{a}: validation accuracy"]
+        sb = n["scheme_seed_stats"][f"{b}: validation accuracy"]
+        assert abs(v["gap"] - (sa["mean"] - sb["mean"])) < 1e-12
+        assert v["beyond_spread"] == (abs(v["gap"]) > 2 * max(sa["sd"], sb["sd"]))
+    assert n["schemes_differ_beyond_spread"] == any(v["beyond_spread"] for v in pairs.values())
     md = (out1 / "results.md").read_text()
     assert "subset" in md and "50,000 training images" in md and "40,000" not in md
-    assert "Do the schemes differ?" in md
+    assert "Do the schemes differ?" in md and "exceeds the spread" in md
 
     cifar_study.main(["--quick", "--seed", "1", "--out", str(out2)])
     again = json.loads((out2 / "results.json").read_text())["numbers"]

@@ -10,17 +10,20 @@ from tests.fake_data import fake_mirror
 
 
 def test_quick_run(monkeypatch, tmp_path):
-    fake_mirror(monkeypatch, tmp_path, "mnist", n_train=600, n_test=200)
+    # 1,200 generated images (19 steps an epoch): with 600 (10 steps) some seeds, 0 among
+    # them, are still near the initial plateau after three epochs (18.5% test error), above
+    # the quick run's 12% error target, which is set from the real MNIST's seed spread
+    fake_mirror(monkeypatch, tmp_path, "mnist", n_train=1200, n_test=200)
     report = mnist_cnn.main(["--quick", "--seed", "0", "--out", str(tmp_path / "a")])
     res = check_outputs(tmp_path / "a", report)
     assert report.figures == ["curves.png", "filters.png"]
     assert len(res["claims"]) == 2
     n = res["numbers"]
-    assert n["data"]["train"] == 600 and n["data"]["test"] == 200
-    steps_per_epoch = 10                                  # 600 images, batches of 64
+    assert n["data"]["train"] == 1200 and n["data"]["test"] == 200
+    steps_per_epoch = 19                                  # 1,200 images, batches of 64
     assert n["curves"]["step"] == mnist_cnn.eval_steps(mnist_cnn.QUICK, 3 * steps_per_epoch)
     assert n["curves"]["step"][-1] == 3 * steps_per_epoch
-    # the generated classes are easy: far below chance error (0.9) after 30 steps
+    # the generated classes are easy: far below chance error (0.9) after 57 steps
     assert n["final_test_error"] < 0.3
     assert n["lowest_test_error"] == min(n["curves"]["test_error"])
     assert [e["lr"] for e in n["epochs"]] == [0.05, 0.05, 0.05 * 0.1]
