@@ -15,7 +15,9 @@ on the new arrays: no Tensors, no tape, no dispatch.
 
 Leaf Tensors the function reads without receiving them as arguments (a model's
 parameters) are inputs too: each replay reads their current arrays.  Other values the
-function closes over are constants of the recording.
+function closes over are constants of the recording, and so is Python state it reads
+while tracing (a module's train/eval mode, flags): compile one function per mode, or pass
+such values as static arguments.
 
 What cannot be recorded raises while tracing: converting a traced value to a Python
 bool, int or float (`if loss > 0`, `float(t)`, `t.item()`), or handing numpy its values
