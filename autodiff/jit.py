@@ -365,9 +365,9 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
     docstring.  `static_argnums`: positions of arguments that are not arrays (sizes,
     flags, Python callables); their values are part of the signature, so each new
     value traces again.  Python numbers and other non-array leaves are static too (numpy
-    scalars are 0-d arrays).  The
-    compiled function has `.cache_info()` and `.cache_clear()`; at most `max_cache`
-    signatures are kept (least recently used dropped)."""
+    scalars are 0-d arrays).  The compiled function has `.cache_info()` and
+    `.cache_clear()`; at most `max_cache` signatures are kept (least recently used
+    dropped)."""
     statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     cache: OrderedDict = OrderedDict()
     counts = {"traces": 0, "replays": 0}
