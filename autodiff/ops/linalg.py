@@ -8,7 +8,7 @@ import numpy as np
 
 from ..dispatch import broadcast_to, primitive
 from ..tensor import Tensor
-from .shape_ops import expand_dims, moveaxis, pad_example_axes, reshape, squeeze, swapaxes
+from .shape_ops import expand_dims, pad_example_axes, reshape, squeeze, swapaxes
 
 
 def _ndim(x: Any) -> int:
