@@ -10,6 +10,10 @@ Files are cached in ``$AUTODIFF_DATA`` (default: a per-user cache folder);
 ``$AUTODIFF_DATA_MIRROR`` or ``mirror=`` / ``root=`` point at a local copy.
 """
 
+# Marks this project's package: the name `datasets` is also Hugging Face's (see
+# experiments/__init__.py, which refuses the other one with a clear error).
+__autodiff_datasets__ = True
+
 from .download import DatasetSpec, DownloadConfig, FileSpec, default_cache_dir, fetch, verify_file
 from .errors import ChecksumError, DataNotFoundError, DatasetError, DownloadError, FormatError, UnsafeArchiveError
 from .loader import DataLoader

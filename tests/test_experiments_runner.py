@@ -57,3 +57,24 @@ def test_run_reports_a_success_and_a_data_failure(tmp_path, monkeypatch):
     excerpt = (out / "REPORT_TABLES.md").read_text()
     assert "### momentum_saddle: ok" in excerpt and "![" not in excerpt
     assert "| claim |" in report and "| claim |" not in excerpt
+
+
+def test_a_shadowing_datasets_package_fails_loudly(tmp_path):
+    """Hugging Face's `datasets` first on the path: importing the experiments says so."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fake = tmp_path / "datasets"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("load_dataset = None\n")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", "import experiments"], cwd=tmp_path,
+                            env={"PYTHONPATH": f"{tmp_path}:{root}", "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "is not this project's (probably Hugging Face's datasets" in result.stderr
+    ok = subprocess.run([sys.executable, "-c", "import experiments"], cwd=root,
+                        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
