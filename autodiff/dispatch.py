@@ -51,7 +51,7 @@ import numpy as np
 
 from .batched import Batched
 from .guard import lock
-from .state import state
+from .state import state, tracing
 from .tape import next_seq
 from .tensor import Tensor, make_tensor as _wrap
 
@@ -183,13 +183,14 @@ class Primitive:
     def _plain(self, args: tuple, kwargs: dict) -> Any:
         """The call without Tensor operands: plain numpy (recorded while ad.jit traces, if
         an operand is an array the recording computed)."""
-        trace = state.trace
-        if trace is not None and not trace.paused and trace.uses(args, kwargs):
-            return trace.call(self.plain, *args, **kwargs)
+        if tracing[0]:
+            trace = state.trace
+            if trace is not None and not trace.paused and trace.uses(args, kwargs):
+                return trace.call(self.plain, *args, **kwargs)
         return self.plain(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.batch_params and _batched_params(self.batch_params, kwargs):
+        if kwargs and self.batch_params and _batched_params(self.batch_params, kwargs):
             return self._batch(args, kwargs)  # per-example labels or indices under vmap
         # Unwrap operands; specialised for one and two operands (the common cases).
         n = len(args)
@@ -270,9 +271,10 @@ class Primitive:
             out = self.fun(*raw, **kwargs)
         except (ValueError, TypeError, IndexError) as e:
             raise _named_error(self, e, raw) from None
-        trace = state.trace
-        if trace is not None and not trace.paused:  # ad.jit is recording (jit.py)
-            out = trace.primitive(self, args, raw, kwargs, out)
+        if tracing[0]:  # some thread runs ad.jit: is it this one? (jit.py)
+            trace = state.trace
+            if trace is not None and not trace.paused:
+                out = trace.primitive(self, args, raw, kwargs, out)
         if self.residual:
             out, residual = out
         if out.__class__ is not _ndarray:

@@ -43,7 +43,7 @@ import numpy as np
 from .backward import _AllOperands, _accumulate_grad, _summed
 from .dispatch import missing_rule, rule_result
 from .forward import checked_tangent
-from .state import state
+from .state import state, tracing
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 from .tree import flatten, unflatten
@@ -493,9 +493,11 @@ def _trace(fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: lis
     it = iter(dynamic)
     call_args = [args[i] if i in statics else next(it) for i in range(len(args))]
     state.trace = trace
+    tracing[0] += 1
     try:
         out = fun(*call_args, **new_kwargs)
     finally:
+        tracing[0] -= 1
         state.trace = None
     flat_out, out_tree = flatten(out)
     # Array arguments were Tensors while tracing; given arrays only (no Tensor argument, no

@@ -26,6 +26,10 @@ class _ThreadState(threading.local):
 
 state = _ThreadState()
 
+# How many ad.jit traces are running, in all threads: a cheap global gate the hot path
+# reads before the per-thread `state.trace` (a threading.local lookup costs more).
+tracing = [0]
+
 
 @contextmanager
 def no_grad() -> Iterator[None]:
