@@ -29,31 +29,74 @@ Layout, in import order (each module imports only those above it):
   jit.py        ad.jit: trace a function once, replay its numpy work without the engine
   testing/      property-based derivative checks
 """
-from .state import (enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard,
-                    no_grad)
-from .tensor import Tensor, from_numpy, tensor
+
+from . import forward as _forward  # noqa: F401  (installs forward mode on Primitive)
+from . import graph
+from . import interop as _interop  # noqa: F401  (numpy functions on Tensors)
+from . import methods as _methods  # noqa: F401  (attaches Tensor's operators and methods)
+from .batched import Batched
+from .batching import vmap
+from .checkpoint import checkpoint
 from .creation import *  # noqa: F401,F403  (zeros, ones, arange, rand, ...)
 from .creation import __all__ as _creation_all
 from .dispatch import Primitive, primitive, replayed
-from . import forward as _forward  # noqa: F401  (installs forward mode on Primitive)
+from .jit import jit
 from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
-from . import methods as _methods  # noqa: F401  (attaches Tensor's operators and methods)
-from . import interop as _interop  # noqa: F401  (numpy functions on Tensors)
-from .batched import Batched
-from .batching import vmap
-from .transforms import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, linearize,
-                         stop_gradient, value_and_grad, vjp)
-from . import graph
-from .checkpoint import checkpoint
-from .jit import jit
-from .tree import flatten as tree_flatten, tree_map, unflatten as tree_unflatten
+from .state import enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard, no_grad
+from .tensor import Tensor, from_numpy, tensor
+from .transforms import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+from .tree import flatten as tree_flatten
+from .tree import tree_map
+from .tree import unflatten as tree_unflatten
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "tensor", "from_numpy", "Primitive", "primitive", "no_grad",
-           "enable_grad", "is_grad_enabled", "mutation_guard", "is_mutation_guard_enabled",
-           "graph", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "jacfwd",
-           "vmap", "Batched", "jit", "replayed",
-           "jacrev", "hessian", "stop_gradient", "checkpoint",
-           "hvp", "tree_flatten", "tree_unflatten", "tree_map"] + list(_creation_all) + list(_ops_all)
+__all__ = (
+    [
+        "Tensor",
+        "tensor",
+        "from_numpy",
+        "Primitive",
+        "primitive",
+        "no_grad",
+        "enable_grad",
+        "is_grad_enabled",
+        "mutation_guard",
+        "is_mutation_guard_enabled",
+        "graph",
+        "grad",
+        "value_and_grad",
+        "vjp",
+        "jvp",
+        "linearize",
+        "jacobian",
+        "jacfwd",
+        "vmap",
+        "Batched",
+        "jit",
+        "replayed",
+        "jacrev",
+        "hessian",
+        "stop_gradient",
+        "checkpoint",
+        "hvp",
+        "tree_flatten",
+        "tree_unflatten",
+        "tree_map",
+    ]
+    + list(_creation_all)
+    + list(_ops_all)
+)

@@ -4,6 +4,7 @@ An output is always created after its inputs, so visiting nodes by decreasing se
 number is a valid reverse topological order: the pass is one sweep driven by a heap of
 sequence numbers, accumulating cotangents in a dict keyed by sequence number.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -18,8 +19,9 @@ from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 
 
-def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph: bool,
-                  capture: dict | None = None) -> None:
+def backward_pass(
+    roots: list, seeds: list, *, create_graph: bool, retain_graph: bool, capture: dict | None = None
+) -> None:
     """Propagate the cotangents `seeds` from the tensors `roots` back through the tape.
 
     Without `capture` (the `Tensor.backward` path) gradients are accumulated into
@@ -41,7 +43,7 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
     oldest = min(capture) if capture else -1
     pending: dict = {}  # seq -> [node, its cotangent so far]
     given: set | None = set() if capture is not None else None  # ids handed out in capture
-    for root, seed in zip(roots, seeds):
+    for root, seed in zip(roots, seeds, strict=False):
         if create_graph and not isinstance(seed, Tensor):
             seed = make_tensor(seed)
         if root._seq in pending:
@@ -67,7 +69,8 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             raise RuntimeError(
                 "backward: trying to backpropagate through a graph that has already been "
                 "freed by an earlier backward pass; call backward(retain_graph=True) the first "
-                "time if you need to backpropagate twice")
+                "time if you need to backpropagate twice"
+            )
         args = node._args
         kwargs = node._kwargs
         if create_graph:
@@ -90,9 +93,11 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
                 if cotangents is None:
                     cotangents = joint(node._needs, g, ans, *rule_args, **kwargs)
                     if len(cotangents) < len(args):
-                        raise ValueError(f"{prim.name}: the joint VJP rule returned "
-                                         f"{len(cotangents)} cotangents for {len(args)} "
-                                         f"operands")
+                        raise ValueError(
+                            f"{prim.name}: the joint VJP rule returned "
+                            f"{len(cotangents)} cotangents for {len(args)} "
+                            f"operands"
+                        )
                 gi = cotangents[i]
             else:
                 try:
@@ -111,8 +116,9 @@ def backward_pass(roots: list, seeds: list, *, create_graph: bool, retain_graph:
             if parent._prim is None and capture is None:
                 # A leaf has nothing upstream: accumulate now instead of queueing it.
                 # A cotangent passed through unchanged (add) is also someone else's.
-                _accumulate_grad(parent, gi.copy() if gi is g and not create_graph else gi,
-                                 create_graph)
+                _accumulate_grad(
+                    parent, gi.copy() if gi is g and not create_graph else gi, create_graph
+                )
                 continue
             entry = pending.get(pseq)
             if entry is not None:
@@ -136,11 +142,16 @@ def _summed(prim: Any, i: int, gi: Any, shape: tuple, out_shape: tuple) -> Any:
     got = gi.shape
     lead = len(got) - len(shape)
     extra = len(out_shape) - len(shape)  # output axes the operand was broadcast along
-    if not (0 <= lead <= extra and got[:lead] == out_shape[extra - lead:extra] and all(
-            s == g or s == 1 for s, g in zip(shape, got[lead:]))):
-        raise ValueError(f"{prim.name}: the VJP rule for argument {i} returned a cotangent "
-                         f"of shape {got}, which does not sum back to the argument's shape "
-                         f"{shape} (the output's shape is {out_shape})")
+    if not (
+        0 <= lead <= extra
+        and got[:lead] == out_shape[extra - lead : extra]
+        and all(s == g or s == 1 for s, g in zip(shape, got[lead:], strict=False))
+    ):
+        raise ValueError(
+            f"{prim.name}: the VJP rule for argument {i} returned a cotangent "
+            f"of shape {got}, which does not sum back to the argument's shape "
+            f"{shape} (the output's shape is {out_shape})"
+        )
     return sum_to_shape(gi, shape)
 
 
@@ -156,7 +167,7 @@ def _owned(g: np.ndarray, given: set) -> np.ndarray:
     return g
 
 
-def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
+def _accumulate_grad(tensor: Tensor, g: Any, create_graph: bool) -> None:
     current = tensor.grad
     if not create_graph:
         if g.__class__ is not np.ndarray:
@@ -165,9 +176,11 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
         if g.dtype is not data.dtype and g.dtype != data.dtype:
             g = g.astype(data.dtype)
         if g.shape != data.shape:
-            raise RuntimeError(f"backward: the gradient has shape {g.shape} but the tensor has "
-                               f"shape {data.shape} (was .data replaced with the mutation guard "
-                               f"off?)")
+            raise RuntimeError(
+                f"backward: the gradient has shape {g.shape} but the tensor has "
+                f"shape {data.shape} (was .data replaced with the mutation guard "
+                f"off?)"
+            )
         if current is None:
             if not g.flags.writeable or g.base is not None:  # saved, broadcast or a view
                 g = g.copy()
@@ -179,7 +192,9 @@ def _accumulate_grad(tensor: "Tensor", g: Any, create_graph: bool) -> None:
         tensor.grad = g
         return
     if current.shape != tensor._data.shape:
-        raise RuntimeError(f"backward: .grad has shape {current.shape} but the tensor now has "
-                           f"shape {tensor._data.shape} (was .data replaced?); call zero_grad() "
-                           f"before the next backward pass")
+        raise RuntimeError(
+            f"backward: .grad has shape {current.shape} but the tensor now has "
+            f"shape {tensor._data.shape} (was .data replaced?); call zero_grad() "
+            f"before the next backward pass"
+        )
     tensor.grad = current + g

@@ -11,6 +11,7 @@ and `x.T` mean inside vmap what they mean for one example.
 Whatever would need one example's values in Python (`bool(x)`, `float(x)`, `x.item()`,
 `np.asarray(x)`) raises: the values differ between examples.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,11 +53,13 @@ class Batched:
             yield self[i]
 
     def _no_values(self, what: str) -> TypeError:
-        return TypeError(f"vmap: cannot {what} a batched value (shape {self.shape} per "
-                         f"example): its values differ from one example to the next.  "
-                         f"Use ad.where for value-dependent choices, autodiff operations "
-                         f"instead of numpy functions, or pass the value unbatched "
-                         f"(in_axes=None)")
+        return TypeError(
+            f"vmap: cannot {what} a batched value (shape {self.shape} per "
+            f"example): its values differ from one example to the next.  "
+            f"Use ad.where for value-dependent choices, autodiff operations "
+            f"instead of numpy functions, or pass the value unbatched "
+            f"(in_axes=None)"
+        )
 
     def __bool__(self) -> bool:
         raise self._no_values("convert to a Python bool (if/while on)")
@@ -83,11 +86,15 @@ class Batched:
         raise self._no_values("take .numpy() of")
 
     def backward(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("vmap: backward() inside vmap is not supported; use ad.grad or "
-                        "ad.vjp inside the vmapped function (per-example gradients)")
+        raise TypeError(
+            "vmap: backward() inside vmap is not supported; use ad.grad or "
+            "ad.vjp inside the vmapped function (per-example gradients)"
+        )
 
     def __repr__(self) -> str:
-        return (f"Batched(shape={self.shape} per example, batch of {self.value.shape[0]}, "
-                f"dtype={self.dtype}, vmap level {self.level})")
+        return (
+            f"Batched(shape={self.shape} per example, batch of {self.value.shape[0]}, "
+            f"dtype={self.dtype}, vmap level {self.level})"
+        )
 
     __hash__ = object.__hash__

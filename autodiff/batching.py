@@ -19,12 +19,14 @@ that each example gets its own gradient), the tape then records the batched prog
 its derivatives are the per-example derivatives (the examples never mix).  Transforms
 around vmap see only ordinary primitive calls on Tensors, recorded as usual.
 """
+
 from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -53,9 +55,11 @@ def apply_batch(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     if prim.batch_params:
         level = max(level, _param_level(prim.batch_params, kwargs))
     if level not in state.batch_sizes:
-        raise RuntimeError(f"{prim.name}: got a batched value of a vmap that has already "
-                           f"returned (or runs in another thread); return values computed "
-                           f"inside vmap from the vmapped function instead of storing them")
+        raise RuntimeError(
+            f"{prim.name}: got a batched value of a vmap that has already "
+            f"returned (or runs in another thread); return values computed "
+            f"inside vmap from the vmapped function instead of storing them"
+        )
     rule = prim.batch_rule
     if rule is None:  # a user primitive without a rule: one call per example (slow)
         rule = loop(prim)
@@ -101,7 +105,7 @@ def _param_level(names: tuple, kwargs: dict) -> int:
     level = 0
     for name in names:
         v = kwargs.get(name)
-        for e in (v if v.__class__ is tuple else (v,)):
+        for e in v if v.__class__ is tuple else (v,):
             if e.__class__ is Batched and e.level > level:
                 level = e.level
     return level
@@ -117,10 +121,12 @@ def _unwrapped_params(prim: Primitive, kwargs: dict, level: int) -> dict:
         if not any(e.__class__ is Batched for e in items):
             continue
         if name not in prim.batch_params:
-            raise NotImplementedError(f"{prim.name}: its parameter {name!r} cannot differ per "
-                                      f"example under vmap; pass it unbatched (in_axes=None)")
+            raise NotImplementedError(
+                f"{prim.name}: its parameter {name!r} cannot differ per "
+                f"example under vmap; pass it unbatched (in_axes=None)"
+            )
         where = tuple(0 if e.__class__ is Batched and e.level == level else None for e in items)
-        items = tuple(e.value if w is not None else e for e, w in zip(items, where))
+        items = tuple(e.value if w is not None else e for e, w in zip(items, where, strict=False))
         if v.__class__ is tuple:
             out[name] = items
             param_axes[name] = where if any(w is not None for w in where) else None
@@ -138,8 +144,10 @@ Primitive._batch = apply_batch
 # ------------------------------------------------------- what else Batched supports
 def _compare(ufunc: np.ufunc) -> Callable:
     """A comparison of one example's values (not differentiable): a Batched boolean."""
+
     def compare(self: Any, other: Any) -> Any:
         return _compared(ufunc, self, other)
+
     return compare
 
 
@@ -154,7 +162,8 @@ def _compared(ufunc: np.ufunc, a: Any, b: Any) -> Any:
     total = max(ndim(v) - batched for v, batched in values)
     (va, a_batched), (vb, b_batched) = [
         (ops.shape_ops.pad_example_axes(v, total) if batched else v, batched)
-        for v, batched in values]
+        for v, batched in values
+    ]
     if va.__class__ is Batched or vb.__class__ is Batched:
         return Batched(_compared(ufunc, va, vb), level)
     return Batched(ufunc(va, vb), level)
@@ -172,14 +181,17 @@ def _arg_extreme(fun: Callable) -> Callable:
             return Batched(getattr(value, fun.__name__)(axis + 1, keepdims), self.level)
         data = value._data if isinstance(value, Tensor) else value
         return Batched(fun(data, axis + 1, keepdims=keepdims), self.level)
+
     return arg
 
 
 def _array_ufunc(self: Batched, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
     fn = UFUNCS.get(ufunc)
     if method != "__call__" or fn is None or kwargs:
-        raise TypeError(f"vmap: numpy's {ufunc.__name__} ({method}) cannot run on a batched "
-                        f"value; use the autodiff operation of the same name")
+        raise TypeError(
+            f"vmap: numpy's {ufunc.__name__} ({method}) cannot run on a batched "
+            f"value; use the autodiff operation of the same name"
+        )
     return fn(*inputs)
 
 
@@ -194,16 +206,17 @@ def _array_function(self: Batched, func: Any, types: Any, args: Any, kwargs: Any
         return np.result_type(*(a.dtype if a.__class__ is Batched else a for a in args))
     fn = FUNCTIONS.get(func)
     if fn is None:
-        raise TypeError(f"vmap: numpy.{func.__name__} cannot run on a batched value (its "
-                        f"values differ per example); use autodiff operations inside vmap")
+        raise TypeError(
+            f"vmap: numpy.{func.__name__} cannot run on a batched value (its "
+            f"values differ per example); use autodiff operations inside vmap"
+        )
     return fn(*args, **kwargs)
 
 
 def _detach(self: Batched) -> Batched:
     """The same examples without derivatives (stop_gradient of the batch)."""
     value = self.value
-    return Batched(value.detach() if isinstance(value, (Tensor, Batched)) else value,
-                   self.level)
+    return Batched(value.detach() if isinstance(value, (Tensor, Batched)) else value, self.level)
 
 
 Batched.__lt__ = _compare(np.less)
@@ -236,41 +249,54 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
         flat, tree = flatten(args)
         axes = _prefix_axes(in_axes, args, "in_axes", top=True)
         size = None
-        for leaf, ax in zip(flat, axes):
+        for leaf, ax in zip(flat, axes, strict=False):
             if ax is None:
                 continue
             shape = np.shape(leaf)
             if not -len(shape) <= ax < len(shape):
-                raise ValueError(f"vmap: in_axes {ax} for an argument of shape {shape} (it "
-                                 f"has {len(shape)} axes)")
+                raise ValueError(
+                    f"vmap: in_axes {ax} for an argument of shape {shape} (it "
+                    f"has {len(shape)} axes)"
+                )
             if size is None:
                 size = shape[ax]
             elif shape[ax] != size:
-                sizes = sorted({np.shape(v)[a] for v, a in zip(flat, axes) if a is not None})
-                raise ValueError(f"vmap: the batched arguments disagree on the batch size: "
-                                 f"{sizes} (argument shapes "
-                                 f"{[np.shape(v) for v, a in zip(flat, axes) if a is not None]}"
-                                 f", in_axes {[a for a in axes if a is not None]})")
+                sizes = sorted({np.shape(v)[a] for v, a in zip(flat, axes, strict=False) if a is not None})
+                raise ValueError(
+                    f"vmap: the batched arguments disagree on the batch size: "
+                    f"{sizes} (argument shapes "
+                    f"{[np.shape(v) for v, a in zip(flat, axes, strict=False) if a is not None]}"
+                    f", in_axes {[a for a in axes if a is not None]})"
+                )
         if size is None:
-            raise ValueError("vmap: in_axes is None for every argument, so there is no batch "
-                             "axis to map over; give at least one argument a batch axis")
+            raise ValueError(
+                "vmap: in_axes is None for every argument, so there is no batch "
+                "axis to map over; give at least one argument a batch axis"
+            )
         level = _next_level()
         state.batch_sizes[level] = size
         try:
-            wrapped = [leaf if ax is None else Batched(
-                moveaxis(leaf, ax, 0) if ax % np.ndim(leaf) else _as_array(leaf), level)
-                for leaf, ax in zip(flat, axes)]
+            wrapped = [
+                leaf
+                if ax is None
+                else Batched(
+                    moveaxis(leaf, ax, 0) if ax % np.ndim(leaf) else _as_array(leaf), level
+                )
+                for leaf, ax in zip(flat, axes, strict=False)
+            ]
             out = fun(*unflatten(tree, wrapped), **kwargs)  # keyword arguments: unbatched
         finally:
             del state.batch_sizes[level]
         flat_out, out_tree = flatten(out)
         where = _prefix_axes(out_axes, out, "out_axes", top=False)
         results = []
-        for o, ax in zip(flat_out, where):
+        for o, ax in zip(flat_out, where, strict=False):
             if o.__class__ is Batched and o.level == level:
                 if ax is None:
-                    raise ValueError(f"vmap: out_axes is None for an output that differs "
-                                     f"between examples (shape {o.shape} per example)")
+                    raise ValueError(
+                        f"vmap: out_axes is None for an output that differs "
+                        f"between examples (shape {o.shape} per example)"
+                    )
                 results.append(moveaxis(o.value, 0, ax) if ax % (o.ndim + 1) else o.value)
             elif ax is None or o is None:
                 results.append(o)
@@ -293,18 +319,23 @@ def _prefix_axes(spec: Any, tree: Any, name: str, top: bool) -> list:
         return [None if spec is None else int(spec)] * len(flatten(tree)[0])
     if isinstance(spec, dict):
         if not isinstance(tree, dict) or set(spec) != set(tree):
-            raise ValueError(f"vmap: {name} {spec!r} does not match the structure of "
-                             f"{_describe(tree)}")
+            raise ValueError(
+                f"vmap: {name} {spec!r} does not match the structure of {_describe(tree)}"
+            )
         return [a for key in tree for a in _prefix_axes(spec[key], tree[key], name, False)]
     if isinstance(spec, (tuple, list)):
         if not isinstance(tree, (tuple, list)) or len(spec) != len(tree):
             what = f"{len(tree)} arguments" if top else _describe(tree)
-            raise ValueError(f"vmap: {name} {spec!r} has {len(spec)} entries but the "
-                             f"function got {what}" if top else
-                             f"vmap: {name} {spec!r} does not match the structure of {what}")
-        return [a for s, t in zip(spec, tree) for a in _prefix_axes(s, t, name, False)]
-    raise TypeError(f"vmap: {name} entries must be ints, None, or tuples/lists/dicts of them, "
-                    f"got {type(spec).__name__}")
+            raise ValueError(
+                f"vmap: {name} {spec!r} has {len(spec)} entries but the function got {what}"
+                if top
+                else f"vmap: {name} {spec!r} does not match the structure of {what}"
+            )
+        return [a for s, t in zip(spec, tree, strict=False) for a in _prefix_axes(s, t, name, False)]
+    raise TypeError(
+        f"vmap: {name} entries must be ints, None, or tuples/lists/dicts of them, "
+        f"got {type(spec).__name__}"
+    )
 
 
 def _describe(tree: Any) -> str:
@@ -345,17 +376,19 @@ def batched_at(x: Any, levels: list) -> Any:
         return x
     extra = [lv for lv in have if lv not in levels]
     if extra:
-        raise ValueError(f"vmap: internal: a value batched at levels {have} cannot be "
-                         f"batched at {levels} only")
+        raise ValueError(
+            f"vmap: internal: a value batched at levels {have} cannot be batched at {levels} only"
+        )
     c = core(x)
     c = c if isinstance(c, (np.ndarray, Tensor)) else np.asarray(c)
     position = 0
     for level in sorted(levels):  # the core's batch axes are in increasing level order
         if level not in have:
             shape = c.shape
-            c = ops.broadcast_to(ops.reshape(c, shape[:position] + (1,) + shape[position:]),
-                                 shape[:position] + (state.batch_sizes[level],) +
-                                 shape[position:])
+            c = ops.broadcast_to(
+                ops.reshape(c, shape[:position] + (1,) + shape[position:]),
+                shape[:position] + (state.batch_sizes[level],) + shape[position:],
+            )
         position += 1
     return rewrap(c, sorted(levels, reverse=True))
 

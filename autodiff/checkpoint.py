@@ -9,16 +9,18 @@ more evaluation of `fun`; derivatives are the same, at every order.
     block = ad.checkpoint(lambda h, w, b: ad.tanh(ad.linear(h, w, b)))
     h = block(h, w, b)        # every Tensor it needs must be an argument
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from .batching import vmap
 from .dispatch import Primitive
 from .tensor import Tensor
-from .batching import vmap
 from .transforms import jvp, vjp
 
 
@@ -34,9 +36,11 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
         out = fun(*arrays, **params)
         if isinstance(out, Tensor):
             if out.requires_grad or out._tangents is not None:
-                raise TypeError(f"{name}: fun computed its result from a Tensor that needs a "
-                                f"derivative and is not an argument (a closed-over parameter?); "
-                                f"pass it as an argument of the checkpointed function")
+                raise TypeError(
+                    f"{name}: fun computed its result from a Tensor that needs a "
+                    f"derivative and is not an argument (a closed-over parameter?); "
+                    f"pass it as an argument of the checkpointed function"
+                )
             out = out._data
         if isinstance(out, (tuple, list, dict)):
             raise TypeError(f"{name}: fun must return one array, got {type(out).__name__}")
@@ -48,7 +52,8 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
 
     def tangent(i: int, t: Any, ans: Any, *args: Any, **params: Any) -> Any:
         def along_i(x: Any) -> Any:
-            return fun(*args[:i], x, *args[i + 1:], **params)
+            return fun(*args[:i], x, *args[i + 1 :], **params)
+
         return jvp(along_i, (args[i],), (t,))[1]
 
     def batched(args: tuple, axes: tuple, **params: Any) -> tuple:

@@ -6,6 +6,7 @@ checks).  Shapes are given as numpy does (`zeros((2, 3))`) or as PyTorch does
 (`zeros(2, 3)`).  Random constructors draw from the `rng` they are given (a
 numpy Generator or an int seed), never from numpy's global state.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,8 +58,9 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = F
     return _tensor(np.full(shape, fill_value, dtype), requires_grad)
 
 
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Evenly spaced values in [start, stop): int64 when every bound is an int, else
     float32 (unless `dtype` says otherwise)."""
     if stop is None:
@@ -66,14 +68,23 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None,
     if step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:
-        ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                   for v in (start, stop, step))
+        ints = all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+            for v in (start, stop, step)
+        )
         dtype = np.int64 if ints else DEFAULT_FLOAT
     return _tensor(np.arange(start, stop, step, dtype=dtype), requires_grad)
 
 
-def linspace(start: float, stop: float, num: int = 50, dtype: Any = DEFAULT_FLOAT,
-             requires_grad: bool = False, *, steps: int | None = None) -> Tensor:
+def linspace(
+    start: float,
+    stop: float,
+    num: int = 50,
+    dtype: Any = DEFAULT_FLOAT,
+    requires_grad: bool = False,
+    *,
+    steps: int | None = None,
+) -> Tensor:
     """`num` (PyTorch: `steps`) evenly spaced values from start to stop, both included."""
     num = steps if steps is not None else num
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 0:
@@ -81,8 +92,9 @@ def linspace(start: float, stop: float, num: int = 50, dtype: Any = DEFAULT_FLOA
     return _tensor(np.linspace(start, stop, num, dtype=dtype), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = DEFAULT_FLOAT,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False
+) -> Tensor:
     """The n x m (default n x n) identity matrix."""
     _shape((n,) if m is None else (n, m), "eye")
     return _tensor(np.eye(n, m, dtype=dtype), requires_grad)
@@ -114,23 +126,38 @@ def _generator(rng: Any, op: str) -> np.random.Generator:
         return rng
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
-    raise TypeError(f"{op}: rng must be a numpy Generator, an int seed or None, got "
-                    f"{type(rng).__name__}")
+    raise TypeError(
+        f"{op}: rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}"
+    )
 
 
-def rand(*shape: Any, rng: Any = None, dtype: Any = DEFAULT_FLOAT,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *shape: Any, rng: Any = None, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False
+) -> Tensor:
     """Uniform values in [0, 1) drawn from `rng` (a Generator or a seed; None: fresh entropy)."""
     values = _generator(rng, "rand").random(_shape(shape, "rand"), dtype=np.float64)
     return _tensor(values.astype(dtype, copy=False), requires_grad)
 
 
-def randn(*shape: Any, rng: Any = None, dtype: Any = DEFAULT_FLOAT,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *shape: Any, rng: Any = None, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False
+) -> Tensor:
     """Standard normal values drawn from `rng` (a Generator or a seed; None: fresh entropy)."""
     values = _generator(rng, "randn").standard_normal(_shape(shape, "randn"))
     return _tensor(values.astype(dtype, copy=False), requires_grad)
 
 
-__all__ = ["zeros", "ones", "empty", "full", "arange", "linspace", "eye", "zeros_like",
-           "ones_like", "full_like", "rand", "randn"]
+__all__ = [
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "arange",
+    "linspace",
+    "eye",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "rand",
+    "randn",
+]

@@ -41,11 +41,13 @@ Calling a primitive: positional arguments are operands (Tensors, ndarrays, Pytho
 scalars); keyword arguments are static parameters (axis, shapes, indices, ...).  If no
 operand is a Tensor the call is plain numpy and returns a plain result.
 """
+
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -53,15 +55,23 @@ from .batched import Batched
 from .guard import lock
 from .state import state, tracing
 from .tape import next_seq
-from .tensor import Tensor, make_tensor as _wrap
+from .tensor import Tensor
+from .tensor import make_tensor as _wrap
 
 _new = object.__new__
 
 _ndarray = np.ndarray
 
 
-def _node(data: np.ndarray, prim: "Primitive", args: tuple, raw: tuple, kwargs: dict,
-          needs: tuple, saved: list | None) -> Tensor:
+def _node(
+    data: np.ndarray,
+    prim: Primitive,
+    args: tuple,
+    raw: tuple,
+    kwargs: dict,
+    needs: tuple,
+    saved: list | None,
+) -> Tensor:
     """A new tensor holding `data` that is a node of the tape: it remembers how it was
     computed.  `saved` are the arrays the mutation guard must lock while the node lives
     (see saved_arrays; None: find them here)."""
@@ -120,8 +130,7 @@ class Primitive:
     _jvp: Callable[..., Tensor]
     _batch: Callable[..., Any]
 
-    def __init__(self, fun: Callable[..., Any], name: str | None = None,
-                 residual: bool = False):
+    def __init__(self, fun: Callable[..., Any], name: str | None = None, residual: bool = False):
         self.fun = fun
         self.residual = residual
         # `plain` computes the result alone (no operand is a Tensor: nothing to record).
@@ -135,7 +144,7 @@ class Primitive:
         self.__name__ = self.name
         self.__wrapped__ = fun
 
-    def defvjp(self, *rules: Callable | None) -> "Primitive":
+    def defvjp(self, *rules: Callable | None) -> Primitive:
         """Set the vector-Jacobian rules, one per operand: rule(g, ans, *args, **kw).
 
         Pass None for an operand that is not differentiable (reverse mode then raises
@@ -143,29 +152,29 @@ class Primitive:
         self.vjps = rules
         return self
 
-    def defjvp(self, *rules: Callable | None) -> "Primitive":
+    def defjvp(self, *rules: Callable | None) -> Primitive:
         """Set the Jacobian-vector rules, one per operand: rule(t, ans, *args, **kw)."""
         self.jvps = rules
         return self
 
-    def defvjp_argnum(self, rule: Callable) -> "Primitive":
+    def defvjp_argnum(self, rule: Callable) -> Primitive:
         """One VJP rule for any number of operands: rule(i, g, ans, *args, **kw)."""
         self.vjps = _EveryOperand(rule)
         return self
 
-    def defvjp_joint(self, rule: Callable) -> "Primitive":
+    def defvjp_joint(self, rule: Callable) -> Primitive:
         """One VJP rule for all operands at once, for operations whose cotangents share
         work: rule(needs, g, ans, *args, **kw) returns one cotangent (or None) per operand,
         where `needs` lists the operand indices that need one."""
         self.vjps = _AllOperands(rule)
         return self
 
-    def defjvp_argnum(self, rule: Callable) -> "Primitive":
+    def defjvp_argnum(self, rule: Callable) -> Primitive:
         """One JVP rule for any number of operands: rule(i, t, ans, *args, **kw)."""
         self.jvps = _EveryOperand(rule)
         return self
 
-    def defbatch(self, rule: Callable, params: tuple = ()) -> "Primitive":
+    def defbatch(self, rule: Callable, params: tuple = ()) -> Primitive:
         """Set the batching rule (for vmap): rule(args, axes, **kw) -> (out, out_axis).
 
         args are the operands, a batched one with its batch along axis 0 (axes[i] == 0),
@@ -315,12 +324,14 @@ def replayed(fn: Callable) -> Callable:
     ties), and random draws (a dropout mask from a Generator: each replay draws anew, in
     the order the function itself would).  While ad.jit traces, each call is recorded
     like a primitive's forward; otherwise it is a plain call."""
+
     @functools.wraps(fn)
     def helper(*args: Any, **kwargs: Any) -> Any:
         trace = state.trace
         if trace is not None and not trace.paused:
             return trace.call(fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
     return helper
 
 
@@ -329,8 +340,9 @@ def _batched_params(names: tuple, kwargs: dict) -> bool:
     one): such a call is batched even when no operand is."""
     for name in names:
         v = kwargs.get(name)
-        if v.__class__ is Batched or (v.__class__ is tuple and any(
-                e.__class__ is Batched for e in v)):
+        if v.__class__ is Batched or (
+            v.__class__ is tuple and any(e.__class__ is Batched for e in v)
+        ):
             return True
     return False
 
@@ -342,8 +354,10 @@ def missing_rule(prim: Primitive, i: int, kind: str) -> NotImplementedError:
     else:
         unavailable = "forward mode (jvp, jacobian(mode='fwd'), hessian, hvp)"
         define = "defjvp"
-    return NotImplementedError(f"{prim.name}: no {kind} rule is defined for argument {i}, so "
-                               f"{unavailable} is unavailable for it; define one with {define}")
+    return NotImplementedError(
+        f"{prim.name}: no {kind} rule is defined for argument {i}, so "
+        f"{unavailable} is unavailable for it; define one with {define}"
+    )
 
 
 def rule_for(prim: Primitive, i: int, kind: str) -> Callable:
@@ -369,14 +383,18 @@ def rule_result(prim: Primitive, i: int, kind: str, value: Any, on_tensors: bool
         try:
             array = np.asarray(value)
         except ValueError as e:
-            raise TypeError(f"{prim.name}: the {kind} rule for argument {i} returned "
-                            f"{type(value).__name__} that is not an array: {e}") from None
+            raise TypeError(
+                f"{prim.name}: the {kind} rule for argument {i} returned "
+                f"{type(value).__name__} that is not an array: {e}"
+            ) from None
         if array.dtype.kind not in "fc":
             array = array.astype(float)
         return _wrap(array) if on_tensors else array
-    raise TypeError(f"{prim.name}: the {kind} rule for argument {i} returned "
-                    f"{type(value).__name__}; expected an ndarray or a Tensor (or None for "
-                    f"an identically zero contribution)")
+    raise TypeError(
+        f"{prim.name}: the {kind} rule for argument {i} returned "
+        f"{type(value).__name__}; expected an ndarray or a Tensor (or None for "
+        f"an identically zero contribution)"
+    )
 
 
 def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
@@ -384,8 +402,12 @@ def _named_error(prim: Primitive, error: Exception, raw: tuple) -> Exception:
     message = str(error)
     if message.startswith(prim.name + ":"):
         return error
-    operands = ", ".join(f"{np.shape(a)} {np.result_type(a)}" if not isinstance(a, (list, tuple))
-                         else type(a).__name__ for a in raw)
+    operands = ", ".join(
+        f"{np.shape(a)} {np.result_type(a)}"
+        if not isinstance(a, (list, tuple))
+        else type(a).__name__
+        for a in raw
+    )
     return type(error)(f"{prim.name}: {message} (operands: {operands})")
 
 
@@ -424,6 +446,7 @@ def primitive(fun: Callable[..., Any] | None = None, *, residual: bool = False) 
 # Two primitives the mechanism itself needs: the identity (for `strip` and for
 # functional transforms) and broadcasting (for tangents of broadcasting operands).
 
+
 @primitive
 def identity(x):
     """y = x (a new array object sharing x's memory)."""
@@ -446,8 +469,10 @@ def broadcast_to(x, *, shape):
             return np.full(shape, x.reshape(()))  # much cheaper than a view for small arrays
         return np.broadcast_to(x, shape)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast an operand of shape {np.shape(x)} "
-                         f"to shape {tuple(shape)}") from None
+        raise ValueError(
+            f"broadcast_to: cannot broadcast an operand of shape {np.shape(x)} "
+            f"to shape {tuple(shape)}"
+        ) from None
 
 
 broadcast_to.defvjp(lambda g, ans, x, shape: g)  # the engine sums g back to x's shape

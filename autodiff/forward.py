@@ -6,6 +6,7 @@ carries a tangent, `Primitive.__call__` hands the call to `apply_jvp` (installed
 Primitive at the bottom of this module), which computes the primal result and the
 tangent of the result from the primitive's JVP rules.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,8 @@ import numpy as np
 from .batched import Batched
 from .dispatch import Primitive, _node, broadcast_to, identity, rule_for, rule_result
 from .state import state
-from .tensor import Tensor, make_tensor as _wrap
+from .tensor import Tensor
+from .tensor import make_tensor as _wrap
 
 
 def strip(a: Tensor, level: int) -> Tensor:
@@ -27,8 +29,9 @@ def strip(a: Tensor, level: int) -> Tensor:
     if tangents is None or level not in tangents:
         return a
     trace = state.trace
-    view = a._data.view() if trace is None or trace.paused else trace.call(
-        np.ndarray.view, a._data)  # (ad.jit records it)
+    view = (
+        a._data.view() if trace is None or trace.paused else trace.call(np.ndarray.view, a._data)
+    )  # (ad.jit records it)
     if a._requires_grad and state.grad_enabled:
         v = _node(view, identity, (a,), (a._data,), {}, (0,), None)
     else:
@@ -50,8 +53,8 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     for a in args:
         if a.__class__ is Batched:  # vmap first: its rule calls prim on the whole batch
             return prim._batch(args, kwargs)
-    level = 0          # the highest level present (levels count from 1)
-    single = True      # every tangent present is at that one level
+    level = 0  # the highest level present (levels count from 1)
+    single = True  # every tangent present is at that one level
     grad_args = False  # some operand requires grad
     for a in args:
         if isinstance(a, Tensor):
@@ -80,9 +83,18 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
             for a, tangents in held:
                 a._tangents = tangents
         # (rules on arrays record nothing, whatever no_grad says)
-        tangent = _tangent_at(prim, level, args, out._data, out._raw if out._prim is not None
-                              else tuple(a._data if isinstance(a, Tensor) else a for a in args),
-                              kwargs, out._data.shape, True)
+        tangent = _tangent_at(
+            prim,
+            level,
+            args,
+            out._data,
+            out._raw
+            if out._prim is not None
+            else tuple(a._data if isinstance(a, Tensor) else a for a in args),
+            kwargs,
+            out._data.shape,
+            True,
+        )
     else:
         stripped = tuple(strip(a, level) if isinstance(a, Tensor) else a for a in args)
         out = prim(*stripped, **kwargs)
@@ -92,8 +104,10 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
             out._args = args
         # The rules run on Tensors only if their results must carry derivatives: tangents
         # of other levels, or a tape that records the tangent computation.
-        if any(isinstance(a, Tensor) and (a._tangents is not None or
-                                          (records and a._requires_grad)) for a in stripped):
+        if any(
+            isinstance(a, Tensor) and (a._tangents is not None or (records and a._requires_grad))
+            for a in stripped
+        ):
             ans, rule_args = out, stripped
         else:
             ans = out._data
@@ -102,8 +116,16 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
         if not records:
             state.grad_enabled = False
         try:
-            tangent = _tangent_at(prim, level, args, ans, rule_args, kwargs, out._data.shape,
-                                  not isinstance(ans, Tensor))
+            tangent = _tangent_at(
+                prim,
+                level,
+                args,
+                ans,
+                rule_args,
+                kwargs,
+                out._data.shape,
+                not isinstance(ans, Tensor),
+            )
         finally:
             state.grad_enabled = previous
     if tangent is not None:
@@ -114,8 +136,16 @@ def apply_jvp(prim: Primitive, args: tuple, kwargs: dict) -> Tensor:
     return out
 
 
-def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: tuple,
-                kwargs: dict, out_shape: tuple, on_arrays: bool) -> Any:
+def _tangent_at(
+    prim: Primitive,
+    level: int,
+    args: tuple,
+    ans: Any,
+    rule_args: tuple,
+    kwargs: dict,
+    out_shape: tuple,
+    on_arrays: bool,
+) -> Any:
     """Sum of the JVP rules' contributions of every operand with a tangent at `level`."""
     trace = state.trace
     if on_arrays and trace is not None and not trace.paused:  # ad.jit records the rules
@@ -133,8 +163,9 @@ def _tangent_at(prim: Primitive, level: int, args: tuple, ans: Any, rule_args: t
             ti = rule_for(prim, i, "JVP")(t, ans, *rule_args, **kwargs)
             if ti is None:  # identically zero
                 continue
-            ti = checked_tangent(prim, i, rule_result(prim, i, "JVP", ti, on_tensors),
-                                 a._data.shape, out_shape)
+            ti = checked_tangent(
+                prim, i, rule_result(prim, i, "JVP", ti, on_tensors), a._data.shape, out_shape
+            )
             tangent = ti if tangent is None else tangent + ti
     return tangent
 
@@ -146,9 +177,11 @@ def checked_tangent(prim: Primitive, i: int, ti: Any, shape: tuple, out_shape: t
     if got == out_shape:
         return ti
     if not _broadcasts(got, out_shape):
-        raise ValueError(f"{prim.name}: the JVP rule for argument {i} returned a tangent of "
-                         f"shape {got}, which does not broadcast to the output's shape "
-                         f"{out_shape} (the argument's shape is {shape})")
+        raise ValueError(
+            f"{prim.name}: the JVP rule for argument {i} returned a tangent of "
+            f"shape {got}, which does not broadcast to the output's shape "
+            f"{out_shape} (the argument's shape is {shape})"
+        )
     return broadcast_to(ti, shape=out_shape)
 
 
@@ -156,7 +189,7 @@ def _broadcasts(shape: tuple, target: tuple) -> bool:
     """Whether numpy broadcasting takes `shape` to `target`."""
     if len(shape) > len(target):
         return False
-    return all(s == t or s == 1 for s, t in zip(shape[::-1], target[::-1]))
+    return all(s == t or s == 1 for s, t in zip(shape[::-1], target[::-1], strict=False))
 
 
 Primitive._jvp = apply_jvp

@@ -11,9 +11,11 @@ module walks those links:
 The view never changes the graph.  After a backward pass without `retain_graph` a node's
 operands are freed: its `op` is then "<freed>" and it has no inputs.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -55,8 +57,7 @@ def _constant(a: Any) -> str:
     return f"array{values.shape}"
 
 
-def to_dot(*outputs: Tensor, names: Mapping[Tensor, str] | None = None,
-           values: bool = True) -> str:
+def to_dot(*outputs: Tensor, names: Mapping[Tensor, str] | None = None, values: bool = True) -> str:
     """The graph of `outputs` as Graphviz DOT text (render: `dot -Tpng g.dot -o g.png`).
 
     One box per tensor, labelled "name = op (constants)", with its value when it has

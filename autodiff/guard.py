@@ -18,6 +18,7 @@ it, whether to make it writeable again], shared by every node that saves it, so 
 tensors over one array cannot unlock each other's graph.  Views of an array that were
 taken before it was locked keep their own write flag: numpy cannot lock those.
 """
+
 from __future__ import annotations
 
 import threading

@@ -9,10 +9,12 @@ Every other numpy function computes on the values (`np.shape(t)`, `np.isfinite(t
 and the result holds floating-point numbers, that would silently drop the derivative,
 so it raises and names what to do instead.  Installed on Tensor by this module.
 """
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,22 +23,56 @@ from .state import state
 from .tensor import Tensor
 
 UFUNCS: dict = {
-    np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply,
-    np.true_divide: ops.divide, np.power: ops.power, np.matmul: ops.matmul,
-    np.negative: ops.negative, np.exp: ops.exp, np.log: ops.log, np.log1p: ops.log1p,
-    np.expm1: ops.expm1, np.sqrt: ops.sqrt, np.square: ops.square, np.sin: ops.sin,
-    np.cos: ops.cos, np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs,
-    np.sign: ops.sign, np.maximum: ops.maximum, np.minimum: ops.minimum,
+    np.add: ops.add,
+    np.subtract: ops.subtract,
+    np.multiply: ops.multiply,
+    np.true_divide: ops.divide,
+    np.power: ops.power,
+    np.matmul: ops.matmul,
+    np.negative: ops.negative,
+    np.exp: ops.exp,
+    np.log: ops.log,
+    np.log1p: ops.log1p,
+    np.expm1: ops.expm1,
+    np.sqrt: ops.sqrt,
+    np.square: ops.square,
+    np.sin: ops.sin,
+    np.cos: ops.cos,
+    np.tan: ops.tan,
+    np.tanh: ops.tanh,
+    np.absolute: ops.abs,
+    np.sign: ops.sign,
+    np.maximum: ops.maximum,
+    np.minimum: ops.minimum,
 }
 
 FUNCTIONS: dict = {
-    np.sum: ops.sum, np.mean: ops.mean, np.var: ops.var, np.std: ops.std, np.max: ops.max,
-    np.min: ops.min, np.amax: ops.max, np.amin: ops.min, np.cumsum: ops.cumsum,
-    np.reshape: ops.reshape, np.transpose: ops.transpose, np.swapaxes: ops.swapaxes,
-    np.squeeze: ops.squeeze, np.expand_dims: ops.expand_dims, np.ravel: ops.flatten,
-    np.concatenate: ops.concatenate, np.stack: ops.stack, np.split: ops.split,
-    np.broadcast_to: ops.broadcast_to, np.flip: ops.flip, np.take: ops.take, np.pad: ops.pad,
-    np.where: ops.where, np.clip: ops.clip, np.dot: ops.dot, np.outer: ops.outer,
+    np.sum: ops.sum,
+    np.mean: ops.mean,
+    np.var: ops.var,
+    np.std: ops.std,
+    np.max: ops.max,
+    np.min: ops.min,
+    np.amax: ops.max,
+    np.amin: ops.min,
+    np.cumsum: ops.cumsum,
+    np.reshape: ops.reshape,
+    np.transpose: ops.transpose,
+    np.swapaxes: ops.swapaxes,
+    np.squeeze: ops.squeeze,
+    np.expand_dims: ops.expand_dims,
+    np.ravel: ops.flatten,
+    np.concatenate: ops.concatenate,
+    np.stack: ops.stack,
+    np.split: ops.split,
+    np.broadcast_to: ops.broadcast_to,
+    np.flip: ops.flip,
+    np.take: ops.take,
+    np.pad: ops.pad,
+    np.where: ops.where,
+    np.clip: ops.clip,
+    np.dot: ops.dot,
+    np.outer: ops.outer,
     np.einsum: ops.einsum,
 }
 
@@ -69,22 +105,30 @@ def _traced(tree: Any) -> bool:
 def _has_float(result: Any) -> bool:
     if isinstance(result, (list, tuple)):
         return any(_has_float(r) for r in result)
-    return np.asarray(result).dtype.kind in "fc" if isinstance(result, (np.ndarray, np.generic,
-                                                                        float)) else False
+    return (
+        np.asarray(result).dtype.kind in "fc"
+        if isinstance(result, (np.ndarray, np.generic, float))
+        else False
+    )
 
 
 def _on_values(name: str, fn: Callable, args: tuple, kwargs: dict, engine: Any) -> Any:
     """fn on the values of args; refused where it would drop a derivative."""
     traced = _traced(args) or _traced(kwargs)
-    hint = (f"use ad.{_engine_name(engine)} (without numpy-only keywords such as out=)"
-            if engine else "compose it from ad. operations or define it with ad.primitive")
+    hint = (
+        f"use ad.{_engine_name(engine)} (without numpy-only keywords such as out=)"
+        if engine
+        else "compose it from ad. operations or define it with ad.primitive"
+    )
     if traced and "out" in kwargs:
         raise TypeError(f"{name}: out= cannot hold a result that needs a derivative; {hint}")
     result = fn(*_values(args), **_values(kwargs))
     if traced and _has_float(result):
-        raise TypeError(f"{name}: applied to a Tensor that requires grad it would silently "
-                        f"drop the derivative; {hint}, or apply it to t.detach() or t.numpy() "
-                        f"for the values alone")
+        raise TypeError(
+            f"{name}: applied to a Tensor that requires grad it would silently "
+            f"drop the derivative; {hint}, or apply it to t.detach() or t.numpy() "
+            f"for the values alone"
+        )
     return result
 
 
@@ -99,8 +143,7 @@ def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwa
 _signatures: dict = {}
 
 
-def _array_function(self: Tensor, func: Callable, types: tuple, args: tuple,
-                    kwargs: dict) -> Any:
+def _array_function(self: Tensor, func: Callable, types: tuple, args: tuple, kwargs: dict) -> Any:
     engine = FUNCTIONS.get(func)
     if engine is None:
         return _on_values(f"np.{func.__name__}", func, args, kwargs, None)
@@ -110,8 +153,10 @@ def _array_function(self: Tensor, func: Callable, types: tuple, args: tuple,
     try:
         signature.bind(*args, **kwargs)
     except TypeError as e:
-        raise TypeError(f"np.{func.__name__} on a Tensor runs ad.{_engine_name(engine)}"
-                        f"{signature}, which cannot take these arguments: {e}") from None
+        raise TypeError(
+            f"np.{func.__name__} on a Tensor runs ad.{_engine_name(engine)}"
+            f"{signature}, which cannot take these arguments: {e}"
+        ) from None
     return engine(*args, **kwargs)
 
 

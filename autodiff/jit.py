@@ -31,16 +31,18 @@ runs the function eagerly (with the Generators it draws from reset in between), 
 the results, and raises if they differ; compile an optimizer step with
 `optim.compile_step`.
 """
+
 from __future__ import annotations
 
 import functools
 import re
 from collections import OrderedDict
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .backward import _AllOperands, _accumulate_grad, _summed
+from .backward import _accumulate_grad, _AllOperands, _summed
 from .dispatch import missing_rule, rule_result
 from .forward import checked_tangent
 from .state import state, tracing
@@ -56,14 +58,14 @@ class Trace:
     straight-line program computing them; `names` its constants and functions."""
 
     def __init__(self) -> None:
-        self.register_of: dict = {}   # id(array) -> register number
-        self.keep: list = []          # every registered array, so ids stay unique
+        self.register_of: dict = {}  # id(array) -> register number
+        self.keep: list = []  # every registered array, so ids stay unique
         self.lines: list = []
-        self.names: dict = {}         # global name -> object, for the compiled program
-        self.bound: list = []         # (register, leaf Tensor) read at the start of a replay
-        self.arg_tensors: dict = {}   # id(Tensor) -> index of the argument leaf it is
-        self.paused = 0               # > 0 inside a recorded call: nothing inside records
-        self.inputs: set = set()      # registers holding arguments or closed-over leaves
+        self.names: dict = {}  # global name -> object, for the compiled program
+        self.bound: list = []  # (register, leaf Tensor) read at the start of a replay
+        self.arg_tensors: dict = {}  # id(Tensor) -> index of the argument leaf it is
+        self.paused = 0  # > 0 inside a recorded call: nothing inside records
+        self.inputs: set = set()  # registers holding arguments or closed-over leaves
 
     # ----------------------------------------------------------------- registers
     def register(self, value: Any) -> str:
@@ -101,8 +103,11 @@ class Trace:
             return f"r{n}" if n is not None else self.constant(value)
         if value.__class__ is tuple:
             return "(" + "".join(self.ref(v) + ", " for v in value) + ")"
-        if value is None or isinstance(value, (bool, int, str)) or (
-                isinstance(value, float) and np.isfinite(value)):
+        if (
+            value is None
+            or isinstance(value, (bool, int, str))
+            or (isinstance(value, float) and np.isfinite(value))
+        ):
             return repr(value)
         return self.constant(value)
 
@@ -117,9 +122,11 @@ class Trace:
             self.bound.append((reg, name))
             return reg
         if t._requires_grad and t._prim is not FREED:
-            raise TypeError("jit: the function uses a Tensor computed outside it that is "
-                            "still on a tape (its derivative would have to flow out of the "
-                            "compiled function); pass it as an argument or detach() it")
+            raise TypeError(
+                "jit: the function uses a Tensor computed outside it that is "
+                "still on a tape (its derivative would have to flow out of the "
+                "compiled function); pass it as an argument or detach() it"
+            )
         return self.constant(t._data)
 
     # ------------------------------------------------------------------ recording
@@ -166,8 +173,9 @@ class Trace:
             elif isinstance(element, _ARRAYS) and not self.traced(element):
                 self.lines.append(f"{self.register(element)} = {name}[{i}]")
             elif isinstance(element, Tensor) and not self.traced(element._data):
-                self.lines.append(f"{self.register(element._data)} = "
-                                  f"{self.constant(_values)}({name}[{i}])")
+                self.lines.append(
+                    f"{self.register(element._data)} = {self.constant(_values)}({name}[{i}])"
+                )
 
     def primitive(self, prim: Any, args: tuple, raw: tuple, kwargs: dict, out: Any) -> Any:
         """Record a primitive's forward (Primitive.__call__ with a Tensor operand) and
@@ -188,14 +196,15 @@ class Trace:
         return (value, residual) if prim.residual else value
 
     # ------------------------------------------------------------- reverse mode
-    def backward_pass(self, roots: list, seeds: list, retain_graph: bool,
-                      capture: dict | None) -> None:
+    def backward_pass(
+        self, roots: list, seeds: list, retain_graph: bool, capture: dict | None
+    ) -> None:
         """The first-order backward pass of backward.backward_pass, run now and recorded:
         the same order, rules, sums and accumulations, decided from the tape's structure."""
         oldest = min(capture) if capture else -1
         pending: dict = {}
         given: set = set()
-        for root, seed in zip(roots, seeds):
+        for root, seed in zip(roots, seeds, strict=False):
             self.tensor_ref(root)
             if root._seq in pending:
                 pending[root._seq][1] = self.call(np.add, pending[root._seq][1], seed)
@@ -214,13 +223,16 @@ class Trace:
                 self.accumulate_grad(node, g, copy=True)
                 continue
             elif node._retain:
-                raise NotImplementedError("jit: retain_grad() inside a compiled function is "
-                                          "not supported")
+                raise NotImplementedError(
+                    "jit: retain_grad() inside a compiled function is not supported"
+                )
             if prim is None:
                 continue
             if prim is FREED:
-                raise RuntimeError("backward: trying to backpropagate through a graph that has "
-                                   "already been freed by an earlier backward pass")
+                raise RuntimeError(
+                    "backward: trying to backpropagate through a graph that has "
+                    "already been freed by an earlier backward pass"
+                )
             visited.append(node)
             args, kwargs = node._args, node._kwargs
             vjps = prim.vjps
@@ -235,8 +247,9 @@ class Trace:
                     continue
                 if joint is not None:
                     if cotangents is None:
-                        cotangents = self.call(joint, node._needs, g, node._data, *node._raw,
-                                               **kwargs)
+                        cotangents = self.call(
+                            joint, node._needs, g, node._data, *node._raw, **kwargs
+                        )
                     gi = cotangents[i]
                 else:
                     rule = vjps[i] if i < len(vjps) else None
@@ -290,8 +303,16 @@ class Trace:
         return self.constant(tensor)
 
     # -------------------------------------------------------------- forward mode
-    def tangent_at(self, prim: Any, level: int, args: tuple, ans: Any, rule_args: tuple,
-                   kwargs: dict, out_shape: tuple) -> Any:
+    def tangent_at(
+        self,
+        prim: Any,
+        level: int,
+        args: tuple,
+        ans: Any,
+        rule_args: tuple,
+        kwargs: dict,
+        out_shape: tuple,
+    ) -> Any:
         """forward._tangent_at with rules on arrays, recorded rule by rule."""
         tangent = None
         for i, a in enumerate(args):
@@ -318,10 +339,16 @@ class Trace:
 class Compiled:
     """A traced function's program, callable on new arguments of the same signature."""
 
-    def __init__(self, trace: Trace, n_inputs: int, n_tensors: int, out_exprs: list,
-                 out_tree: Any, out_tensor: list):
-        header = ", ".join([f"a{i}" for i in range(n_inputs)] +
-                           [f"t{i}" for i in range(n_tensors)])
+    def __init__(
+        self,
+        trace: Trace,
+        n_inputs: int,
+        n_tensors: int,
+        out_exprs: list,
+        out_tree: Any,
+        out_tensor: list,
+    ):
+        header = ", ".join([f"a{i}" for i in range(n_inputs)] + [f"t{i}" for i in range(n_tensors)])
         body = [f"    {reg} = {name}._data" for reg, name in trace.bound]
         body += [f"    {line}" for line in _live(trace.lines, out_exprs)]
         body.append("    return [" + ", ".join(out_exprs) + "]")
@@ -383,13 +410,17 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
         else:
             dynamic = [a for i, a in enumerate(args) if i not in statics]
             leaves, tree = flatten((dynamic, kwargs))
-            key = (_hashable(tree), tuple(_leaf_key(leaf) for leaf in leaves),
-                   tuple((i, _static_key(args[i])) for i in statics if i < len(args)))
+            key = (
+                _hashable(tree),
+                tuple(_leaf_key(leaf) for leaf in leaves),
+                tuple((i, _static_key(args[i])) for i in statics if i < len(args)),
+            )
         program = cache.get(key)
         if program is None:
             if tree is None:
-                leaves, tree = flatten(([a for i, a in enumerate(args) if i not in statics],
-                                        kwargs))
+                leaves, tree = flatten(
+                    ([a for i, a in enumerate(args) if i not in statics], kwargs)
+                )
             out, program = _trace(fun, args, kwargs, statics, leaves, tree)
             cache[key] = program
             if len(cache) > max_cache:
@@ -450,8 +481,10 @@ def _static_key(value: Any) -> Any:
     try:
         hash(value)
     except TypeError:
-        raise TypeError(f"jit: a static argument must be hashable (it is part of the cache "
-                        f"key), got {type(value).__name__}; pass arrays as arrays") from None
+        raise TypeError(
+            f"jit: a static argument must be hashable (it is part of the cache "
+            f"key), got {type(value).__name__}; pass arrays as arrays"
+        ) from None
     return (type(value), value)
 
 
@@ -467,8 +500,9 @@ def _inputs(leaves: list) -> tuple[list, list]:
     return arrays, tensors
 
 
-def _trace(fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: list,
-           tree: Any) -> tuple[Any, Compiled]:
+def _trace(
+    fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: list, tree: Any
+) -> tuple[Any, Compiled]:
     trace = Trace()
     traced_leaves = []
     n_inputs = n_tensors = 0
@@ -524,17 +558,20 @@ def _trace(fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: lis
 def _replay(program: Compiled, leaves: list) -> Any:
     arrays, tensors = _inputs(leaves)
     values = program.run(*arrays, *tensors)
-    return unflatten(program.out_tree, [make_tensor(v) if t else v
-                                        for v, t in zip(values, program.out_tensor)])
+    return unflatten(
+        program.out_tree, [make_tensor(v) if t else v for v, t in zip(values, program.out_tensor, strict=False)]
+    )
 
 
 def _snapshot(tensors: list) -> list:
-    return [(t, t._data, t._data.copy(), None if t.grad is None else np.array(t.grad))
-            for t in tensors]
+    return [
+        (t, t._data, t._data.copy(), None if t.grad is None else np.array(t.grad)) for t in tensors
+    ]
 
 
-def _checked_replay(fun: Callable, args: tuple, kwargs: dict, program: Compiled,
-                    leaves: list) -> Any:
+def _checked_replay(
+    fun: Callable, args: tuple, kwargs: dict, program: Compiled, leaves: list
+) -> Any:
     """The first replay of a signature, checked against running `fun` eagerly on the same
     arguments: the results, and every gradient and parameter the two touch, must agree."""
     constants = list(program.run.__globals__.values())
@@ -550,11 +587,11 @@ def _checked_replay(fun: Callable, args: tuple, kwargs: dict, program: Compiled,
         if data.flags.writeable:
             data[...] = values
         t.grad = grad
-    for g, drawn in zip(generators, draws):  # the eager call draws the same numbers
+    for g, drawn in zip(generators, draws, strict=False):  # the eager call draws the same numbers
         g.bit_generator.state = drawn
     expected = fun(*args, **kwargs)
     problems = _differences(flatten(replayed)[0], flatten(expected)[0], "result")
-    for (t, _, values, grad), (_, data, _, eager_grad) in zip(replayed_state, _snapshot(watched)):
+    for (t, _, values, grad), (_, data, _, eager_grad) in zip(replayed_state, _snapshot(watched), strict=False):
         problems += _differences([values], [data], "a parameter's values")
         problems += _differences([grad], [eager_grad], "a .grad")
     if problems:
@@ -565,7 +602,8 @@ def _checked_replay(fun: Callable, args: tuple, kwargs: dict, program: Compiled,
             "optim.compile_step, which runs the optimizer outside), random numbers drawn "
             "inside the function (draw them through ad.replayed, as nn's dropout does, or "
             "pass them as arguments), or Python state that changes between calls.  The "
-            "function's own results were kept.")
+            "function's own results were kept."
+        )
     program.checked = True
     return expected
 
@@ -574,7 +612,7 @@ def _differences(got: list, want: list, what: str) -> list:
     problems = []
     if len(got) != len(want):
         return [f"{what}: {len(got)} values against {len(want)}"]
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=False):
         if a is None or b is None:
             if (a is None) != (b is None):
                 problems.append(f"{what}: one is None")
@@ -583,8 +621,7 @@ def _differences(got: list, want: list, what: str) -> list:
         b = np.asarray(b._data if isinstance(b, Tensor) else b)
         if a.shape != b.shape:
             problems.append(f"{what}: shapes {a.shape} and {b.shape}")
-        elif a.dtype.kind in "fc" and not np.allclose(a, b, rtol=1e-6, atol=1e-9,
-                                                      equal_nan=True):
+        elif a.dtype.kind in "fc" and not np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
             problems.append(f"{what}: largest difference {np.nanmax(np.abs(a - b)):.3g}")
         elif a.dtype.kind not in "fc" and not np.array_equal(a, b):
             problems.append(f"{what}: values differ")

@@ -5,6 +5,7 @@ are themselves built on Tensor: attaching them here keeps the imports one-way
 (tensor <- dispatch <- ops <- methods).  `x + y` is `ops.add(x, y)`, `x.sum()` is
 `ops.sum(x)`, `x.backward()` runs `backward.backward_pass`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,8 +15,8 @@ import numpy as np
 
 from . import ops
 from .backward import backward_pass
-from .dispatch import replayed
 from .batched import Batched
+from .dispatch import replayed
 from .tensor import Tensor, _values, make_tensor
 
 
@@ -34,8 +35,9 @@ class _Methods:
         if isinstance(target, str):
             if target == "cpu":
                 return self
-            raise ValueError(f"to: unknown device {target!r}; autodiff runs on the CPU only "
-                             f"(no GPU backend yet)")
+            raise ValueError(
+                f"to: unknown device {target!r}; autodiff runs on the CPU only (no GPU backend yet)"
+            )
         return ops.astype(self, dtype=np.dtype(target))
 
     def float(self) -> Tensor:
@@ -53,51 +55,73 @@ class _Methods:
     # ------------------------------------------------- numpy-style methods
     # numpy names (axis, keepdims) with PyTorch's dim / keepdim accepted as aliases.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.sum(self, axis if dim is None else dim,
-                       keepdims if keepdim is None else keepdim)
+        return ops.sum(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return ops.mean(self, axis if dim is None else dim,
-                        keepdims if keepdim is None else keepdim)
+        return ops.mean(
+            self, axis if dim is None else dim, keepdims if keepdim is None else keepdim
+        )
 
     def var(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=None):
-        return ops.var(self, axis if dim is None else dim, ddof,
-                       keepdims if keepdim is None else keepdim)
+        return ops.var(
+            self, axis if dim is None else dim, ddof, keepdims if keepdim is None else keepdim
+        )
 
     def std(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=None):
-        return ops.std(self, axis if dim is None else dim, ddof,
-                       keepdims if keepdim is None else keepdim)
+        return ops.std(
+            self, axis if dim is None else dim, ddof, keepdims if keepdim is None else keepdim
+        )
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The maximum values (numpy's semantics: no indices; see argmax)."""
-        return ops.max(self, axis if dim is None else dim,
-                       keepdims if keepdim is None else keepdim)
+        return ops.max(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """The minimum values (numpy's semantics: no indices; see argmin)."""
-        return ops.min(self, axis if dim is None else dim,
-                       keepdims if keepdim is None else keepdim)
+        return ops.min(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """Indices of the maxima (int64, not differentiable)."""
-        return make_tensor(replayed(_indices)(np.argmax, self._data, axis if dim is None else dim,
-                                      keepdims=keepdims if keepdim is None else keepdim))
+        return make_tensor(
+            replayed(_indices)(
+                np.argmax,
+                self._data,
+                axis if dim is None else dim,
+                keepdims=keepdims if keepdim is None else keepdim,
+            )
+        )
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """Indices of the minima (int64, not differentiable)."""
-        return make_tensor(replayed(_indices)(np.argmin, self._data, axis if dim is None else dim,
-                                      keepdims=keepdims if keepdim is None else keepdim))
+        return make_tensor(
+            replayed(_indices)(
+                np.argmin,
+                self._data,
+                axis if dim is None else dim,
+                keepdims=keepdims if keepdim is None else keepdim,
+            )
+        )
 
-    def cumsum(self, axis=None, *, dim=None): return ops.cumsum(self, axis if dim is None else dim)
-    def clip(self, a_min=None, a_max=None): return ops.clip(self, a_min, a_max)
-    def dot(self, other): return ops.dot(self, other)
-    def flatten(self): return ops.flatten(self)
-    def swapaxes(self, axis1, axis2): return ops.swapaxes(self, axis1, axis2)
+    def cumsum(self, axis=None, *, dim=None):
+        return ops.cumsum(self, axis if dim is None else dim)
+
+    def clip(self, a_min=None, a_max=None):
+        return ops.clip(self, a_min, a_max)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    def flatten(self):
+        return ops.flatten(self)
+
+    def swapaxes(self, axis1, axis2):
+        return ops.swapaxes(self, axis1, axis2)
 
     def squeeze(self, axis=None, *, dim=None):
         return ops.squeeze(self, axis if dim is None else dim)
 
-    def softmax(self, axis=-1, *, dim=None): return ops.softmax(self, axis if dim is None else dim)
+    def softmax(self, axis=-1, *, dim=None):
+        return ops.softmax(self, axis if dim is None else dim)
 
     def log_softmax(self, axis=-1, *, dim=None):
         return ops.log_softmax(self, axis if dim is None else dim)
@@ -118,17 +142,31 @@ class _Methods:
         return ops.transpose(self, axes or None)
 
     # PyTorch-style elementwise methods.
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def sqrt(self): return ops.sqrt(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def abs(self): return ops.abs(self)
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def abs(self):
+        return ops.abs(self)
 
     # -------------------------------------------------------------- backward
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
 
         A scalar (size-1) tensor is seeded with 1; otherwise `gradient` (same shape as
@@ -136,42 +174,83 @@ class _Methods:
         `create_graph=True` the gradients are Tensors recorded on the tape, so they can
         be differentiated again (`retain_graph` then defaults to True)."""
         if not self._requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (none of the "
-                               "tensors it was computed from has requires_grad=True)")
+            raise RuntimeError(
+                "backward: this tensor does not require grad (none of the "
+                "tensors it was computed from has requires_grad=True)"
+            )
         if gradient is None:
             if self._data.size != 1:
-                raise RuntimeError(f"backward: a gradient can only be created implicitly for a "
-                                   f"scalar output, but this tensor has shape {self.shape}; pass "
-                                   f"gradient= with that shape")
+                raise RuntimeError(
+                    f"backward: a gradient can only be created implicitly for a "
+                    f"scalar output, but this tensor has shape {self.shape}; pass "
+                    f"gradient= with that shape"
+                )
             seed = _ones(self._data.shape, self._data.dtype)
         else:
-            seed = gradient if isinstance(gradient, Tensor) and create_graph else np.asarray(
-                gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+            seed = (
+                gradient
+                if isinstance(gradient, Tensor) and create_graph
+                else np.asarray(
+                    gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype
+                )
+            )
             if seed.shape != self.shape:
-                raise ValueError(f"backward: gradient has shape {seed.shape} but the tensor has "
-                                 f"shape {self.shape}")
+                raise ValueError(
+                    f"backward: gradient has shape {seed.shape} but the tensor has "
+                    f"shape {self.shape}"
+                )
         if retain_graph is None:
             retain_graph = create_graph
         backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
 
     # ------------------------------------------------------------ operators
-    def __add__(self, other): return ops.add(self, other)
-    def __radd__(self, other): return ops.add(other, self)
-    def __sub__(self, other): return ops.subtract(self, other)
-    def __rsub__(self, other): return ops.subtract(other, self)
-    def __mul__(self, other): return ops.multiply(self, other)
-    def __rmul__(self, other): return ops.multiply(other, self)
-    def __truediv__(self, other): return ops.divide(self, other)
-    def __rtruediv__(self, other): return ops.divide(other, self)
-    def __pow__(self, other): return ops.power(self, other)
-    def __rpow__(self, other): return ops.power(other, self)
-    def __matmul__(self, other): return ops.matmul(self, other)
-    def __rmatmul__(self, other): return ops.matmul(other, self)
-    def __neg__(self): return ops.negative(self)
-    def __pos__(self): return self
-    def __abs__(self): return ops.abs(self)
+    def __add__(self, other):
+        return ops.add(self, other)
 
-    def __getitem__(self, index): return ops.getitem(self, index=_index_data(index))
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        return ops.subtract(other, self)
+
+    def __mul__(self, other):
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.divide(other, self)
+
+    def __pow__(self, other):
+        return ops.power(self, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index=_index_data(index))
 
     def __format__(self, spec: str) -> str:
         """f"{loss:.4f}" formats a one-element tensor's value; an empty spec prints it."""
@@ -179,8 +258,10 @@ class _Methods:
             return format(self._data.item(), spec)
         if not spec:
             return str(self)
-        raise TypeError(f"format: the format spec {spec!r} needs a one-element tensor, this "
-                        f"one has shape {self._data.shape}")
+        raise TypeError(
+            f"format: the format spec {spec!r} needs a one-element tensor, this "
+            f"one has shape {self._data.shape}"
+        )
 
     def __iter__(self):
         for i in range(len(self._data)):
@@ -209,8 +290,15 @@ def _index_data(index: Any) -> Any:
 _TENSOR_ONLY = ("argmax", "argmin", "backward", "__format__", "__iter__")
 
 for _name, _value in vars(_Methods).items():
-    if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
-                     "__firstlineno__", "__static_attributes__"):
+    if _name not in (
+        "__module__",
+        "__qualname__",
+        "__doc__",
+        "__dict__",
+        "__weakref__",
+        "__firstlineno__",
+        "__static_attributes__",
+    ):
         setattr(Tensor, _name, _value)
         if _name not in _TENSOR_ONLY:  # the same meaning for one example under vmap
             setattr(Batched, _name, _value)

@@ -4,24 +4,25 @@ Every thread starts with recording on, no transform running and the mutation gua
 on; `no_grad()` in one thread never affects another.  Read on every operation, so the
 fields are plain attributes of one `threading.local` object.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class _ThreadState(threading.local):
     """The per-thread switches (threading.local runs __init__ once in each thread)."""
 
     def __init__(self) -> None:
-        self.grad_enabled = True     # False inside `no_grad()`
-        self.transform_depth = 0     # > 0 while a functional transform (grad, jvp, ...) runs
-        self.reverse_depth = 0       # how many of those are reverse mode (grad, vjp, linearize)
+        self.grad_enabled = True  # False inside `no_grad()`
+        self.transform_depth = 0  # > 0 while a functional transform (grad, jvp, ...) runs
+        self.reverse_depth = 0  # how many of those are reverse mode (grad, vjp, linearize)
         self.level_records: dict = {}  # jvp level -> whether its tangents must be recorded
-        self.guard = True            # the mutation guard (see guard.py) is on
+        self.guard = True  # the mutation guard (see guard.py) is on
         self.batch_sizes: dict = {}  # active vmap level -> its batch size (batching.py)
-        self.trace = None            # the recording of ad.jit while it traces (jit.py)
+        self.trace = None  # the recording of ad.jit while it traces (jit.py)
 
 
 state = _ThreadState()

@@ -5,6 +5,7 @@ tensor *is* the graph node).  A node knows its primitive, its operands and a seq
 number taken from one process-wide counter, so an output is always numbered after its
 inputs (backward.py and graph.py rely on this).
 """
+
 from __future__ import annotations
 
 import itertools

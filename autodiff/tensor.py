@@ -9,6 +9,7 @@ the level of the `jvp` transform that attached them (`forward.py`).
 This module holds the type and its attributes only; the operators and numpy-style
 methods, which are built on the primitive set, are attached by `methods.py`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,12 +32,25 @@ class Tensor:
     tensors can require gradients.
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "_prim", "_args", "_raw", "_kwargs",
-                 "_needs", "_seq", "_tangents", "_watch", "__weakref__", "__dict__")
+    __slots__ = (
+        "_data",
+        "grad",
+        "_requires_grad",
+        "_prim",
+        "_args",
+        "_raw",
+        "_kwargs",
+        "_needs",
+        "_seq",
+        "_tangents",
+        "_watch",
+        "__weakref__",
+        "__dict__",
+    )
 
     # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
     # created when it is assigned.
-    _retain = False   # retain_grad() was called
+    _retain = False  # retain_grad() was called
 
     # numpy functions on Tensors: see interop.py, which installs __array_ufunc__ and
     # __array_function__ (dispatch to the engine, or refuse to drop a derivative).
@@ -85,19 +99,25 @@ class Tensor:
         new = values if values.__class__ is np.ndarray else np.asarray(values)
         prim = self._prim
         if prim is not None and prim is not FREED:
-            raise RuntimeError(f"Tensor.data: cannot replace the values of a tensor computed "
-                               f"by {prim.name} while its graph is alive (the backward pass "
-                               f"uses them); use .detach() to get a separate tensor")
+            raise RuntimeError(
+                f"Tensor.data: cannot replace the values of a tensor computed "
+                f"by {prim.name} while its graph is alive (the backward pass "
+                f"uses them); use .detach() to get a separate tensor"
+            )
         if self._requires_grad and new.dtype.kind != "f":
-            raise TypeError(f"Tensor.data: a tensor that requires grad needs real "
-                            f"floating-point data, got dtype {new.dtype}")
+            raise TypeError(
+                f"Tensor.data: a tensor that requires grad needs real "
+                f"floating-point data, got dtype {new.dtype}"
+            )
         if new.shape != old.shape or new.dtype != old.dtype:
             saver = saved_by(old)
             if saver is not None:
-                raise RuntimeError(f"Tensor.data: cannot replace this {old.shape} {old.dtype} "
-                                   f"array by a {new.shape} {new.dtype} one while the tape "
-                                   f"saves it for the backward pass of {saver}; call backward() "
-                                   f"on that graph first (or build it under ad.no_grad())")
+                raise RuntimeError(
+                    f"Tensor.data: cannot replace this {old.shape} {old.dtype} "
+                    f"array by a {new.shape} {new.dtype} one while the tape "
+                    f"saves it for the backward pass of {saver}; call backward() "
+                    f"on that graph first (or build it under ad.no_grad())"
+                )
         self._data = new
 
     @property
@@ -107,11 +127,15 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value and not np.issubdtype(self._data.dtype, np.floating):
-            raise TypeError(f"requires_grad: only real floating-point tensors can require "
-                            f"gradients; this tensor has dtype {self._data.dtype}")
+            raise TypeError(
+                f"requires_grad: only real floating-point tensors can require "
+                f"gradients; this tensor has dtype {self._data.dtype}"
+            )
         if not value and self._prim is not None:
-            raise RuntimeError("requires_grad: cannot turn off gradient tracking of a tensor "
-                               "computed by a recorded operation; use .detach()")
+            raise RuntimeError(
+                "requires_grad: cannot turn off gradient tracking of a tensor "
+                "computed by a recorded operation; use .detach()"
+            )
         self._requires_grad = bool(value)
 
     @property
@@ -160,7 +184,7 @@ class Tensor:
         _concrete(self, "take .tolist() of")
         return self._data.tolist()
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A tensor sharing this one's array, cut off from the tape (the array is
         read-only while the tape needs it, see .data)."""
         return make_tensor(self.data)
@@ -172,20 +196,33 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def requires_grad_(self, value: bool = True) -> "Tensor":
+    def requires_grad_(self, value: bool = True) -> Tensor:
         self.requires_grad = value
         return self
 
     # Comparisons are not differentiable: they return boolean tensors.
-    def __lt__(self, other): return _compare(np.less, self, other)
-    def __le__(self, other): return _compare(np.less_equal, self, other)
-    def __gt__(self, other): return _compare(np.greater, self, other)
-    def __ge__(self, other): return _compare(np.greater_equal, self, other)
-    def __eq__(self, other): return _compare(np.equal, self, other)  # type: ignore[override]
-    def __ne__(self, other): return _compare(np.not_equal, self, other)  # type: ignore[override]
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return _compare(np.equal, self, other)  # type: ignore[override]
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, self, other)  # type: ignore[override]
+
     __hash__ = object.__hash__
 
-    def __len__(self) -> int: return len(self._data)
+    def __len__(self) -> int:
+        return len(self._data)
 
     def __bool__(self) -> bool:
         _concrete(self, "convert to a Python bool (if/while on)")
@@ -240,11 +277,13 @@ def _concrete(t: Tensor, what: str) -> None:
     cannot branch on them or keep them."""
     trace = state.trace
     if trace is not None and not trace.paused and trace.traced(t._data):
-        raise TypeError(f"jit: cannot {what} a traced value (shape {t._data.shape}): the "
-                        f"compiled function replays the same operations for every call, so "
-                        f"Python cannot decide anything from the values.  Make the argument "
-                        f"static (ad.jit(f, static_argnums=...)), choose with ad.where, or "
-                        f"return the value and decide outside the compiled function")
+        raise TypeError(
+            f"jit: cannot {what} a traced value (shape {t._data.shape}): the "
+            f"compiled function replays the same operations for every call, so "
+            f"Python cannot decide anything from the values.  Make the argument "
+            f"static (ad.jit(f, static_argnums=...)), choose with ad.where, or "
+            f"return the value and decide outside the compiled function"
+        )
 
 
 def make_tensor(data: Any) -> Tensor:
@@ -277,5 +316,3 @@ def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
     if requires_grad:
         t.requires_grad = True
     return t
-
-

@@ -14,19 +14,20 @@ level and pushes them through one forward evaluation of f (see forward.py).
 Inside `vmap` the transforms work on the batch (batching.py): their inputs are batched at
 every active vmap level first, so they differentiate each example separately.
 """
+
 from __future__ import annotations
 
 import functools
 import itertools
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .backward import backward_pass
 from .batched import Batched
-from .batching import (batched_at, batched_everywhere, core, levels_hidden, levels_of, rewrap,
-                       vmap)
+from .batching import batched_at, batched_everywhere, core, levels_hidden, levels_of, rewrap, vmap
 from .dispatch import identity, rule_for, rule_result
 from .forward import checked_tangent, strip
 from .ops import moveaxis, reshape
@@ -70,8 +71,10 @@ def _float_array(x: Any, op: str) -> np.ndarray:
     x = core(x)
     data = np.asarray(x._data if isinstance(x, Tensor) else x)
     if not np.issubdtype(data.dtype, np.floating):
-        raise TypeError(f"{op}: differentiated arguments must be real floating point, got dtype "
-                        f"{data.dtype} (convert with .astype(np.float64) or pass floats)")
+        raise TypeError(
+            f"{op}: differentiated arguments must be real floating point, got dtype "
+            f"{data.dtype} (convert with .astype(np.float64) or pass floats)"
+        )
     return data
 
 
@@ -103,8 +106,10 @@ def _argnums_tuple(argnums: int | Sequence[int], nargs: int, op: str) -> tuple[i
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in nums:
         if not -nargs <= i < nargs:
-            raise ValueError(f"{op}: argnums {argnums} refers to argument {i} but the function "
-                             f"was called with {nargs} positional arguments")
+            raise ValueError(
+                f"{op}: argnums {argnums} refers to argument {i} but the function "
+                f"was called with {nargs} positional arguments"
+            )
     return tuple(i % nargs for i in nums)
 
 
@@ -124,8 +129,9 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple, op: str):
         if state.batch_sizes:  # inside vmap: one copy per example, one gradient per example
             leaves = [batched_everywhere(leaf) for leaf in leaves]
         tangents = tangents or any(_is_traced(leaf) for leaf in leaves)
-        record = record or any(isinstance(core(leaf), Tensor) and core(leaf)._requires_grad
-                               for leaf in leaves)
+        record = record or any(
+            isinstance(core(leaf), Tensor) and core(leaf)._requires_grad for leaf in leaves
+        )
         fresh = [_fresh_input(leaf, op) for leaf in leaves]
         inputs.append((fresh, treedef))
         new_args[i] = unflatten(treedef, fresh)
@@ -133,18 +139,22 @@ def _reverse(f: Callable, args: tuple, kwargs: dict, argnums: tuple, op: str):
     return out, inputs, "record" if record else "tangents" if tangents else None
 
 
-def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None,
-               retain: bool) -> list:
+def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None, retain: bool) -> list:
     """Gradients of sum_k <roots[k], seeds[k]> with respect to each input tree (roots and
     seeds are cores: see batching.py; so are the gradients, wrapped like their inputs)."""
     flat = [core(t) for fresh, _ in inputs for t in fresh]
     capture = {t._seq: None for t in flat}
-    live = [(r, s) for r, s in zip(roots, seeds) if isinstance(r, Tensor) and r._requires_grad]
+    live = [(r, s) for r, s in zip(roots, seeds, strict=False) if isinstance(r, Tensor) and r._requires_grad]
     nested = nesting is not None
     if live:
-        with (enable_grad() if nesting == "record" else no_grad()), levels_hidden(0):
-            backward_pass([r for r, _ in live], [s for _, s in live], create_graph=nested,
-                          retain_graph=retain or nesting == "record", capture=capture)
+        with enable_grad() if nesting == "record" else no_grad(), levels_hidden(0):
+            backward_pass(
+                [r for r, _ in live],
+                [s for _, s in live],
+                create_graph=nested,
+                retain_graph=retain or nesting == "record",
+                capture=capture,
+            )
     results = []
     for fresh, treedef in inputs:
         grads = []
@@ -183,8 +193,9 @@ class _Transform:
 
 
 # ------------------------------------------------------------------ reverse mode
-def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable:
+def value_and_grad(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable:
     """Return a function computing (f(*args), grad of f with respect to args[argnums]).
 
     f must return a scalar (size-1 array).  With has_aux, f returns (value, aux) and the
@@ -204,8 +215,10 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
             value = root._data if isinstance(root, Tensor) else np.asarray(root)
             shape = out.shape if out.__class__ is Batched else value.shape
             if math.prod(shape) != 1:
-                raise TypeError(f"grad: f must return a scalar (size-1) output, got shape "
-                                f"{shape}; use vjp or jacobian for non-scalar outputs")
+                raise TypeError(
+                    f"grad: f must return a scalar (size-1) output, got shape "
+                    f"{shape}; use vjp or jacobian for non-scalar outputs"
+                )
             if not np.issubdtype(value.dtype, np.inexact):
                 raise TypeError(f"grad: f must return a floating-point value, got {value.dtype}")
             grads = _gradients([root], [np.ones_like(value)], inputs, nesting, retain=False)
@@ -225,8 +238,9 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        (value, aux), grads = vg(*args, **kwargs) if has_aux else (
-            (None, None), vg(*args, **kwargs)[1])
+        (value, aux), grads = (
+            vg(*args, **kwargs) if has_aux else ((None, None), vg(*args, **kwargs)[1])
+        )
         return (grads, aux) if has_aux else grads
 
     return wrapper
@@ -247,19 +261,23 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
     def vjp_fn(cotangent: Any) -> tuple:
         flat_ct, ct_tree = flatten(cotangent)
         if len(flat_ct) != len(flat_out):
-            raise ValueError(f"vjp: the cotangent has {len(flat_ct)} leaves but f's output has "
-                             f"{len(flat_out)}")
+            raise ValueError(
+                f"vjp: the cotangent has {len(flat_ct)} leaves but f's output has {len(flat_out)}"
+            )
         roots, seeds = [], []
-        for ct, shape, o in zip(flat_ct, shapes, flat_out):
+        for ct, shape, o in zip(flat_ct, shapes, flat_out, strict=False):
             ct_shape = np.shape(ct)
             if ct_shape != shape:
-                raise ValueError(f"vjp: cotangent of shape {ct_shape} for an output of "
-                                 f"shape {shape}")
+                raise ValueError(
+                    f"vjp: cotangent of shape {ct_shape} for an output of shape {shape}"
+                )
             ct_levels, o_levels = levels_of(ct), levels_of(o)
             if any(lv not in active for lv in ct_levels):
-                raise ValueError("vjp: the cotangent is batched by a vmap that vjp was not "
-                                 "called inside; call vjp inside the vmapped function, e.g. "
-                                 "vmap(lambda ct: vjp(f, x)[1](ct))")
+                raise ValueError(
+                    "vjp: the cotangent is batched by a vmap that vjp was not "
+                    "called inside; call vjp inside the vmapped function, e.g. "
+                    "vmap(lambda ct: vjp(f, x)[1](ct))"
+                )
             if any(lv not in o_levels for lv in ct_levels):
                 continue  # this output is the same for every example: it does not depend
                 # on the (batched) inputs, so its contribution is zero
@@ -272,8 +290,11 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
             seeds.append(seed)
         deep = nesting
         if deep != "record" and any(_is_traced(s) for s in seeds):
-            deep = "record" if any(s._requires_grad for s in seeds
-                                   if isinstance(s, Tensor)) else "tangents"
+            deep = (
+                "record"
+                if any(s._requires_grad for s in seeds if isinstance(s, Tensor))
+                else "tangents"
+            )
         with _Transform(reverse=True):
             grads = tuple(_gradients(roots, seeds, inputs, deep, retain=True))
         return grads if deep else _detach_all(grads)
@@ -298,8 +319,9 @@ def _dual_tensor(primal: Any, tangent: Any, level: int, op: str) -> Tensor:
     data = _float_array(primal, op)
     t_data = tangent._data if isinstance(tangent, Tensor) else np.asarray(tangent)
     if t_data.shape != data.shape:
-        raise ValueError(f"{op}: tangent of shape {t_data.shape} for a primal of shape "
-                         f"{data.shape}")
+        raise ValueError(
+            f"{op}: tangent of shape {t_data.shape} for a primal of shape {data.shape}"
+        )
     if not isinstance(tangent, Tensor):
         tangent = _astype(t_data, data.dtype)
     v = identity(primal) if _is_traced(primal) else make_tensor(data)
@@ -323,9 +345,10 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
     nested = state.transform_depth > 0 or any(_is_traced(x) for x in flat_p + flat_t)
     # Tangent computations need recording only if reverse mode will differentiate them.
     state.level_records[level] = state.reverse_depth > 0 or any(
-        isinstance(x, Tensor) and x._requires_grad for x in flat_p + flat_t)
+        isinstance(x, Tensor) and x._requires_grad for x in flat_p + flat_t
+    )
     with _Transform(reverse=False):
-        duals = [_dual(p, t, level, "jvp") for p, t in zip(flat_p, flat_t)]
+        duals = [_dual(p, t, level, "jvp") for p, t in zip(flat_p, flat_t, strict=False)]
         try:
             out = f(*unflatten(tree_p, duals))
         finally:
@@ -337,8 +360,9 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
             if isinstance(c, Tensor):
                 t = c._tangents.get(level) if c._tangents else None
                 primal_out.append(rewrap(_lower(strip(c, level)), levels))
-                tangent_out.append(rewrap(_lower(t) if t is not None else np.zeros_like(c._data),
-                                          levels))
+                tangent_out.append(
+                    rewrap(_lower(t) if t is not None else np.zeros_like(c._data), levels)
+                )
             else:
                 primal_out.append(o)
                 tangent_out.append(rewrap(np.zeros_like(np.asarray(c, dtype=float)), levels))
@@ -353,8 +377,12 @@ def linearize(f: Callable, *primals: Any):
     f is evaluated once and recorded; each call of f_jvp pushes tangents forward through
     the recorded operations with their JVP rules, reusing the saved primal values (no
     re-evaluation of f).  Inside another transform f_jvp re-runs jvp instead."""
-    if state.transform_depth > 0 or state.batch_sizes or state.trace is not None or any(
-            _is_traced(p) for p in flatten(primals)[0]):
+    if (
+        state.transform_depth > 0
+        or state.batch_sizes
+        or state.trace is not None
+        or any(_is_traced(p) for p in flatten(primals)[0])
+    ):
         out = jvp(f, primals, tuple(tree_zeros(p) for p in primals))[0]
         return out, lambda *tangents: jvp(f, primals, tangents)[1]
     with _Transform(reverse=True):
@@ -368,11 +396,12 @@ def linearize(f: Callable, *primals: Any):
         if len(flat_t) != len(flat_in):
             raise ValueError(f"linearize: expected {len(flat_in)} tangents, got {len(flat_t)}")
         tang = {}
-        for x, t in zip(flat_in, flat_t):
+        for x, t in zip(flat_in, flat_t, strict=False):
             t = np.asarray(t, dtype=x._data.dtype)
             if t.shape != x._data.shape:
-                raise ValueError(f"linearize: tangent of shape {t.shape} for a primal of shape "
-                                 f"{x._data.shape}")
+                raise ValueError(
+                    f"linearize: tangent of shape {t.shape} for a primal of shape {x._data.shape}"
+                )
             tang[x._seq] = t
         for node in nodes:
             total = None
@@ -383,8 +412,13 @@ def linearize(f: Callable, *primals: Any):
                 prim = node._prim
                 ti = rule_for(prim, i, "JVP")(t, node._data, *node._raw, **node._kwargs)
                 if ti is not None:  # None: identically zero
-                    ti = checked_tangent(prim, i, rule_result(prim, i, "JVP", ti, False),
-                                         node._raw[i].shape, node._data.shape)
+                    ti = checked_tangent(
+                        prim,
+                        i,
+                        rule_result(prim, i, "JVP", ti, False),
+                        node._raw[i].shape,
+                        node._data.shape,
+                    )
                     total = ti if total is None else total + ti
             if total is not None:
                 tang[node._seq] = total
@@ -415,8 +449,9 @@ def _recorded_between(inputs: list, outputs: list) -> list:
 
 def tree_zeros(tree: Any) -> Any:
     leaves, treedef = flatten(tree)
-    return unflatten(treedef, [np.zeros(np.shape(leaf), dtype=_float_dtype(leaf))
-                               for leaf in leaves])
+    return unflatten(
+        treedef, [np.zeros(np.shape(leaf), dtype=_float_dtype(leaf)) for leaf in leaves]
+    )
 
 
 def _float_dtype(x: Any) -> np.dtype:
@@ -444,7 +479,7 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "rev") -
 
         def partial(*xs):
             full = list(args)
-            for i, x in zip(nums, xs):
+            for i, x in zip(nums, xs, strict=False):
                 full[i] = x
             return f(*full, **kwargs)
 
@@ -500,15 +535,17 @@ def _jac_rev(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list,
     zeros = [np.zeros(shape, dtype) for shape, dtype in outs]
     blocks = []
     for m, (shape, dtype) in enumerate(outs):
+
         def pull(ct, m=m):
             cts = list(zeros)
             cts[m] = ct
             return vjp(f, *xs)[1](unflatten(out_tree, cts))
+
         if math.prod(shape) == 0 or not flat_in:
             rows = [np.zeros(shape + s) for s in in_shapes]
         else:
             grads, _ = flatten(vmap(pull)(_basis(shape, dtype)))
-            rows = [reshape(g, shape + s) for g, s in zip(grads, in_shapes)]
+            rows = [reshape(g, shape + s) for g, s in zip(grads, in_shapes, strict=False)]
         blocks.append(rows)
     return blocks, out_tree
 
@@ -521,16 +558,19 @@ def _jac_fwd(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list,
     zeros = [np.zeros(shape, dtype) for shape, dtype in in_specs]
     columns = []  # [input leaf][output leaf]
     for j, (shape, dtype) in enumerate(in_specs):
+
         def push(t, j=j):
             tangents = list(zeros)
             tangents[j] = t
             return jvp(f, xs, unflatten(in_tree, tangents))[1]
+
         if math.prod(shape) == 0:
             columns.append([np.zeros(o_shape + shape) for o_shape, _ in outs])
             continue
         cols, _ = flatten(vmap(push)(_basis(shape, dtype)))
-        columns.append([reshape(moveaxis(c, 0, -1), o_shape + shape)
-                        for c, (o_shape, _) in zip(cols, outs)])
+        columns.append(
+            [reshape(moveaxis(c, 0, -1), o_shape + shape) for c, (o_shape, _) in zip(cols, outs, strict=False)]
+        )
     blocks = [[columns[j][m] for j in range(len(in_specs))] for m in range(len(outs))]
     return blocks, out_tree
 

@@ -4,9 +4,11 @@ leaves and rebuilt.  Lets `grad` and friends take parameter dictionaries.
 Written with module-level recursion, not recursive closures: a closure that refers to
 itself is a reference cycle, which would keep the leaves (and the graphs they belong to,
 with their locked arrays) alive until the cyclic garbage collector runs."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def flatten(tree: Any) -> tuple[list, Any]:

@@ -21,6 +21,7 @@ every allocation from the heap and never return freed memory to the OS, so the l
 temporaries of a step are not unmapped and faulted in again at every step; this applies
 to both implementations alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,20 +41,32 @@ ENGINE = "nn + optim (autodiff)"
 COMPILED = "nn + optim, optim.compile_step"
 NCHW = "numpy im2col, NCHW"
 BATCH_INNER = "numpy im2col, (C,H,W,N) layout"
+
+
 # --------------------------------------------------------------- nn / optim model
 def build_model(seed: int = 0):
     import nn
 
     rng = np.random.default_rng(seed)
     model = nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding="same", rng=rng), nn.ReLU(),
-        nn.Conv2d(32, 32, 3, rng=rng), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25, rng=rng),
-        nn.Conv2d(32, 64, 3, padding="same", rng=rng), nn.ReLU(),
-        nn.Conv2d(64, 64, 3, rng=rng), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25, rng=rng),
-        nn.Flatten(), nn.Linear(64 * 6 * 6, 512, rng=rng), nn.ReLU(), nn.Dropout(0.5, rng=rng),
-        nn.Linear(512, 10, rng=rng))
+        nn.Conv2d(3, 32, 3, padding="same", rng=rng),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 3, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25, rng=rng),
+        nn.Conv2d(32, 64, 3, padding="same", rng=rng),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25, rng=rng),
+        nn.Flatten(),
+        nn.Linear(64 * 6 * 6, 512, rng=rng),
+        nn.ReLU(),
+        nn.Dropout(0.5, rng=rng),
+        nn.Linear(512, 10, rng=rng),
+    )
     return model
 
 
@@ -85,15 +98,15 @@ def _col2im(dcols, geom, k, pad):
     dx = np.zeros((n, c, h, w), dcols.dtype)
     for i in range(k):
         for j in range(k):
-            dx[:, :, i:i + oh, j:j + ow] += d[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-    return dx[:, :, pad:h - pad, pad:w - pad] if pad else dx
+            dx[:, :, i : i + oh, j : j + ow] += d[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return dx[:, :, pad : h - pad, pad : w - pad] if pad else dx
 
 
 class NumpyCNN:
     """The same network with hand-written forward and backward passes."""
 
     def __init__(self, params: list[np.ndarray], seed: int = 1):
-        self.p = [a.copy() for a in params]   # w1 b1 w2 b2 w3 b3 w4 b4 w5 b5 w6 b6
+        self.p = [a.copy() for a in params]  # w1 b1 w2 b2 w3 b3 w4 b4 w5 b5 w6 b6
         self.v = [np.zeros_like(a) for a in self.p]
         self.rng = np.random.default_rng(seed)
         self.iterations = 0
@@ -117,7 +130,7 @@ class NumpyCNN:
     @staticmethod
     def _pool(x):
         n, c, h, w = x.shape
-        xr = x[:, :, :h // 2 * 2, :w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2)
+        xr = x[:, :, : h // 2 * 2, : w // 2 * 2].reshape(n, c, h // 2, 2, w // 2, 2)
         out = xr.max(axis=(3, 5))
         mask = xr == out[:, :, :, None, :, None]
         return out, (mask, x.shape)
@@ -127,8 +140,9 @@ class NumpyCNN:
         mask, shape = cache
         dx = np.zeros(shape, dout.dtype)
         n, c, oh, _, ow, _ = mask.shape
-        dx[:, :, :oh * 2, :ow * 2] = (mask * dout[:, :, :, None, :, None]).reshape(
-            n, c, oh * 2, ow * 2)
+        dx[:, :, : oh * 2, : ow * 2] = (mask * dout[:, :, :, None, :, None]).reshape(
+            n, c, oh * 2, ow * 2
+        )
         return dx
 
     def _dropout(self, x, p):
@@ -139,14 +153,22 @@ class NumpyCNN:
         w1, b1, w2, b2, w3, b3, w4, b4, w5, b5, w6, b6 = self.p
         drop = (lambda a, p: self._dropout(a, p)) if train else (lambda a, p: (a, 1))
         # forward
-        z1, c1 = self._conv(x, w1, b1, 1); a1 = np.maximum(z1, 0)
-        z2, c2 = self._conv(a1, w2, b2, 0); a2 = np.maximum(z2, 0)
-        p1, cp1 = self._pool(a2); d1, m1 = drop(p1, 0.25)
-        z3, c3 = self._conv(d1, w3, b3, 1); a3 = np.maximum(z3, 0)
-        z4, c4 = self._conv(a3, w4, b4, 0); a4 = np.maximum(z4, 0)
-        p2, cp2 = self._pool(a4); d2, m2 = drop(p2, 0.25)
+        z1, c1 = self._conv(x, w1, b1, 1)
+        a1 = np.maximum(z1, 0)
+        z2, c2 = self._conv(a1, w2, b2, 0)
+        a2 = np.maximum(z2, 0)
+        p1, cp1 = self._pool(a2)
+        d1, m1 = drop(p1, 0.25)
+        z3, c3 = self._conv(d1, w3, b3, 1)
+        a3 = np.maximum(z3, 0)
+        z4, c4 = self._conv(a3, w4, b4, 0)
+        a4 = np.maximum(z4, 0)
+        p2, cp2 = self._pool(a4)
+        d2, m2 = drop(p2, 0.25)
         f = d2.reshape(d2.shape[0], -1)
-        z5 = f @ w5.T + b5; a5 = np.maximum(z5, 0); d3, m3 = drop(a5, 0.5)
+        z5 = f @ w5.T + b5
+        a5 = np.maximum(z5, 0)
+        d3, m3 = drop(a5, 0.5)
         z6 = d3 @ w6.T + b6
         zs = z6 - z6.max(axis=1, keepdims=True)
         logp = zs - np.log(np.exp(zs).sum(axis=1, keepdims=True))
@@ -171,7 +193,7 @@ class NumpyCNN:
         grads = [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5, gw6, gb6]
         # SGD with momentum and Keras time-based decay
         lr_t = lr / (1 + decay * self.iterations)
-        for p, v, gr in zip(self.p, self.v, grads):
+        for p, v, gr in zip(self.p, self.v, grads, strict=False):
             v *= momentum
             v -= lr_t * gr
             p += v
@@ -191,13 +213,14 @@ class NumpyCNNBatchInner(NumpyCNN):
         xt = x.transpose(1, 2, 3, 0)
         if pad:
             xp = np.zeros((c, h + 2 * pad, wd + 2 * pad, n), x.dtype)
-            xp[:, pad:pad + h, pad:pad + wd] = xt
+            xp[:, pad : pad + h, pad : pad + wd] = xt
             xt = xp
         k, o = w.shape[2], w.shape[0]
         oh, ow = xt.shape[1] - k + 1, xt.shape[2] - k + 1
         s0, s1, s2, s3 = xt.strides
-        cols = as_strided(xt, (c, k, k, oh, ow, n), (s0, s1, s2, s1, s2, s3),
-                          writeable=False).reshape(c * k * k, oh * ow * n)
+        cols = as_strided(
+            xt, (c, k, k, oh, ow, n), (s0, s1, s2, s1, s2, s3), writeable=False
+        ).reshape(c * k * k, oh * ow * n)
         out = w.reshape(o, -1) @ cols + b[:, None]
         return out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2), (cols, (n, c, h, wd, oh, ow), pad)
 
@@ -214,8 +237,8 @@ class NumpyCNNBatchInner(NumpyCNN):
         dxp = np.zeros((c, h + 2 * pad, wd + 2 * pad, n), dout.dtype)
         for i in range(k):
             for j in range(k):
-                dxp[:, i:i + oh, j:j + ow] += dcols[:, i, j]
-        return dxp[:, pad:pad + h, pad:pad + wd].transpose(3, 0, 1, 2), dw, db
+                dxp[:, i : i + oh, j : j + ow] += dcols[:, i, j]
+        return dxp[:, pad : pad + h, pad : pad + wd].transpose(3, 0, 1, 2), dw, db
 
 
 # --------------------------------------------------------------------------- main
@@ -232,7 +255,7 @@ def check_agreement(model, x, y) -> float:
     for cls in (NumpyCNN, NumpyCNNBatchInner):
         ref = cls([p.data for p in model.parameters()])
         ref.step(x, y, train=False)
-        for p, g in zip(model.parameters(), ref.last_grads):
+        for p, g in zip(model.parameters(), ref.last_grads, strict=False):
             worst = max(worst, float(np.max(np.abs(p.grad - g)) / (np.max(np.abs(g)) + 1e-30)))
     model.zero_grad()
     return worst
@@ -242,8 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 timed steps instead of 30")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per implementation")
-    parser.add_argument("--no-mallopt", action="store_true",
-                        help="leave glibc's allocator settings alone")
+    parser.add_argument(
+        "--no-mallopt", action="store_true", help="leave glibc's allocator settings alone"
+    )
     args = parser.parse_args(argv)
     steps = args.steps or (5 if args.quick else 30)
     tuned = False if args.no_mallopt else tune_malloc()
@@ -256,14 +280,20 @@ def main(argv: list[str] | None = None) -> None:
     model = build_model()
     agreement = check_agreement(model, x, y)
     start = [p.data for p in model.parameters()]
-    impls = {ENGINE: None, COMPILED: None, NCHW: NumpyCNN(start),
-             BATCH_INNER: NumpyCNNBatchInner(start)}
+    impls = {
+        ENGINE: None,
+        COMPILED: None,
+        NCHW: NumpyCNN(start),
+        BATCH_INNER: NumpyCNNBatchInner(start),
+    }
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.7, decay=1e-3)
     compiled_model = build_model()  # its own copy: same weights, its own dropout draws
     compiled_opt = optim.SGD(compiled_model.parameters(), lr=0.01, momentum=0.7, decay=1e-3)
     import nn.functional as F
-    compiled_step = optim.compile_step(lambda x, y: F.cross_entropy(compiled_model(x), y),
-                                       compiled_opt)
+
+    compiled_step = optim.compile_step(
+        lambda x, y: F.cross_entropy(compiled_model(x), y), compiled_opt
+    )
 
     def run(name):
         if name == ENGINE:
@@ -284,17 +314,21 @@ def main(argv: list[str] | None = None) -> None:
             times[name].append(time.perf_counter() - t0)
 
     per_epoch = EPOCH_IMAGES / BATCH
-    print(f"CIFAR-10 CNN training step, batch {BATCH}, float32, {steps} interleaved steps each "
-          f"(medians); numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} cpus, "
-          f"mallopt {'on' if tuned else 'off'}")
+    print(
+        f"CIFAR-10 CNN training step, batch {BATCH}, float32, {steps} interleaved steps each "
+        f"(medians); numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} cpus, "
+        f"mallopt {'on' if tuned else 'off'}"
+    )
     print(f"gradient agreement (no dropout, one batch): max relative difference {agreement:.1e}")
     print(f"{'implementation':<34}{'s/step':>9}{'min s/step':>12}{'s/epoch (40k)':>15}")
     med = {name: statistics.median(ts) for name, ts in times.items()}
     for name, ts in times.items():
         print(f"{name:<34}{med[name]:>9.4f}{min(ts):>12.4f}{med[name] * per_epoch:>15.1f}")
     for name in (NCHW, BATCH_INNER):
-        print(f"ratio autodiff / {name}: {med[ENGINE] / med[name]:.2f}x, compiled "
-              f"{med[COMPILED] / med[name]:.2f}x")
+        print(
+            f"ratio autodiff / {name}: {med[ENGINE] / med[name]:.2f}x, compiled "
+            f"{med[COMPILED] / med[name]:.2f}x"
+        )
     print(f"ratio compiled / eager autodiff: {med[COMPILED] / med[ENGINE]:.2f}x")
 
 

@@ -4,6 +4,7 @@
 allocator tuning is defined here as well as in `experiments.common` (the experiments'
 copy serves mnist_cnn and cifar_cnn; no package both may import is a fitting home for it).
 """
+
 from __future__ import annotations
 
 __all__ = ["tune_malloc"]
@@ -16,9 +17,10 @@ def tune_malloc() -> bool:
     returned to the OS and faulted in again at every step; True if it was applied."""
     try:
         import ctypes
+
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return False
     ok_trim = libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # 1 GiB: effectively never trim
-    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)               # no mmap: large blocks are reused
+    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)  # no mmap: large blocks are reused
     return bool(ok_trim and ok_mmap)

@@ -24,13 +24,14 @@ for both versions alike, so large temporaries are not unmapped and faulted in ag
    ad.grad over the examples (stacked), for logistic regression 784 -> 10 and the
    784-200-10 MLP, beside the time of merely writing that many gradient arrays.
 """
+
 from __future__ import annotations
 
 import argparse
 import platform
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -52,12 +53,14 @@ def interleaved(fns: list[Callable], number: int, repeats: int) -> list[float]:
         fn()  # warm up
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        for t, fn in zip(times, fns):
+        for t, fn in zip(times, fns, strict=False):
             t.append(_median_time(fn, number))
     return [statistics.median(t) for t in times]
 
 
-def compare(engine: Callable, reference: Callable, number: int, repeats: int) -> tuple[float, float]:
+def compare(
+    engine: Callable, reference: Callable, number: int, repeats: int
+) -> tuple[float, float]:
     """Median seconds per call of `engine` and `reference`, measured interleaved."""
     e, r = interleaved([engine, reference], number, repeats)
     return e, r
@@ -65,12 +68,22 @@ def compare(engine: Callable, reference: Callable, number: int, repeats: int) ->
 
 # ------------------------------------------------------------------------ MLP
 def _mlp_params(rng, dtype=np.float32):
-    return [(rng.standard_normal((784, 200)) * 0.05).astype(dtype), np.zeros(200, dtype),
-            (rng.standard_normal((200, 10)) * 0.05).astype(dtype), np.zeros(10, dtype)]
+    return [
+        (rng.standard_normal((784, 200)) * 0.05).astype(dtype),
+        np.zeros(200, dtype),
+        (rng.standard_normal((200, 10)) * 0.05).astype(dtype),
+        np.zeros(10, dtype),
+    ]
 
 
-def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = False,
-              guard: bool = True, compiled: bool = False):
+def mlp_steps(
+    batch: int,
+    lr: float = 0.01,
+    seed: int = 0,
+    composed: bool = False,
+    guard: bool = True,
+    compiled: bool = False,
+):
     """(engine step, numpy step) closures for one SGD step of the 784-200-10 MLP.
 
     The engine step is written as a PyTorch user would (ad.linear, ad.softmax_cross_entropy:
@@ -86,8 +99,9 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = Fals
     if composed:
         params = [ad.tensor(p, requires_grad=True) for p in (w1n, b1n, w2n, b2n)]
     else:  # nn.Linear's (out, in) weight layout
-        params = [ad.tensor(np.ascontiguousarray(p), requires_grad=True)
-                  for p in (w1n.T, b1n, w2n.T, b2n)]
+        params = [
+            ad.tensor(np.ascontiguousarray(p), requires_grad=True) for p in (w1n.T, b1n, w2n.T, b2n)
+        ]
     scale = np.float32(1.0 / batch)
 
     def forward(x, labels, onehot):
@@ -141,8 +155,7 @@ def mlp_steps(batch: int, lr: float = 0.01, seed: int = 0, composed: bool = Fals
     return engine, numpy_step
 
 
-def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False,
-                 compiled: bool = False):
+def logreg_steps(lr: float = 0.01, seed: int = 0, composed: bool = False, compiled: bool = False):
     """(engine step, numpy step) for batch-1 multinomial logistic regression 784 -> 10
     (engine written with ad.linear and ad.softmax_cross_entropy, or `composed`; with
     `compiled`, forward and backward are one ad.jit program)."""
@@ -194,8 +207,10 @@ def per_example_grads(hidden: int | None, batch: int = 128, seed: int = 0):
     xs = rng.random((batch, 784), dtype=np.float32)
     ys = rng.integers(0, 10, batch)
     sizes = [784, 10] if hidden is None else [784, hidden, 10]
-    params = [(rng.normal(0, 0.05, (n_out, n_in)).astype(np.float32), np.zeros(n_out, np.float32))
-              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    params = [
+        (rng.normal(0, 0.05, (n_out, n_in)).astype(np.float32), np.zeros(n_out, np.float32))
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False)
+    ]
 
     def loss(params, x, y):
         h = x[None]
@@ -210,8 +225,8 @@ def per_example_grads(hidden: int | None, batch: int = 128, seed: int = 0):
     flat = [a for pair in params for a in pair]
 
     def loop():
-        grads = [ad.tree_flatten(one(params, x, y))[0] for x, y in zip(xs, ys)]
-        return [np.stack(g) for g in zip(*grads)]
+        grads = [ad.tree_flatten(one(params, x, y))[0] for x, y in zip(xs, ys, strict=False)]
+        return [np.stack(g) for g in zip(*grads, strict=False)]
 
     def write_only():  # the floor: filling arrays of the gradients' total size
         return [np.full((batch,) + a.shape, 1.0, np.float32) for a in flat]
@@ -288,8 +303,9 @@ def _trace_inputs(n: int, seed: int = 0):
 
 
 # ------------------------------------------------------------------ checkpoint
-def checkpoint_memory(depth: int = 16, width: int = 256, batch: int = 2048,
-                      segment: int = 4) -> tuple:
+def checkpoint_memory(
+    depth: int = 16, width: int = 256, batch: int = 2048, segment: int = 4
+) -> tuple:
     """Peak traced memory (bytes) of one forward+backward pass of a deep tanh MLP, plain and
     with each run of `segment` layers one `ad.checkpoint` block (only the blocks' inputs
     are kept; a block's insides are recomputed during the backward pass), and the largest
@@ -310,7 +326,7 @@ def checkpoint_memory(depth: int = 16, width: int = 256, batch: int = 2048,
         tracemalloc.start()
         h = x
         for i in range(0, depth, segment):
-            h = block(h, *ws[i:i + segment])
+            h = block(h, *ws[i : i + segment])
         ad.sum(h * h).backward()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -318,7 +334,7 @@ def checkpoint_memory(depth: int = 16, width: int = 256, batch: int = 2048,
 
     plain, g_plain = run(layers)
     checkpointed, g_ckpt = run(ad.checkpoint(layers))
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(g_plain, g_ckpt))
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(g_plain, g_ckpt, strict=False))
     return plain, checkpointed, diff
 
 
@@ -327,14 +343,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--no-mallopt", action="store_true",
-                        help="leave glibc's allocator settings alone")
+    parser.add_argument(
+        "--no-mallopt", action="store_true", help="leave glibc's allocator settings alone"
+    )
     args = parser.parse_args(argv)
     tuned = False if args.no_mallopt else tune_malloc()
     repeats = args.repeats or (3 if args.quick else 15)
-    print(f"autodiff engine benchmark  (numpy {np.__version__}, Python "
-          f"{platform.python_version()}, {platform.machine()}; medians of {repeats} "
-          f"interleaved runs; mallopt {'on' if tuned else 'off'})\n")
+    print(
+        f"autodiff engine benchmark  (numpy {np.__version__}, Python "
+        f"{platform.python_version()}, {platform.machine()}; medians of {repeats} "
+        f"interleaved runs; mallopt {'on' if tuned else 'off'})\n"
+    )
 
     print("| workload | autodiff | numpy by hand | ratio | target |")
     print("|---|---|---|---|---|")
@@ -345,61 +364,92 @@ def main(argv: list[str] | None = None) -> None:
             e, r = compare(*mlp_steps(batch, composed=composed), number=number, repeats=repeats)
             t = targets[batch] if not composed else None
             style = "composed primitives" if composed else "ad.linear + softmax_cross_entropy"
-            print(f"| MLP 784-200-10 SGD step, batch {batch}, {style} | {e * 1e6:.0f} us | "
-                  f"{r * 1e6:.0f} us | {e / r:.2f}x | {'<= %.1fx' % t if t else '-'} |")
+            print(
+                f"| MLP 784-200-10 SGD step, batch {batch}, {style} | {e * 1e6:.0f} us | "
+                f"{r * 1e6:.0f} us | {e / r:.2f}x | {'<= %.1fx' % t if t else '-'} |"
+            )
     for composed in (False, True):
-        e, r = compare(*logreg_steps(composed=composed), number=200 if args.quick else 1000,
-                       repeats=repeats)
+        e, r = compare(
+            *logreg_steps(composed=composed), number=200 if args.quick else 1000, repeats=repeats
+        )
         style = "composed primitives" if composed else "ad.linear + softmax_cross_entropy"
-        print(f"| logistic regression 784->10 SGD step, batch 1, {style} | {e * 1e6:.1f} us | "
-              f"{r * 1e6:.1f} us | {e / r:.2f}x | {'-' if composed else '<= 1.8x'} |")
+        print(
+            f"| logistic regression 784->10 SGD step, batch 1, {style} | {e * 1e6:.1f} us | "
+            f"{r * 1e6:.1f} us | {e / r:.2f}x | {'-' if composed else '<= 1.8x'} |"
+        )
     e, r = compare(*chain_steps(), number=20 if args.quick else 100, repeats=repeats)
-    print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {e / CHAIN * 1e6:.2f} us | "
-          f"{r / CHAIN * 1e6:.2f} us | {e / r:.2f}x | <= 3 us per op |")
+    print(
+        f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {e / CHAIN * 1e6:.2f} us | "
+        f"{r / CHAIN * 1e6:.2f} us | {e / r:.2f}x | <= 3 us per op |"
+    )
 
-    print("\nad.jit: the same steps compiled (forward and backward traced once, then replayed "
-          "as straight-line numpy), against eager and hand-written numpy")
+    print(
+        "\nad.jit: the same steps compiled (forward and backward traced once, then replayed "
+        "as straight-line numpy), against eager and hand-written numpy"
+    )
     print("| workload | compiled | eager | numpy by hand | compiled / numpy | target |")
     print("|---|---|---|---|---|---|")
     jit_targets = {1: "<= 1.05x", 16: "<= 1.05x", 128: "<= 1x", 1024: "<= 1x"}
     for batch in (1, 16, 128, 1024):
         number = max(1, (200 if args.quick else 1000) // batch)
-        c, e, r = interleaved([mlp_steps(batch, compiled=True)[0], *mlp_steps(batch)],
-                              number, repeats)
-        print(f"| MLP 784-200-10 SGD step, batch {batch} | {c * 1e6:.0f} us | {e * 1e6:.0f} us | "
-              f"{r * 1e6:.0f} us | {c / r:.2f}x | {jit_targets[batch]} |")
-    c, e, r = interleaved([logreg_steps(compiled=True)[0], *logreg_steps()],
-                          200 if args.quick else 1000, repeats)
-    print(f"| logistic regression 784->10 SGD step, batch 1 | {c * 1e6:.1f} us | "
-          f"{e * 1e6:.1f} us | {r * 1e6:.1f} us | {c / r:.2f}x | <= 1.2x |")
-    c, e, r = interleaved([chain_steps(compiled=True)[0], *chain_steps()],
-                          20 if args.quick else 100, repeats)
-    print(f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {c / CHAIN * 1e6:.2f} us | "
-          f"{e / CHAIN * 1e6:.2f} us | {r / CHAIN * 1e6:.2f} us | {c / r:.2f}x | "
-          f"<= 1.2 us per op |")
+        c, e, r = interleaved(
+            [mlp_steps(batch, compiled=True)[0], *mlp_steps(batch)], number, repeats
+        )
+        print(
+            f"| MLP 784-200-10 SGD step, batch {batch} | {c * 1e6:.0f} us | {e * 1e6:.0f} us | "
+            f"{r * 1e6:.0f} us | {c / r:.2f}x | {jit_targets[batch]} |"
+        )
+    c, e, r = interleaved(
+        [logreg_steps(compiled=True)[0], *logreg_steps()], 200 if args.quick else 1000, repeats
+    )
+    print(
+        f"| logistic regression 784->10 SGD step, batch 1 | {c * 1e6:.1f} us | "
+        f"{e * 1e6:.1f} us | {r * 1e6:.1f} us | {c / r:.2f}x | <= 1.2x |"
+    )
+    c, e, r = interleaved(
+        [chain_steps(compiled=True)[0], *chain_steps()], 20 if args.quick else 100, repeats
+    )
+    print(
+        f"| chain of {CHAIN} elementwise ops, fwd+bwd, per op | {c / CHAIN * 1e6:.2f} us | "
+        f"{e / CHAIN * 1e6:.2f} us | {r / CHAIN * 1e6:.2f} us | {c / r:.2f}x | "
+        f"<= 1.2 us per op |"
+    )
 
     print("\nMutation guard (arrays saved by the tape are read-only): its cost, on vs off")
     print("| workload | guard on | guard off | on / off |")
     print("|---|---|---|---|")
-    on, off = interleaved([mlp_steps(1)[0], mlp_steps(1, guard=False)[0]],
-                          200 if args.quick else 1000, repeats)
-    print(f"| MLP 784-200-10 SGD step, batch 1 | {on * 1e6:.0f} us | {off * 1e6:.0f} us | "
-          f"{on / off:.3f} |")
-    on, off = interleaved([chain_steps()[0], chain_steps(guard=False)[0]],
-                          20 if args.quick else 100, repeats)
-    print(f"| chain of {CHAIN} elementwise ops, per op | {on / CHAIN * 1e6:.2f} us | "
-          f"{off / CHAIN * 1e6:.2f} us | {on / off:.3f} |")
+    on, off = interleaved(
+        [mlp_steps(1)[0], mlp_steps(1, guard=False)[0]], 200 if args.quick else 1000, repeats
+    )
+    print(
+        f"| MLP 784-200-10 SGD step, batch 1 | {on * 1e6:.0f} us | {off * 1e6:.0f} us | "
+        f"{on / off:.3f} |"
+    )
+    on, off = interleaved(
+        [chain_steps()[0], chain_steps(guard=False)[0]], 20 if args.quick else 100, repeats
+    )
+    print(
+        f"| chain of {CHAIN} elementwise ops, per op | {on / CHAIN * 1e6:.2f} us | "
+        f"{off / CHAIN * 1e6:.2f} us | {on / off:.3f} |"
+    )
 
-    n = 10 ** 5 if args.quick else 10 ** 6
+    n = 10**5 if args.quick else 10**6
     w1, w2 = _trace_inputs(n)
     number = 2 if args.quick else 5
     ones, zeros = np.ones(n), np.zeros(n)
-    t_f, t_g, t_jvp, t_hvp = interleaved([
-        lambda: trace_f(w1, w2),
-        lambda: ad.grad(trace_f, argnums=(0, 1))(w1, w2),
-        lambda: ad.jvp(trace_f, (w1, w2), (ones, zeros)),
-        lambda: ad.hvp(trace_f, (w1, w2), (ones, zeros))], number, repeats)
-    print(f"\nTrace function f(w1, w2) of 002 section 5 on {n:,} float64 pairs: f {t_f * 1e3:.1f} ms")
+    t_f, t_g, t_jvp, t_hvp = interleaved(
+        [
+            lambda: trace_f(w1, w2),
+            lambda: ad.grad(trace_f, argnums=(0, 1))(w1, w2),
+            lambda: ad.jvp(trace_f, (w1, w2), (ones, zeros)),
+            lambda: ad.hvp(trace_f, (w1, w2), (ones, zeros)),
+        ],
+        number,
+        repeats,
+    )
+    print(
+        f"\nTrace function f(w1, w2) of 002 section 5 on {n:,} float64 pairs: f {t_f * 1e3:.1f} ms"
+    )
     print("| transform | time | ratio to f | target |")
     print("|---|---|---|---|")
     print(f"| grad (reverse) | {t_g * 1e3:.1f} ms | {t_g / t_f:.2f} | <= 5 (cheap gradient) |")
@@ -423,11 +473,15 @@ def main(argv: list[str] | None = None) -> None:
         return -ad.sum(ad.log_softmax(h @ w2 + b2) * onehot) / 128
 
     number = 3 if args.quick else 10
-    for style, loss, ps, ts in (("ad.linear + softmax_cross_entropy", mlp_loss, layer_params,
-                                 layer_vs),
-                                ("composed primitives", mlp_loss_composed, params, vs)):
-        t_f, t_jvp, t_hvp = interleaved([lambda: loss(*ps), lambda: ad.jvp(loss, ps, ts),
-                                         lambda: ad.hvp(loss, ps, ts)], number, repeats)
+    for style, loss, ps, ts in (
+        ("ad.linear + softmax_cross_entropy", mlp_loss, layer_params, layer_vs),
+        ("composed primitives", mlp_loss_composed, params, vs),
+    ):
+        t_f, t_jvp, t_hvp = interleaved(
+            [lambda: loss(*ps), lambda: ad.jvp(loss, ps, ts), lambda: ad.hvp(loss, ps, ts)],
+            number,
+            repeats,
+        )
         print(f"\nMLP 784-200-10 loss at batch 128 (float32), {style}: f {t_f * 1e3:.2f} ms")
         print("| transform | time | ratio to f | target |")
         print("|---|---|---|---|")
@@ -435,44 +489,67 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| hvp | {t_hvp * 1e3:.2f} ms | {t_hvp / t_f:.2f} | <= 6 |")
 
     plain, ckpt, diff = checkpoint_memory()
-    print(f"\nad.checkpoint: peak traced memory of forward+backward, 16 tanh layers 256 wide, "
-          f"batch 2048 (float64): plain {plain / 2**20:.0f} MiB, blocks of 4 layers "
-          f"checkpointed {ckpt / 2**20:.0f} MiB ({ckpt / plain:.2f}x); largest gradient "
-          f"difference {diff:.1e}")
+    print(
+        f"\nad.checkpoint: peak traced memory of forward+backward, 16 tanh layers 256 wide, "
+        f"batch 2048 (float64): plain {plain / 2**20:.0f} MiB, blocks of 4 layers "
+        f"checkpointed {ckpt / 2**20:.0f} MiB ({ckpt / plain:.2f}x); largest gradient "
+        f"difference {diff:.1e}"
+    )
 
-    print("\nPer-example gradients at batch 128 (float32): ad.vmap(ad.grad(loss)) against a "
-          "Python loop of ad.grad, and the time of only writing the gradient arrays")
+    print(
+        "\nPer-example gradients at batch 128 (float32): ad.vmap(ad.grad(loss)) against a "
+        "Python loop of ad.grad, and the time of only writing the gradient arrays"
+    )
     print("| model | vmap(grad) | loop of grad | loop / vmap | writing only | target |")
     print("|---|---|---|---|---|---|")
-    for label, hidden, target in (("logistic regression 784 -> 10", None, ">= 3x faster"),
-                                  ("MLP 784-200-10", 200, "no slower than the loop")):
-        t_vmap, t_loop, t_write = interleaved(list(per_example_grads(hidden)), 1,
-                                              max(3, repeats // 2))
-        print(f"| {label} | {t_vmap * 1e3:.2f} ms | {t_loop * 1e3:.2f} ms | "
-              f"{t_loop / t_vmap:.1f}x | {t_write * 1e3:.2f} ms | {target} |")
+    for label, hidden, target in (
+        ("logistic regression 784 -> 10", None, ">= 3x faster"),
+        ("MLP 784-200-10", 200, "no slower than the loop"),
+    ):
+        t_vmap, t_loop, t_write = interleaved(
+            list(per_example_grads(hidden)), 1, max(3, repeats // 2)
+        )
+        print(
+            f"| {label} | {t_vmap * 1e3:.2f} ms | {t_loop * 1e3:.2f} ms | "
+            f"{t_loop / t_vmap:.1f}x | {t_write * 1e3:.2f} ms | {target} |"
+        )
 
-    print("\nJacobian of f(x) = tanh(A x), A of shape (m, n): forward vs reverse mode (both "
-          "one vmap over a basis), and reverse mode row by row (one vjp call per output)")
-    print("| inputs n | outputs m | jacobian(mode='fwd') | jacobian(mode='rev') | faster | "
-          "row by row | row by row / rev |")
+    print(
+        "\nJacobian of f(x) = tanh(A x), A of shape (m, n): forward vs reverse mode (both "
+        "one vmap over a basis), and reverse mode row by row (one vjp call per output)"
+    )
+    print(
+        "| inputs n | outputs m | jacobian(mode='fwd') | jacobian(mode='rev') | faster | "
+        "row by row | row by row / rev |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n_in, m_out in ((4, 256), (32, 32), (256, 4)):
         A = rng.standard_normal((m_out, n_in))
         x0 = rng.standard_normal(n_in)
         f = lambda v: ad.tanh(A @ v)  # noqa: E731
-        t_fwd, t_rev, t_rows = interleaved([lambda: ad.jacobian(f, mode="fwd")(x0),
-                                            lambda: ad.jacobian(f, mode="rev")(x0),
-                                            lambda: rowwise_jacobian(f, x0)], 1,
-                                           max(3, repeats // 3))
-        print(f"| {n_in} | {m_out} | {t_fwd * 1e3:.2f} ms | {t_rev * 1e3:.2f} ms | "
-              f"{'forward' if t_fwd < t_rev else 'reverse'} | {t_rows * 1e3:.2f} ms | "
-              f"{t_rows / t_rev:.0f}x |")
+        t_fwd, t_rev, t_rows = interleaved(
+            [
+                lambda: ad.jacobian(f, mode="fwd")(x0),
+                lambda: ad.jacobian(f, mode="rev")(x0),
+                lambda: rowwise_jacobian(f, x0),
+            ],
+            1,
+            max(3, repeats // 3),
+        )
+        print(
+            f"| {n_in} | {m_out} | {t_fwd * 1e3:.2f} ms | {t_rev * 1e3:.2f} ms | "
+            f"{'forward' if t_fwd < t_rev else 'reverse'} | {t_rows * 1e3:.2f} ms | "
+            f"{t_rows / t_rev:.0f}x |"
+        )
     w0 = rng.standard_normal((8, 16))
     g = lambda w: ad.sum(ad.tanh(w @ np.ones(16)) ** 2)  # noqa: E731
-    t_h, t_rows = interleaved([lambda: ad.hessian(g)(w0), lambda: rowwise_hessian(g, w0)], 1,
-                              max(3, repeats // 3))
-    print(f"| hessian, 128 parameters | | {t_h * 1e3:.2f} ms (vmap of jvp of grad) | | | "
-          f"{t_rows * 1e3:.2f} ms (one hvp per column) | {t_rows / t_h:.0f}x |")
+    t_h, t_rows = interleaved(
+        [lambda: ad.hessian(g)(w0), lambda: rowwise_hessian(g, w0)], 1, max(3, repeats // 3)
+    )
+    print(
+        f"| hessian, 128 parameters | | {t_h * 1e3:.2f} ms (vmap of jvp of grad) | | | "
+        f"{t_rows * 1e3:.2f} ms (one hvp per column) | {t_rows / t_h:.0f}x |"
+    )
 
 
 def rowwise_jacobian(f: Callable, x: np.ndarray) -> np.ndarray:

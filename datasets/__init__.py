@@ -15,10 +15,34 @@ Files are cached in ``$AUTODIFF_DATA`` (default: a per-user cache folder);
 __autodiff_datasets__ = True
 
 from .download import DatasetSpec, DownloadConfig, FileSpec, default_cache_dir, fetch, verify_file
-from .errors import ChecksumError, DataNotFoundError, DatasetError, DownloadError, FormatError, UnsafeArchiveError
+from .errors import (
+    ChecksumError,
+    DataNotFoundError,
+    DatasetError,
+    DownloadError,
+    FormatError,
+    UnsafeArchiveError,
+)
 from .loader import DataLoader
-from .real import CLASS_NAMES, DATASETS, cifar10, cifar10_from_records, fashion_mnist, kmnist, load, mnist
-from .synthetic import blobs, linear_autoencoder, linear_regression, nngp_regression, parity, two_spirals, xor
+from .real import (
+    CLASS_NAMES,
+    DATASETS,
+    cifar10,
+    cifar10_from_records,
+    fashion_mnist,
+    kmnist,
+    load,
+    mnist,
+)
+from .synthetic import (
+    blobs,
+    linear_autoencoder,
+    linear_regression,
+    nngp_regression,
+    parity,
+    two_spirals,
+    xor,
+)
 from .transforms import (
     compose,
     flatten,
@@ -33,16 +57,46 @@ from .transforms import (
 
 __all__ = [
     # real datasets
-    "mnist", "fashion_mnist", "kmnist", "cifar10", "cifar10_from_records", "load", "CLASS_NAMES", "DATASETS",
+    "mnist",
+    "fashion_mnist",
+    "kmnist",
+    "cifar10",
+    "cifar10_from_records",
+    "load",
+    "CLASS_NAMES",
+    "DATASETS",
     # fetching
-    "fetch", "verify_file", "default_cache_dir", "FileSpec", "DatasetSpec", "DownloadConfig",
+    "fetch",
+    "verify_file",
+    "default_cache_dir",
+    "FileSpec",
+    "DatasetSpec",
+    "DownloadConfig",
     # errors
-    "DatasetError", "DownloadError", "ChecksumError", "DataNotFoundError", "FormatError", "UnsafeArchiveError",
+    "DatasetError",
+    "DownloadError",
+    "ChecksumError",
+    "DataNotFoundError",
+    "FormatError",
+    "UnsafeArchiveError",
     # helpers and augmentations
-    "normalize", "flatten", "train_val_split", "select_classes", "one_hot", "subset",
-    "random_crop", "random_flip", "compose",
+    "normalize",
+    "flatten",
+    "train_val_split",
+    "select_classes",
+    "one_hot",
+    "subset",
+    "random_crop",
+    "random_flip",
+    "compose",
     # loader
     "DataLoader",
     # synthetic
-    "parity", "xor", "two_spirals", "blobs", "nngp_regression", "linear_regression", "linear_autoencoder",
+    "parity",
+    "xor",
+    "two_spirals",
+    "blobs",
+    "nngp_regression",
+    "linear_regression",
+    "linear_autoencoder",
 ]

@@ -46,9 +46,9 @@ import tarfile
 import time
 import warnings
 import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -121,7 +121,9 @@ class DatasetSpec:
         for spec in self.files:
             if spec.name == name:
                 return spec
-        raise KeyError(f"{self.title}: no file named {name!r}; known: {[f.name for f in self.files]}")
+        raise KeyError(
+            f"{self.title}: no file named {name!r}; known: {[f.name for f in self.files]}"
+        )
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,11 @@ def _compare(path: Path, spec: FileSpec) -> tuple[str | None, str]:
         return "md5", ""
     if spec.sha256 and sha256 == spec.sha256:
         return "sha256", ""
-    found = [f"md5 {md5} (published {spec.md5})" if spec.md5 else f"sha256 {sha256} (published {spec.sha256})"]
+    found = [
+        f"md5 {md5} (published {spec.md5})"
+        if spec.md5
+        else f"sha256 {sha256} (published {spec.sha256})"
+    ]
     if spec.content_sha256:
         if not _is_gzip(path):
             found.append("not gzip-compressed, so its content could not be checked")
@@ -237,14 +243,17 @@ def verify_file(path: PathLike, spec: FileSpec) -> str:
     """
     path = Path(path)
     if not (spec.md5 or spec.sha256 or spec.content_sha256):
-        raise ChecksumError(f"verifying {path}: no checksum is known for {spec.name!r}; "
-                            "pass verify=False to load it unverified")
+        raise ChecksumError(
+            f"verifying {path}: no checksum is known for {spec.name!r}; "
+            "pass verify=False to load it unverified"
+        )
     passed, found = _compare(path, spec)
     if passed is None:
         raise ChecksumError(
             f"checksum mismatch for {path} ({found}). The file is truncated, corrupt or not the publisher's "
             f"{spec.name!r}. Replace it with the publisher's file, or pass verify=False to load a knowingly "
-            "different copy.")
+            "different copy."
+        )
     return passed
 
 
@@ -268,10 +277,16 @@ def size_limit(spec: FileSpec, config: DownloadConfig | None = None) -> tuple[in
     """
     config = config or CONFIG
     if spec.size is None:
-        return config.max_size, f"the limit for files of unknown size (DownloadConfig.max_size = {config.max_size})"
+        return (
+            config.max_size,
+            f"the limit for files of unknown size (DownloadConfig.max_size = {config.max_size})",
+        )
     if spec.content_sha256:
         limit = spec.size + spec.size // 8 + 1024
-        return limit, f"the publisher's size {spec.size} plus the margin for re-compressed copies ({limit})"
+        return (
+            limit,
+            f"the publisher's size {spec.size} plus the margin for re-compressed copies ({limit})",
+        )
     return spec.size, f"the publisher's size ({spec.size})"
 
 
@@ -346,8 +361,10 @@ def _retry_after(value: str | None) -> float | None:
 def _remaining(deadline: float, config: DownloadConfig, url: str) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise _DeadlineExceeded(f"the deadline of {config.deadline:g} s for this download passed (DownloadConfig."
-                                f"deadline); last URL {url}")
+        raise _DeadlineExceeded(
+            f"the deadline of {config.deadline:g} s for this download passed (DownloadConfig."
+            f"deadline); last URL {url}"
+        )
     return left
 
 
@@ -356,8 +373,13 @@ def _get(url: str, deadline: float, config: DownloadConfig) -> requests.Response
     chain = [url]
     while True:
         timeout = min(config.timeout, _remaining(deadline, config, chain[-1]))
-        response = requests.get(chain[-1], stream=True, timeout=timeout, allow_redirects=False,
-                                headers={"Accept-Encoding": "identity"})
+        response = requests.get(
+            chain[-1],
+            stream=True,
+            timeout=timeout,
+            allow_redirects=False,
+            headers={"Accept-Encoding": "identity"},
+        )
         if response.status_code not in _REDIRECTS:
             return response
         location = response.headers.get("Location")
@@ -367,15 +389,21 @@ def _get(url: str, deadline: float, config: DownloadConfig) -> requests.Response
         target = urljoin(chain[-1], location)
         route = " -> ".join(chain + [target])
         if urlsplit(target).scheme not in ("http", "https"):
-            raise _Permanent(f"redirected to {target!r}: only http and https redirects are followed ({route})")
+            raise _Permanent(
+                f"redirected to {target!r}: only http and https redirects are followed ({route})"
+            )
         if target in chain:
             raise _Permanent(f"redirect loop: {route}")
         if len(chain) > config.max_redirects:
-            raise _Permanent(f"more than {config.max_redirects} redirects (DownloadConfig.max_redirects): {route}")
+            raise _Permanent(
+                f"more than {config.max_redirects} redirects (DownloadConfig.max_redirects): {route}"
+            )
         chain.append(target)
 
 
-def _receive(url: str, tmp: str, spec: FileSpec, deadline: float, progress: bool, config: DownloadConfig) -> None:
+def _receive(
+    url: str, tmp: str, spec: FileSpec, deadline: float, progress: bool, config: DownloadConfig
+) -> None:
     """Write the body of ``url`` to the new file ``tmp``, within the size limit and the deadline."""
     limit, limit_source = size_limit(spec, config)
     with _get(url, deadline, config) as response:
@@ -389,28 +417,47 @@ def _receive(url: str, tmp: str, spec: FileSpec, deadline: float, progress: bool
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         if total is not None and total > limit:
-            raise _Permanent(f"the server announces {total} bytes (Content-Length), more than {limit_source}; "
-                             "nothing was written")
+            raise _Permanent(
+                f"the server announces {total} bytes (Content-Length), more than {limit_source}; "
+                "nothing was written"
+            )
         raw = response.raw
-        read = getattr(raw, "read1", None) or raw.read  # read1: returns what has arrived, so deadlines are checked
+        read = (
+            getattr(raw, "read1", None) or raw.read
+        )  # read1: returns what has arrived, so deadlines are checked
         received = 0
-        with open(tmp, "xb") as out, tqdm(total=total, unit="B", unit_scale=True, leave=False,
-                                          desc=spec.name, disable=not progress) as bar:
+        with (
+            open(tmp, "xb") as out,
+            tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                leave=False,
+                desc=spec.name,
+                disable=not progress,
+            ) as bar,
+        ):
             while True:
                 _remaining(deadline, config, url)
                 chunk = read(config.chunk_size, decode_content=False)
                 if not chunk:
                     break
                 if received + len(chunk) > limit:
-                    raise _Permanent(f"the server sent more than {limit_source}; stopped after {received} bytes")
+                    raise _Permanent(
+                        f"the server sent more than {limit_source}; stopped after {received} bytes"
+                    )
                 out.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
         if total is not None and received != total:
-            raise _Transient(f"connection dropped during the transfer: closed after {received} of {total} bytes")
+            raise _Transient(
+                f"connection dropped during the transfer: closed after {received} of {total} bytes"
+            )
 
 
-def _install(tmp: str, dest: Path, spec: FileSpec, verify: bool, origin: str, stacklevel: int) -> Path:
+def _install(
+    tmp: str, dest: Path, spec: FileSpec, verify: bool, origin: str, stacklevel: int
+) -> Path:
     """Rename the finished ``tmp`` to ``dest`` if it passes verification.
 
     A copy that fails is an error with ``verify``; without it, it is kept as
@@ -425,21 +472,36 @@ def _install(tmp: str, dest: Path, spec: FileSpec, verify: bool, origin: str, st
         raise _Mismatch(found)
     unverified = _unverified_path(dest)
     os.replace(tmp, unverified)
-    warnings.warn(f"{origin} does not match the published checksum of {spec.name!r} ({found}); using it "
-                  f"without checksum verification (verify=False), kept as {unverified} so that verify=True "
-                  "calls never use it", stacklevel=stacklevel)
+    warnings.warn(
+        f"{origin} does not match the published checksum of {spec.name!r} ({found}); using it "
+        f"without checksum verification (verify=False), kept as {unverified} so that verify=True "
+        "calls never use it",
+        stacklevel=stacklevel,
+    )
     return unverified
 
 
-_TRANSIENT = (_Transient, requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
-              ConnectionError, TimeoutError)
+_TRANSIENT = (
+    _Transient,
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 def _describe(exc: Exception, config: DownloadConfig) -> str:
     if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
         return f"timed out (limit {config.timeout} s): {exc}"
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError,
-                        http.client.IncompleteRead)):
+    if isinstance(
+        exc,
+        (
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.ProtocolError,
+            http.client.IncompleteRead,
+        ),
+    ):
         return f"connection dropped during the transfer: {exc}"
     if isinstance(exc, _Transient):
         return str(exc)
@@ -452,14 +514,24 @@ def _ready_copy(dest: Path, spec: FileSpec, verify: bool) -> Path | None:
         return dest
     unverified = _unverified_path(dest)
     if not verify and unverified.is_file():
-        warnings.warn(f"loading {unverified}, a copy that failed checksum verification (verify=False)",
-                      stacklevel=5)
+        warnings.warn(
+            f"loading {unverified}, a copy that failed checksum verification (verify=False)",
+            stacklevel=5,
+        )
         return unverified
     return None
 
 
-def download(urls: Sequence[str], dest: PathLike, spec: FileSpec, *, verify: bool = True,
-             progress: bool = True, hint: str = "", config: DownloadConfig | None = None) -> Path:
+def download(
+    urls: Sequence[str],
+    dest: PathLike,
+    spec: FileSpec,
+    *,
+    verify: bool = True,
+    progress: bool = True,
+    hint: str = "",
+    config: DownloadConfig | None = None,
+) -> Path:
     """Download ``spec`` from the first URL that delivers a verified copy to ``dest``; return its path.
 
     Each URL is tried up to ``config.attempts`` times with exponential back-off
@@ -479,11 +551,18 @@ def download(urls: Sequence[str], dest: PathLike, spec: FileSpec, *, verify: boo
 
     def waiting(lock: Path) -> None:
         if progress:
-            print(f"waiting for another process to finish downloading {spec.name!r} (lock {lock})",
-                  file=sys.stderr, flush=True)
+            print(
+                f"waiting for another process to finish downloading {spec.name!r} (lock {lock})",
+                file=sys.stderr,
+                flush=True,
+            )
 
-    with file_lock(dest, timeout=config.deadline + config.timeout, what=f"downloading {spec.name!r} to {dest}",
-                   on_wait=waiting) as locked:
+    with file_lock(
+        dest,
+        timeout=config.deadline + config.timeout,
+        what=f"downloading {spec.name!r} to {dest}",
+        on_wait=waiting,
+    ) as locked:
         _remove_stale_parts(dest, locked, config)
         ready = _ready_copy(dest, spec, verify)
         if ready is not None:
@@ -491,14 +570,24 @@ def download(urls: Sequence[str], dest: PathLike, spec: FileSpec, *, verify: boo
         return _download_locked(urls, dest, spec, verify, progress, hint, config)
 
 
-def _download_locked(urls: Sequence[str], dest: Path, spec: FileSpec, verify: bool, progress: bool, hint: str,
-                     config: DownloadConfig) -> Path:
+def _download_locked(
+    urls: Sequence[str],
+    dest: Path,
+    spec: FileSpec,
+    verify: bool,
+    progress: bool,
+    hint: str,
+    config: DownloadConfig,
+) -> Path:
     deadline = time.monotonic() + config.deadline
     failures = []
 
     def failed() -> DownloadError:
-        return DownloadError(f"could not download {spec.name!r} to {dest}:\n" + "\n".join(failures)
-                             + f"\nNo partial file was kept. {hint}".rstrip())
+        return DownloadError(
+            f"could not download {spec.name!r} to {dest}:\n"
+            + "\n".join(failures)
+            + f"\nNo partial file was kept. {hint}".rstrip()
+        )
 
     for url in urls:
         for attempt in range(1, config.attempts + 1):
@@ -510,8 +599,10 @@ def _download_locked(urls: Sequence[str], dest: Path, spec: FileSpec, verify: bo
                 failures.append(f"  {url}: {exc}")
                 raise failed() from None
             except _Mismatch as exc:  # not retried on the same URL
-                failures.append(f"  {url}: checksum mismatch, the downloaded file is truncated, corrupt or not "
-                                f"the publisher's ({exc})")
+                failures.append(
+                    f"  {url}: checksum mismatch, the downloaded file is truncated, corrupt or not "
+                    f"the publisher's ({exc})"
+                )
                 break
             except _Permanent as exc:
                 failures.append(f"  {url}: {exc}")
@@ -520,8 +611,10 @@ def _download_locked(urls: Sequence[str], dest: Path, spec: FileSpec, verify: bo
                 described = _describe(exc, config)
                 wait = getattr(exc, "retry_after", None)
                 if wait is not None and wait > config.max_retry_after:
-                    failures.append(f"  {url}: {described}; the server asks to wait {wait:g} s, more than "
-                                    f"DownloadConfig.max_retry_after = {config.max_retry_after:g} s")
+                    failures.append(
+                        f"  {url}: {described}; the server asks to wait {wait:g} s, more than "
+                        f"DownloadConfig.max_retry_after = {config.max_retry_after:g} s"
+                    )
                     break
                 if attempt == config.attempts:
                     failures.append(f"  {url}: failed {attempt} time(s), last error: {described}")
@@ -529,8 +622,10 @@ def _download_locked(urls: Sequence[str], dest: Path, spec: FileSpec, verify: bo
                 if wait is None:
                     wait = config.backoff * 2 ** (attempt - 1)
                 if time.monotonic() + wait > deadline:
-                    failures.append(f"  {url}: {described}; waiting {wait:g} s before trying again would pass "
-                                    f"the deadline of {config.deadline:g} s (DownloadConfig.deadline)")
+                    failures.append(
+                        f"  {url}: {described}; waiting {wait:g} s before trying again would pass "
+                        f"the deadline of {config.deadline:g} s (DownloadConfig.deadline)"
+                    )
                     raise failed() from None
                 config.sleep(wait)
             finally:
@@ -544,17 +639,31 @@ def _download_locked(urls: Sequence[str], dest: Path, spec: FileSpec, verify: bo
 
 def _check_member(info: tarfile.TarInfo, archive: Path) -> None:
     parts = PurePosixPath(info.name).parts
-    if (info.name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0])
-            or "\\" in info.name):
-        raise UnsafeArchiveError(f"refusing to extract {archive}: member {info.name!r} would be "
-                                 "written outside the target folder")
+    if (
+        info.name.startswith(("/", "\\"))
+        or ".." in parts
+        or (parts and ":" in parts[0])
+        or "\\" in info.name
+    ):
+        raise UnsafeArchiveError(
+            f"refusing to extract {archive}: member {info.name!r} would be "
+            "written outside the target folder"
+        )
     if not (info.isfile() or info.isdir()):
-        raise UnsafeArchiveError(f"refusing to extract {archive}: member {info.name!r} is a link or "
-                                 "special file, expected only regular files and folders")
+        raise UnsafeArchiveError(
+            f"refusing to extract {archive}: member {info.name!r} is a link or "
+            "special file, expected only regular files and folders"
+        )
 
 
-def extract_members(archive: PathLike, target: PathLike, members: Sequence[FileSpec], *,
-                    verify: bool = True, config: DownloadConfig | None = None) -> list[Path]:
+def extract_members(
+    archive: PathLike,
+    target: PathLike,
+    members: Sequence[FileSpec],
+    *,
+    verify: bool = True,
+    config: DownloadConfig | None = None,
+) -> list[Path]:
     """Extract ``members`` (by ``FileSpec.member``) from a tar archive into ``target``; return their paths.
 
     Every member of the archive is checked first: an absolute path, a ``..``
@@ -571,8 +680,11 @@ def extract_members(archive: PathLike, target: PathLike, members: Sequence[FileS
     archive, target = Path(archive), Path(target)
     config = config or CONFIG
     target.mkdir(parents=True, exist_ok=True)
-    with file_lock(target / f"{archive.name}.extract", timeout=config.deadline + config.timeout,
-                   what=f"extracting from {archive} into {target}"):
+    with file_lock(
+        target / f"{archive.name}.extract",
+        timeout=config.deadline + config.timeout,
+        what=f"extracting from {archive} into {target}",
+    ):
         paths: dict[str, Path] = {}
         todo = []
         for spec in members:
@@ -588,12 +700,20 @@ def extract_members(archive: PathLike, target: PathLike, members: Sequence[FileS
                 with tarfile.open(archive, "r:*") as tar:
                     paths.update(_extract(tar, archive, target, todo, verify, config))
             except (tarfile.TarError, EOFError, zlib.error) as exc:
-                raise FormatError(f"reading archive {archive}: truncated or not a tar archive ({exc})") from None
+                raise FormatError(
+                    f"reading archive {archive}: truncated or not a tar archive ({exc})"
+                ) from None
     return [paths[spec.member] for spec in members]
 
 
-def _extract(tar: tarfile.TarFile, archive: Path, target: Path, members: Sequence[FileSpec], verify: bool,
-             config: DownloadConfig) -> dict[str, Path]:
+def _extract(
+    tar: tarfile.TarFile,
+    archive: Path,
+    target: Path,
+    members: Sequence[FileSpec],
+    verify: bool,
+    config: DownloadConfig,
+) -> dict[str, Path]:
     infos = tar.getmembers()
     for info in infos:
         _check_member(info, archive)
@@ -602,36 +722,52 @@ def _extract(tar: tarfile.TarFile, archive: Path, target: Path, members: Sequenc
     for spec in members:  # every check before anything is written
         info = by_name.get(spec.member)
         if info is None or not info.isfile():
-            raise FormatError(f"extracting {spec.member!r} from {archive}: no such file in the "
-                              f"archive (it holds {len(infos)} members, e.g. {sorted(by_name)[:5]})")
+            raise FormatError(
+                f"extracting {spec.member!r} from {archive}: no such file in the "
+                f"archive (it holds {len(infos)} members, e.g. {sorted(by_name)[:5]})"
+            )
         limit, limit_source = size_limit(spec, config)
         if info.size > limit:
-            raise UnsafeArchiveError(f"refusing to extract {spec.member!r} from {archive}: it is {info.size} "
-                                     f"bytes, more than {limit_source}")
+            raise UnsafeArchiveError(
+                f"refusing to extract {spec.member!r} from {archive}: it is {info.size} "
+                f"bytes, more than {limit_source}"
+            )
         if verify and spec.size is not None and info.size != spec.size:
-            raise ChecksumError(f"size mismatch for {spec.member!r} in {archive}: {info.size} bytes, the "
-                                f"publisher's is {spec.size}; the archive is not the publisher's. Replace it, "
-                                "or pass verify=False.")
+            raise ChecksumError(
+                f"size mismatch for {spec.member!r} in {archive}: {info.size} bytes, the "
+                f"publisher's is {spec.size}; the archive is not the publisher's. Replace it, "
+                "or pass verify=False."
+            )
         wanted.append((spec, info))
     paths = {}
     for spec, info in wanted:
         dest = target / spec.member
         dest.parent.mkdir(parents=True, exist_ok=True)
         # the member's own lock too: a download of the same file from a mirror writes there as well
-        with file_lock(dest, timeout=config.deadline + config.timeout,
-                       what=f"extracting {spec.member!r} from {archive}") as locked:
+        with file_lock(
+            dest,
+            timeout=config.deadline + config.timeout,
+            what=f"extracting {spec.member!r} from {archive}",
+        ) as locked:
             _remove_stale_parts(dest, locked, config)
             tmp = _temp_path(dest)
             try:
                 with open(tmp, "xb") as out, tar.extractfile(info) as src:
                     shutil.copyfileobj(src, out, 1 << 20)
                 try:
-                    paths[spec.member] = _install(tmp, dest, spec, verify, stacklevel=7,
-                                                  origin=f"{dest} extracted from {archive}")
+                    paths[spec.member] = _install(
+                        tmp,
+                        dest,
+                        spec,
+                        verify,
+                        stacklevel=7,
+                        origin=f"{dest} extracted from {archive}",
+                    )
                 except _Mismatch as exc:
-                    raise ChecksumError(f"checksum mismatch for {spec.member!r} extracted from {archive} ({exc}); "
-                                        "the archive is not the publisher's. Replace it, or pass verify=False.") \
-                        from None
+                    raise ChecksumError(
+                        f"checksum mismatch for {spec.member!r} extracted from {archive} ({exc}); "
+                        "the archive is not the publisher's. Replace it, or pass verify=False."
+                    ) from None
             finally:
                 if os.path.exists(tmp):
                     os.remove(tmp)
@@ -657,15 +793,20 @@ def _locate(folder: Path, dataset: DatasetSpec, spec: FileSpec) -> Path | None:
 
 
 def _looked_in(folder: Path, dataset: DatasetSpec) -> str:
-    return ", ".join(f"{folder / sub}/" for sub in (dataset.name, *dataset.folders)) + f" and {folder}/"
+    return (
+        ", ".join(f"{folder / sub}/" for sub in (dataset.name, *dataset.folders))
+        + f" and {folder}/"
+    )
 
 
 def _how_to_provide(dataset: DatasetSpec, spec: FileSpec, cache: Path) -> str:
     origin = spec.archive or spec.name
     urls = ", ".join(base + origin for base in dataset.urls)
-    return (f"To work offline, copy the publisher's file {origin!r} (from {urls}) into {cache / dataset.name}, "
-            f"or set ${ENV_MIRROR} to a folder or http(s) URL holding it (directly or in a "
-            f"'{dataset.name}/' subfolder), or pass root=<folder>.")
+    return (
+        f"To work offline, copy the publisher's file {origin!r} (from {urls}) into {cache / dataset.name}, "
+        f"or set ${ENV_MIRROR} to a folder or http(s) URL holding it (directly or in a "
+        f"'{dataset.name}/' subfolder), or pass root=<folder>."
+    )
 
 
 @dataclass
@@ -698,8 +839,11 @@ def _cached(spec: FileSpec, ctx: _Context) -> Path | None:
     if not ctx.verify:
         for path in map(_unverified_path, paths):
             if path.is_file():
-                warnings.warn(f"loading {path}, a copy that failed checksum verification, without checksum "
-                              "verification (verify=False)", stacklevel=4)
+                warnings.warn(
+                    f"loading {path}, a copy that failed checksum verification, without checksum "
+                    "verification (verify=False)",
+                    stacklevel=4,
+                )
                 return path
     return None
 
@@ -714,7 +858,8 @@ def _obtain(spec: FileSpec, ctx: _Context) -> Path:
             return _from_archive(spec, ctx, where=f"root={ctx.root}")
         raise DataNotFoundError(
             f"loading {dataset.title}: {spec.name!r} not found in root={ctx.root} (looked in "
-            f"{_looked_in(ctx.root, dataset)}). {_how_to_provide(dataset, spec, ctx.cache)}")
+            f"{_looked_in(ctx.root, dataset)}). {_how_to_provide(dataset, spec, ctx.cache)}"
+        )
 
     cached = _cached(spec, ctx)
     if cached is not None:
@@ -730,26 +875,33 @@ def _obtain(spec: FileSpec, ctx: _Context) -> Path:
             return _from_archive(spec, ctx, where=f"mirror folder {folder}")
         raise DataNotFoundError(
             f"loading {dataset.title}: {spec.name!r} not found in mirror folder {folder} (looked in "
-            f"{_looked_in(folder, dataset)}). {_how_to_provide(dataset, spec, ctx.cache)}")
+            f"{_looked_in(folder, dataset)}). {_how_to_provide(dataset, spec, ctx.cache)}"
+        )
 
     hint = _how_to_provide(dataset, spec, ctx.cache)
     dest = ctx.cache / dataset.name / (spec.member or spec.name)
     if mirror:  # like a mirror folder: the file directly or in a per-dataset subfolder
         base = mirror.rstrip("/") + "/"
-        urls = [f"{base}{sub}{rel}" for sub in (f"{dataset.name}/", "") for rel in spec.relative_paths]
+        urls = [
+            f"{base}{sub}{rel}" for sub in (f"{dataset.name}/", "") for rel in spec.relative_paths
+        ]
     elif spec.archive:
         return _from_archive(spec, ctx, where="the network")
     else:
         urls = [base + spec.name for base in dataset.urls]
     try:
-        return download(urls, dest, spec, verify=ctx.verify, progress=ctx.progress, hint=hint, config=ctx.config)
+        return download(
+            urls, dest, spec, verify=ctx.verify, progress=ctx.progress, hint=hint, config=ctx.config
+        )
     except DownloadError as direct:
         if not spec.archive:
             raise
         try:
             return _from_archive(spec, ctx, where=f"mirror {mirror}")
         except DownloadError as via_archive:
-            raise DownloadError(f"{direct}\nNor could the archive holding it be fetched: {via_archive}") from None
+            raise DownloadError(
+                f"{direct}\nNor could the archive holding it be fetched: {via_archive}"
+            ) from None
 
 
 def _from_archive(spec: FileSpec, ctx: _Context, where: str) -> Path:
@@ -765,16 +917,25 @@ def _from_archive(spec: FileSpec, ctx: _Context, where: str) -> Path:
         raise DataNotFoundError(
             f"loading {dataset.title}: {spec.name!r} not found in {where}, nor the archive "
             f"{archive_spec.name!r} that holds it. Provide {spec.name!r} or {spec.member!r} there, or "
-            f"the archive.\n(details: {exc})") from None
+            f"the archive.\n(details: {exc})"
+        ) from None
     target = ctx.cache / dataset.name
     members = [f for f in dataset.files if f.archive == spec.archive]
     paths = extract_members(archive, target, members, verify=ctx.verify, config=ctx.config)
     return paths[members.index(spec)]
 
 
-def fetch(dataset: DatasetSpec, names: Sequence[str], *, root: PathLike | None = None,
-          mirror: str | os.PathLike | None = None, cache_dir: PathLike | None = None,
-          verify: bool = True, progress: bool = True, config: DownloadConfig | None = None) -> list[Path]:
+def fetch(
+    dataset: DatasetSpec,
+    names: Sequence[str],
+    *,
+    root: PathLike | None = None,
+    mirror: str | os.PathLike | None = None,
+    cache_dir: PathLike | None = None,
+    verify: bool = True,
+    progress: bool = True,
+    config: DownloadConfig | None = None,
+) -> list[Path]:
     """Return verified local paths of the files ``names`` of ``dataset``.
 
     root: local folder holding the publisher's files (directly or in a

@@ -49,27 +49,42 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise FormatError(f"decompressing {path}: gzip data truncated or corrupt ({exc})") from None
 
 
-def _idx_header(data: bytes, source: str, magic: int | None) -> tuple[tuple[int, ...], np.dtype, int]:
+def _idx_header(
+    data: bytes, source: str, magic: int | None
+) -> tuple[tuple[int, ...], np.dtype, int]:
     """(shape, dtype, header length) from the first bytes of an IDX file (at least the whole header)."""
     if len(data) < 4:
-        raise FormatError(f"parsing IDX file {source}: {len(data)} bytes, too short for the 4-byte magic number")
+        raise FormatError(
+            f"parsing IDX file {source}: {len(data)} bytes, too short for the 4-byte magic number"
+        )
     found = struct.unpack(">I", data[:4])[0]
     code, ndim = data[2], data[3]
     if data[:2] != b"\0\0" or code not in _IDX_DTYPES or (magic is not None and found != magic):
-        expected = f"{magic} (0x{magic:08x})" if magic is not None else "0x0000TTNN with a known type code TT"
-        raise FormatError(f"parsing IDX file {source}: magic number {found} (0x{found:08x}), expected {expected}")
+        expected = (
+            f"{magic} (0x{magic:08x})"
+            if magic is not None
+            else "0x0000TTNN with a known type code TT"
+        )
+        raise FormatError(
+            f"parsing IDX file {source}: magic number {found} (0x{found:08x}), expected {expected}"
+        )
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise FormatError(f"parsing IDX file {source}: truncated header, {len(data)} bytes for {ndim} dimensions "
-                          f"(needs {header})")
+        raise FormatError(
+            f"parsing IDX file {source}: truncated header, {len(data)} bytes for {ndim} dimensions "
+            f"(needs {header})"
+        )
     return struct.unpack(f">{ndim}I", data[4:header]), np.dtype(_IDX_DTYPES[code]), header
 
 
-def _idx_size_error(source: str, shape: tuple[int, ...], dtype: np.dtype, needed: int, found: int | str,
-                    short: bool) -> FormatError:
+def _idx_size_error(
+    source: str, shape: tuple[int, ...], dtype: np.dtype, needed: int, found: int | str, short: bool
+) -> FormatError:
     problem = "truncated" if short else "has trailing bytes"
-    return FormatError(f"parsing IDX file {source}: {problem}; header shape {shape} of {dtype.name} needs "
-                       f"{needed} data bytes, found {found}")
+    return FormatError(
+        f"parsing IDX file {source}: {problem}; header shape {shape} of {dtype.name} needs "
+        f"{needed} data bytes, found {found}"
+    )
 
 
 def parse_idx(data: bytes, source: str = "<bytes>", magic: int | None = None) -> np.ndarray:
@@ -82,8 +97,14 @@ def parse_idx(data: bytes, source: str = "<bytes>", magic: int | None = None) ->
     shape, dtype, header = _idx_header(data, source, magic)
     expected_bytes = math.prod(shape) * dtype.itemsize  # Python ints: a header cannot overflow them
     if len(data) - header != expected_bytes:
-        raise _idx_size_error(source, shape, dtype, expected_bytes, len(data) - header,
-                              short=len(data) - header < expected_bytes)
+        raise _idx_size_error(
+            source,
+            shape,
+            dtype,
+            expected_bytes,
+            len(data) - header,
+            short=len(data) - header < expected_bytes,
+        )
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)
 
@@ -107,27 +128,35 @@ def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
         compressed = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
         try:
-            with (gzip.GzipFile(fileobj=raw) if compressed else contextlib.nullcontext(raw)) as f:
+            with gzip.GzipFile(fileobj=raw) if compressed else contextlib.nullcontext(raw) as f:
                 head = f.read(4)
                 if len(head) == 4:
                     head += f.read(4 * head[3])
                 shape, dtype, header = _idx_header(head, source, magic)
                 needed = math.prod(shape) * dtype.itemsize
                 if not compressed and size - header != needed:
-                    raise _idx_size_error(source, shape, dtype, needed, size - header, short=size - header < needed)
+                    raise _idx_size_error(
+                        source, shape, dtype, needed, size - header, short=size - header < needed
+                    )
                 if compressed and needed > _GZIP_MAX_RATIO * size:
-                    raise FormatError(f"parsing IDX file {source}: header shape {shape} of {dtype.name} needs "
-                                      f"{needed} data bytes, more than a {size}-byte gzip file can hold "
-                                      f"(at most about {_GZIP_MAX_RATIO * size})")
+                    raise FormatError(
+                        f"parsing IDX file {source}: header shape {shape} of {dtype.name} needs "
+                        f"{needed} data bytes, more than a {size}-byte gzip file can hold "
+                        f"(at most about {_GZIP_MAX_RATIO * size})"
+                    )
                 data = f.read(needed)
                 if len(data) < needed:
                     raise _idx_size_error(source, shape, dtype, needed, len(data), short=True)
                 if f.read(1):
-                    raise _idx_size_error(source, shape, dtype, needed, f"more than {needed}", short=False)
+                    raise _idx_size_error(
+                        source, shape, dtype, needed, f"more than {needed}", short=False
+                    )
         except (OSError, EOFError, zlib.error) as exc:
             if not compressed:
                 raise
-            raise FormatError(f"decompressing {path}: gzip data truncated or corrupt ({exc})") from None
+            raise FormatError(
+                f"decompressing {path}: gzip data truncated or corrupt ({exc})"
+            ) from None
     array = np.frombuffer(data, dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)
 
@@ -145,8 +174,10 @@ def _npy_header(member, source: str) -> tuple[tuple[int, ...], np.dtype, int]:
         elif version == (2, 0):
             shape, _, dtype = np.lib.format.read_array_header_2_0(member)
         else:
-            raise FormatError(f"reading {source}: .npy format version {version[0]}.{version[1]} is not supported "
-                              "(expected 1.0 or 2.0)")
+            raise FormatError(
+                f"reading {source}: .npy format version {version[0]}.{version[1]} is not supported "
+                "(expected 1.0 or 2.0)"
+            )
     except (ValueError, EOFError) as exc:
         if isinstance(exc, FormatError):
             raise
@@ -154,26 +185,43 @@ def _npy_header(member, source: str) -> tuple[tuple[int, ...], np.dtype, int]:
     return tuple(shape), dtype, member.tell()
 
 
-def _check_npz_member(info: zipfile.ZipInfo, shape: tuple[int, ...], dtype: np.dtype, header: int,
-                      source: str) -> None:
+def _check_npz_member(
+    info: zipfile.ZipInfo, shape: tuple[int, ...], dtype: np.dtype, header: int, source: str
+) -> None:
     """Refuse a member whose header disagrees with its size, or that holds Python objects."""
     if dtype.hasobject:
-        raise FormatError(f"reading {source}: dtype {dtype} holds Python objects, which would need unpickling; "
-                          "refused (only plain numeric arrays are read)")
+        raise FormatError(
+            f"reading {source}: dtype {dtype} holds Python objects, which would need unpickling; "
+            "refused (only plain numeric arrays are read)"
+        )
     needed = math.prod(shape) * dtype.itemsize
     if info.file_size - header != needed:
-        raise FormatError(f"reading {source}: header shape {shape} of {dtype} needs {needed} data bytes, "
-                          f"the member holds {info.file_size - header}; truncated or not a valid .npz archive")
+        raise FormatError(
+            f"reading {source}: header shape {shape} of {dtype} needs {needed} data bytes, "
+            f"the member holds {info.file_size - header}; truncated or not a valid .npz archive"
+        )
     if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
-        raise FormatError(f"reading {source}: stored member of {info.compress_size} bytes declares "
-                          f"{info.file_size} bytes; not a valid .npz archive")
-    if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024:
-        raise FormatError(f"reading {source}: member declares {info.file_size} bytes, more than its "
-                          f"{info.compress_size} compressed bytes can hold; not a valid .npz archive")
+        raise FormatError(
+            f"reading {source}: stored member of {info.compress_size} bytes declares "
+            f"{info.file_size} bytes; not a valid .npz archive"
+        )
+    if (
+        info.compress_type == zipfile.ZIP_DEFLATED
+        and info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024
+    ):
+        raise FormatError(
+            f"reading {source}: member declares {info.file_size} bytes, more than its "
+            f"{info.compress_size} compressed bytes can hold; not a valid .npz archive"
+        )
 
 
-def read_npz_array(path: str | os.PathLike, key: str = "arr_0", *, shape: tuple[int | None, ...] | None = None,
-                   dtype: DTypeLike = None) -> np.ndarray:
+def read_npz_array(
+    path: str | os.PathLike,
+    key: str = "arr_0",
+    *,
+    shape: tuple[int | None, ...] | None = None,
+    dtype: DTypeLike = None,
+) -> np.ndarray:
     """Read array ``key`` from a ``.npz`` file with ``allow_pickle=False``.
 
     The member's .npy header is read first: the bytes it describes must be the
@@ -186,22 +234,35 @@ def read_npz_array(path: str | os.PathLike, key: str = "arr_0", *, shape: tuple[
     try:
         with open(path, "rb") as f:
             if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
-                raise FormatError(f"reading {path}: expected a .npz archive, found a single .npy array")
+                raise FormatError(
+                    f"reading {path}: expected a .npz archive, found a single .npy array"
+                )
         with zipfile.ZipFile(path) as archive:
             names = {n[:-4] if n.endswith(".npy") else n: n for n in archive.namelist()}
             if key not in names:
-                raise FormatError(f"reading {path}: no array {key!r} in the archive, it holds {list(names)}")
+                raise FormatError(
+                    f"reading {path}: no array {key!r} in the archive, it holds {list(names)}"
+                )
             info = archive.getinfo(names[key])
             source = f"{path} (array {key!r})"
             with archive.open(info) as member:
                 found_shape, found_dtype, header = _npy_header(member, source)
             _check_npz_member(info, found_shape, found_dtype, header, source)
-            if shape is not None and (len(shape) != len(found_shape)
-                                      or any(e is not None and e != n for e, n in zip(shape, found_shape))):
-                wanted = "(" + ", ".join("n" if e is None else str(e) for e in shape) + ("," * (len(shape) == 1)) + ")"
+            if shape is not None and (
+                len(shape) != len(found_shape)
+                or any(e is not None and e != n for e, n in zip(shape, found_shape, strict=False))
+            ):
+                wanted = (
+                    "("
+                    + ", ".join("n" if e is None else str(e) for e in shape)
+                    + ("," * (len(shape) == 1))
+                    + ")"
+                )
                 raise FormatError(f"reading {source}: shape {found_shape}, expected {wanted}")
             if dtype is not None and found_dtype != np.dtype(dtype):
-                raise FormatError(f"reading {source}: dtype {found_dtype}, expected {np.dtype(dtype)}")
+                raise FormatError(
+                    f"reading {source}: dtype {found_dtype}, expected {np.dtype(dtype)}"
+                )
             with archive.open(info) as member:
                 array = np.lib.format.read_array(member, allow_pickle=False)
                 member.read()  # to the end, so that the member's CRC is checked
@@ -209,15 +270,18 @@ def read_npz_array(path: str | os.PathLike, key: str = "arr_0", *, shape: tuple[
     except FormatError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
-        raise FormatError(f"reading {path}: not a valid .npz archive or truncated ({type(exc).__name__}: {exc})") \
-            from None
+        raise FormatError(
+            f"reading {path}: not a valid .npz archive or truncated ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _check_cifar_size(size: int, source: str) -> None:
     if size == 0 or size % CIFAR_RECORD_BYTES:
-        raise FormatError(f"parsing CIFAR-10 binary file {source}: {size} bytes is not a positive multiple "
-                          f"of the {CIFAR_RECORD_BYTES}-byte record (1 label byte + 3072 pixel bytes); "
-                          "truncated or not a CIFAR-10 binary batch")
+        raise FormatError(
+            f"parsing CIFAR-10 binary file {source}: {size} bytes is not a positive multiple "
+            f"of the {CIFAR_RECORD_BYTES}-byte record (1 label byte + 3072 pixel bytes); "
+            "truncated or not a CIFAR-10 binary batch"
+        )
 
 
 def parse_cifar_records(data: bytes, source: str = "<bytes>") -> tuple[np.ndarray, np.ndarray]:
@@ -230,8 +294,10 @@ def parse_cifar_records(data: bytes, source: str = "<bytes>") -> tuple[np.ndarra
     labels = records[:, 0].astype(np.int64)
     bad = np.flatnonzero(labels > 9)
     if bad.size:
-        raise FormatError(f"parsing CIFAR-10 binary file {source}: label byte {labels[bad[0]]} in record {bad[0]}, "
-                          f"expected 0-9 ({bad.size} bad records)")
+        raise FormatError(
+            f"parsing CIFAR-10 binary file {source}: label byte {labels[bad[0]]} in record {bad[0]}, "
+            f"expected 0-9 ({bad.size} bad records)"
+        )
     images = records[:, 1:].reshape(-1, *CIFAR_IMAGE_SHAPE).copy()
     return images, labels
 
@@ -245,8 +311,10 @@ def read_cifar_records(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     _check_cifar_size(size, str(path))
     data = Path(path).read_bytes()
     if len(data) != size:
-        raise FormatError(f"reading CIFAR-10 binary file {path}: {size} bytes expected from its size, read "
-                          f"{len(data)} (the file changed while being read)")
+        raise FormatError(
+            f"reading CIFAR-10 binary file {path}: {size} bytes expected from its size, read "
+            f"{len(data)} (the file changed while being read)"
+        )
     return parse_cifar_records(data, source=str(path))
 
 
@@ -255,13 +323,19 @@ def read_index_file(path: str | os.PathLike, count: int, upper: int) -> np.ndarr
     try:
         values = [int(line) for line in Path(path).read_text(encoding="ascii").split()]
     except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"reading index file {path}: expected one decimal integer per line ({exc})") from None
+        raise FormatError(
+            f"reading index file {path}: expected one decimal integer per line ({exc})"
+        ) from None
     index = np.asarray(values, dtype=np.int64)
     if index.shape != (count,):
-        raise FormatError(f"reading index file {path}: {index.size} entries, expected {count} (one per record)")
+        raise FormatError(
+            f"reading index file {path}: {index.size} entries, expected {count} (one per record)"
+        )
     if index.size and (index.min() < 0 or index.max() >= upper):
-        raise FormatError(f"reading index file {path}: entries range {index.min()}..{index.max()}, "
-                          f"expected 0..{upper - 1}")
+        raise FormatError(
+            f"reading index file {path}: entries range {index.min()}..{index.max()}, "
+            f"expected 0..{upper - 1}"
+        )
     return index
 
 

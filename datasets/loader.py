@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -29,16 +29,25 @@ class DataLoader:
     (or call :meth:`set_epoch`) to resume.
     """
 
-    def __init__(self, arrays: np.ndarray | Sequence[np.ndarray], batch_size: int, shuffle: bool = False,
-                 seed: int | None = None, drop_last: bool = False, augment: Augment | None = None) -> None:
+    def __init__(
+        self,
+        arrays: np.ndarray | Sequence[np.ndarray],
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int | None = None,
+        drop_last: bool = False,
+        augment: Augment | None = None,
+    ) -> None:
         self._single = isinstance(arrays, np.ndarray)
         self.arrays = (arrays,) if self._single else tuple(np.asarray(a) for a in arrays)
         if not self.arrays:
             raise ValueError("DataLoader: expected at least one array")
         lengths = [len(a) for a in self.arrays]
         if len(set(lengths)) != 1:
-            raise ValueError(f"DataLoader: arrays must share their first dimension, got shapes "
-                             f"{[a.shape for a in self.arrays]}")
+            raise ValueError(
+                f"DataLoader: arrays must share their first dimension, got shapes "
+                f"{[a.shape for a in self.arrays]}"
+            )
         if int(batch_size) < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         self.n = lengths[0]
@@ -59,7 +68,9 @@ class DataLoader:
         self.epoch = int(epoch)
 
     def __iter__(self) -> Iterator[np.ndarray | tuple[np.ndarray, ...]]:
-        order_seq, augment_seq = np.random.SeedSequence(self._entropy, spawn_key=(self.epoch,)).spawn(2)
+        order_seq, augment_seq = np.random.SeedSequence(
+            self._entropy, spawn_key=(self.epoch,)
+        ).spawn(2)
         self.epoch += 1
         order = np.random.default_rng(order_seq).permutation(self.n) if self.shuffle else None
         rng = np.random.default_rng(augment_seq)

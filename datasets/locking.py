@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 try:
     import fcntl
@@ -59,8 +59,9 @@ def _try_lock(lock: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, timeout: float, what: str,
-              on_wait: Callable[[Path], None] | None = None) -> Iterator[bool]:
+def file_lock(
+    path: Path, *, timeout: float, what: str, on_wait: Callable[[Path], None] | None = None
+) -> Iterator[bool]:
     """Hold the cross-process lock of ``path`` for the duration of the ``with`` block.
 
     timeout: seconds to wait for another holder before raising :class:`DownloadError`.
@@ -84,13 +85,19 @@ def file_lock(path: Path, *, timeout: float, what: str,
             on_wait(lock)
         waited = True
         if time.monotonic() >= give_up:
-            raise DownloadError(f"{what}: waited {timeout:g} s for another process that holds the lock "
-                                f"{lock} (it is downloading or extracting the same file); try again later, "
-                                "or raise DownloadConfig.deadline")
+            raise DownloadError(
+                f"{what}: waited {timeout:g} s for another process that holds the lock "
+                f"{lock} (it is downloading or extracting the same file); try again later, "
+                "or raise DownloadConfig.deadline"
+            )
         time.sleep(POLL_INTERVAL)
     try:
         yield True
     finally:
-        with contextlib.suppress(OSError):  # gone already, or not ours to delete: harmless either way
-            os.unlink(lock)  # before unlocking, so a waiter never locks a file that is about to vanish
+        with contextlib.suppress(
+            OSError
+        ):  # gone already, or not ours to delete: harmless either way
+            os.unlink(
+                lock
+            )  # before unlocking, so a waiter never locks a file that is about to vanish
         os.close(fd)

@@ -9,8 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def parity(n: int | None = None, d: int = 10, seed: int = 0, enumerate_all: bool = False,
-           mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parity(
+    n: int | None = None,
+    d: int = 10,
+    seed: int = 0,
+    enumerate_all: bool = False,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sparse parity (doc 000, question 3): x uniform on {0,1}^d, y = (-1)^(v.x).
 
     The mask v is uniform on {0,1}^d, drawn first and independently of x
@@ -28,11 +33,15 @@ def parity(n: int | None = None, d: int = 10, seed: int = 0, enumerate_all: bool
     else:
         v = np.asarray(mask, dtype=np.int64)
         if v.shape != (d,) or not np.isin(v, (0, 1)).all():
-            raise ValueError(f"parity: mask must be a 0/1 vector of shape ({d},), got shape {v.shape}")
+            raise ValueError(
+                f"parity: mask must be a 0/1 vector of shape ({d},), got shape {v.shape}"
+            )
     if enumerate_all:
         if n is not None or d > 24:
-            raise ValueError(f"parity: enumerate_all lists all 2^d inputs, so n must be None (got {n}) and "
-                             f"d <= 24 (got {d})")
+            raise ValueError(
+                f"parity: enumerate_all lists all 2^d inputs, so n must be None (got {n}) and "
+                f"d <= 24 (got {d})"
+            )
         codes = np.arange(2**d, dtype=np.int64)
         x = (codes[:, None] >> np.arange(d - 1, -1, -1)) & 1
     else:
@@ -64,8 +73,9 @@ def xor(n: int | None = None, noise: float = 0.0, seed: int = 0) -> tuple[np.nda
     return x, corners[which, 0] * corners[which, 1]
 
 
-def two_spirals(n: int = 400, noise: float = 0.0, turns: float = 1.5,
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def two_spirals(
+    n: int = 400, noise: float = 0.0, turns: float = 1.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved spirals in the plane.
 
     Class 0 follows r = t, angle = 2 pi turns t for t in (0, 1]; class 1 is
@@ -81,12 +91,20 @@ def two_spirals(n: int = 400, noise: float = 0.0, turns: float = 1.5,
     t = np.sqrt(rng.uniform(0.0, 1.0, n))  # sqrt: evenly spaced along the curve
     t = np.maximum(t, 1e-3)
     angle = 2.0 * np.pi * turns * t + np.pi * y
-    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + noise * rng.standard_normal((n, 2))
+    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) + noise * rng.standard_normal(
+        (n, 2)
+    )
     return x, y.astype(np.int64)
 
 
-def blobs(n: int = 300, centers: int | np.ndarray = 3, dim: int = 2, std: float = 1.0,
-          box: tuple[float, float] = (-10.0, 10.0), seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def blobs(
+    n: int = 300,
+    centers: int | np.ndarray = 3,
+    dim: int = 2,
+    std: float = 1.0,
+    box: tuple[float, float] = (-10.0, 10.0),
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Isotropic Gaussian blobs.
 
     centers: number k of blobs, with centres drawn uniformly in ``box``^dim,
@@ -103,15 +121,18 @@ def blobs(n: int = 300, centers: int | np.ndarray = 3, dim: int = 2, std: float 
     else:
         centres = np.asarray(centers, dtype=np.float64)
         if centres.ndim != 2:
-            raise ValueError(f"blobs: centers must be an int or a (k, dim) array, got shape {centres.shape}")
+            raise ValueError(
+                f"blobs: centers must be an int or a (k, dim) array, got shape {centres.shape}"
+            )
         k, dim = centres.shape
     y = rng.permutation(np.arange(n) % k)
     x = centres[y] + std * rng.standard_normal((n, dim))
     return x, y.astype(np.int64), centres
 
 
-def nngp_regression(n: int = 100, n_test: int = 5000, d: int = 200,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def nngp_regression(
+    n: int = 100, n_test: int = 5000, d: int = 200, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Regression task of doc 004, problems 11-12.
 
     X ``(n, d)`` and X_test ``(n_test, d)`` have i.i.d. standard normal entries
@@ -127,8 +148,9 @@ def nngp_regression(n: int = 100, n_test: int = 5000, d: int = 200,
     return x, np.sin(x).mean(axis=1), x_test, np.sin(x_test).mean(axis=1)
 
 
-def linear_regression(n: int = 100, d: int = 10, p: int = 1, noise: float = 0.0,
-                      seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def linear_regression(
+    n: int = 100, d: int = 10, p: int = 1, noise: float = 0.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Data for the linear networks f(x) = ABx of doc 004, problem 1 (and doc 000, section 2).
 
     X ``(n, d)`` standard normal, a true map W ``(p, d)`` standard normal, and

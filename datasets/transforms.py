@@ -9,7 +9,7 @@ CIFAR-10's ``(n, 3, 32, 32)``), vectorised over the batch, for
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -21,8 +21,10 @@ DEFAULT_SPLIT_SEED = 0
 
 def _check_aligned(operation: str, x: np.ndarray, y: np.ndarray) -> None:
     if len(x) != len(y):
-        raise ValueError(f"{operation}: x has {len(x)} examples (shape {np.shape(x)}) but y has {len(y)} "
-                         f"(shape {np.shape(y)}); expected one label per example")
+        raise ValueError(
+            f"{operation}: x has {len(x)} examples (shape {np.shape(x)}) but y has {len(y)} "
+            f"(shape {np.shape(y)}); expected one label per example"
+        )
 
 
 def normalize(x: np.ndarray, scale: float = 255.0) -> np.ndarray:
@@ -34,13 +36,18 @@ def flatten(x: np.ndarray) -> np.ndarray:
     """``(n, d1, d2, ...) -> (n, d1 * d2 * ...)`` (a view when possible)."""
     x = np.asarray(x)
     if x.ndim < 1:
-        raise ValueError(f"flatten: expected an array with examples along axis 0, got shape {x.shape}")
+        raise ValueError(
+            f"flatten: expected an array with examples along axis 0, got shape {x.shape}"
+        )
     return x.reshape(len(x), -1)
 
 
-def train_val_split(x: np.ndarray, y: np.ndarray, val_size: int | float = DEFAULT_VAL_SIZE,
-                    seed: int | None = DEFAULT_SPLIT_SEED
-                    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def train_val_split(
+    x: np.ndarray,
+    y: np.ndarray,
+    val_size: int | float = DEFAULT_VAL_SIZE,
+    seed: int | None = DEFAULT_SPLIT_SEED,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Hold out a random validation split: ``((x_train, y_train), (x_val, y_val))``.
 
     val_size: number of validation examples (int) or fraction in (0, 1).
@@ -52,15 +59,18 @@ def train_val_split(x: np.ndarray, y: np.ndarray, val_size: int | float = DEFAUL
     n = len(x)
     n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
     if (isinstance(val_size, float) and not 0.0 < val_size < 1.0) or not 0 < n_val < n:
-        raise ValueError(f"train_val_split: val_size={val_size!r} gives {n_val} validation examples out of {n}; "
-                         f"expected between 1 and {n - 1}")
+        raise ValueError(
+            f"train_val_split: val_size={val_size!r} gives {n_val} validation examples out of {n}; "
+            f"expected between 1 and {n - 1}"
+        )
     is_val = np.zeros(n, dtype=bool)
     is_val[np.random.default_rng(seed).permutation(n)[:n_val]] = True
     return (x[~is_val], y[~is_val]), (x[is_val], y[is_val])
 
 
-def select_classes(x: np.ndarray, y: np.ndarray, classes: Sequence[int],
-                   new_labels: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def select_classes(
+    x: np.ndarray, y: np.ndarray, classes: Sequence[int], new_labels: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep the examples whose label is in ``classes`` and relabel them.
 
     new_labels: label given to each of ``classes`` (default ``0..k-1`` in the
@@ -72,13 +82,15 @@ def select_classes(x: np.ndarray, y: np.ndarray, classes: Sequence[int],
     classes = list(classes)
     new_labels = list(range(len(classes))) if new_labels is None else list(new_labels)
     if len(new_labels) != len(classes) or len(set(classes)) != len(classes):
-        raise ValueError(f"select_classes: classes {classes} must be distinct and match new_labels {new_labels} "
-                         "one to one")
+        raise ValueError(
+            f"select_classes: classes {classes} must be distinct and match new_labels {new_labels} "
+            "one to one"
+        )
     y = np.asarray(y)
     keep = np.isin(y, classes)
     y_kept = y[keep]
     relabelled = np.empty(len(y_kept), dtype=np.int64)
-    for old, new in zip(classes, new_labels):
+    for old, new in zip(classes, new_labels, strict=False):
         relabelled[y_kept == old] = new
     return x[keep], relabelled
 
@@ -87,17 +99,23 @@ def one_hot(y: np.ndarray, num_classes: int | None = None, dtype: type = np.floa
     """Labels ``(n,)`` in ``0..num_classes-1`` -> ``(n, num_classes)`` one-hot rows of ``dtype``."""
     y = np.asarray(y)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"one_hot: expected a 1-d integer label array, got shape {y.shape} dtype {y.dtype}")
+        raise ValueError(
+            f"one_hot: expected a 1-d integer label array, got shape {y.shape} dtype {y.dtype}"
+        )
     if num_classes is None:
         num_classes = int(y.max()) + 1 if y.size else 0
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"one_hot: labels range {y.min()}..{y.max()}, expected 0..{num_classes - 1}")
+        raise ValueError(
+            f"one_hot: labels range {y.min()}..{y.max()}, expected 0..{num_classes - 1}"
+        )
     out = np.zeros((len(y), num_classes), dtype=dtype)
     out[np.arange(len(y)), y] = 1
     return out
 
 
-def subset(x: np.ndarray, y: np.ndarray, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def subset(
+    x: np.ndarray, y: np.ndarray, n: int, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Take ``n`` examples: the first ``n`` if ``seed`` is None, else ``n`` drawn without replacement
     (kept in their original order)."""
     _check_aligned("subset", x, y)

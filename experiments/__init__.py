@@ -5,6 +5,7 @@ They load data through this project's `datasets` package.  Hugging Face's `datas
 has the same top-level name; if it comes first on the path, importing the experiments
 fails here with an error saying so, instead of failing later on a missing function.
 """
+
 from __future__ import annotations
 
 import datasets as _datasets
@@ -15,4 +16,5 @@ if not getattr(_datasets, "__autodiff_datasets__", False):
         f"this project's (probably Hugging Face's datasets, which has the same name).  Run "
         f"from the project's root folder or install it with `pip install -e .` in a virtual "
         f"environment without Hugging Face's datasets, or put the project first on "
-        f"PYTHONPATH")
+        f"PYTHONPATH"
+    )

@@ -6,11 +6,12 @@ a data set is held once, as bytes) or float32 already in [0, 1]; labels are (n,)
 Models map a float32 batch (b, C, H, W) to class scores (logits) (b, classes); the loss is
 softmax cross-entropy, as Keras' softmax output with categorical cross-entropy.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -42,6 +43,7 @@ class EpochStats:
     """One pass over the training data: mean loss and accuracy of the training-mode
     (dropout on) outputs over the epoch's batches, as Keras reports them, wall-clock
     seconds and CPU seconds (this process, all its threads: time.process_time)."""
+
     loss: float
     accuracy: float
     seconds: float
@@ -53,9 +55,16 @@ def _loss_and_scores(model: nn.Module, xb: np.ndarray, yb: np.ndarray) -> tuple:
     return F.cross_entropy(scores, yb), scores
 
 
-def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch_size: int,
-                order: np.ndarray | None = None, desc: str = "train",
-                after_step: Callable[[int], None] | None = None) -> EpochStats:
+def train_epoch(
+    model: nn.Module,
+    optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    order: np.ndarray | None = None,
+    desc: str = "train",
+    after_step: Callable[[int], None] | None = None,
+) -> EpochStats:
     """One epoch of mini-batch training over (x, y) in `order` (None: the stored order,
     as Keras' fit(shuffle=False)).  `after_step(i)` is called after batch i (0-based),
     e.g. to record curves; its time is not counted in `seconds`."""
@@ -66,8 +75,9 @@ def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch
     loss_sum, correct, excluded, excluded_cpu = 0.0, 0, 0.0, 0.0
     t0, c0 = time.perf_counter(), time.process_time()
     for i, start in enumerate(progress(starts, total=len(starts), desc=desc)):
-        index = slice(start, start + batch_size) if order is None else \
-            order[start:start + batch_size]
+        index = (
+            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
+        )
         xb, yb = as_float_images(x[index]), y[index]
         loss, scores = step(xb, yb)
         loss_sum += float(loss.data) * len(yb)
@@ -77,12 +87,17 @@ def train_epoch(model: nn.Module, optimizer, x: np.ndarray, y: np.ndarray, batch
             after_step(i)
             excluded += time.perf_counter() - t1
             excluded_cpu += time.process_time() - c1
-    return EpochStats(loss_sum / n, correct / n, time.perf_counter() - t0 - excluded,
-                      time.process_time() - c0 - excluded_cpu)
+    return EpochStats(
+        loss_sum / n,
+        correct / n,
+        time.perf_counter() - t0 - excluded,
+        time.process_time() - c0 - excluded_cpu,
+    )
 
 
-def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500
-             ) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500
+) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of the model in eval mode (dropout off), without
     recording gradients."""
     was_training = model.training
@@ -90,7 +105,7 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 5
     loss_sum, correct = 0.0, 0
     with ad.no_grad():
         for start in range(0, len(y), batch_size):
-            xb, yb = as_float_images(x[start:start + batch_size]), y[start:start + batch_size]
+            xb, yb = as_float_images(x[start : start + batch_size]), y[start : start + batch_size]
             scores = model(xb)
             loss_sum += float(F.cross_entropy(scores, yb, reduction="sum").data)
             correct += int(np.sum(scores.data.argmax(axis=1) == yb))

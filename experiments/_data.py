@@ -11,6 +11,7 @@ more than a loader call, and every experiment handles them the same way here:
   training records is at hand (``cifar10/train_exact_subset.bin`` in the mirror);
   :func:`cifar10_splits` then trains on that subset and says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,19 +28,29 @@ CIFAR_SUBSET = "train_exact_subset.bin"
 CIFAR_SUBSET_INDEX = "train_exact_subset.index.txt"
 
 
-def add_data_arguments(p: argparse.ArgumentParser, choices: tuple[str, ...] | None = None,
-                       default: str | None = None) -> None:
+def add_data_arguments(
+    p: argparse.ArgumentParser, choices: tuple[str, ...] | None = None, default: str | None = None
+) -> None:
     """``--data-root`` (and ``--dataset`` when there is a choice of datasets)."""
     if choices:
-        p.add_argument("--dataset", choices=choices, default=default or choices[0],
-                       help="which dataset to use (default: %(default)s)")
-    p.add_argument("--data-root", type=Path, default=None,
-                   help="folder holding the publisher's files (default: cache, then "
-                        "$AUTODIFF_DATA_MIRROR, then download)")
+        p.add_argument(
+            "--dataset",
+            choices=choices,
+            default=default or choices[0],
+            help="which dataset to use (default: %(default)s)",
+        )
+    p.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder holding the publisher's files (default: cache, then "
+        "$AUTODIFF_DATA_MIRROR, then download)",
+    )
 
 
-def load_28x28(key: str, root: Path | None = None, flat: bool = True
-               ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_28x28(
+    key: str, root: Path | None = None, flat: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST-format dataset ``key`` (mnist, fashion_mnist, kmnist) as
     ((x_train, y_train), (x_test, y_test)): images float32 in [0, 1], (n, 784) when
     ``flat`` else (n, 1, 28, 28); labels (n,) int64."""
@@ -48,8 +59,9 @@ def load_28x28(key: str, root: Path | None = None, flat: bool = True
     return ((datasets.normalize(x).reshape(shape), y), (datasets.normalize(xt).reshape(shape), yt))
 
 
-def fixed_subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int = 0
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def fixed_subset(
+    x: np.ndarray, y: np.ndarray, n: int | None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` examples of (x, y) drawn at random without replacement, in their stored order:
     the same ones for every run (a generator of its own, ``seed``, not the run's seed), so
     that the quick runs of all seeds see the same data. All of them when ``n`` is None or
@@ -80,8 +92,9 @@ def _subset_files(root: Path | None) -> tuple[Path, Path] | None:
     return None
 
 
-def cifar10_splits(root: Path | None = None) -> tuple[tuple[np.ndarray, np.ndarray],
-                                                      tuple[np.ndarray, np.ndarray], str]:
+def cifar10_splits(
+    root: Path | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], str]:
     """CIFAR-10 ``(x_train, y_train), (x_test, y_test), note``: images (n, 3, 32, 32) uint8.
 
     The official training batches when they can be loaded; otherwise the exact
@@ -100,6 +113,8 @@ def cifar10_splits(root: Path | None = None) -> tuple[tuple[np.ndarray, np.ndarr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the subset has no published checksum; we say so below
         x, y, _ = datasets.cifar10_from_records(path, index if index.is_file() else None)
-    note = (f"exact subset of the CIFAR-10 training images ({len(y):,} of 50,000, from {path}); "
-            "the official training batches were not available")
+    note = (
+        f"exact subset of the CIFAR-10 training images ({len(y):,} of 50,000, from {path}); "
+        "the official training batches were not available"
+    )
     return (x, y), (x_test, y_test), note

@@ -2,9 +2,11 @@
 quadratic_activation, min_norm_least_squares, autoencoders): a transparent full-batch
 gradient-descent loop on a parameter dictionary, two error measures, and a plotting helper.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -12,11 +14,16 @@ import autodiff as ad
 from experiments.common import progress
 
 
-def gradient_descent(loss: Callable[..., Any], params: dict[str, np.ndarray], lr: float,
-                     steps: int, *args: Any, stop: Callable[[float], bool] | None = None,
-                     desc: str | None = None,
-                     callback: Callable[[dict[str, np.ndarray]], None] | None = None,
-                     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def gradient_descent(
+    loss: Callable[..., Any],
+    params: dict[str, np.ndarray],
+    lr: float,
+    steps: int,
+    *args: Any,
+    stop: Callable[[float], bool] | None = None,
+    desc: str | None = None,
+    callback: Callable[[dict[str, np.ndarray]], None] | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Plain full-batch gradient descent  p <- p - lr * grad_p loss(p, *args).
 
     params: dict of float arrays (copied; the caller's arrays are not modified); each keeps

@@ -10,10 +10,12 @@
 - `sgd_step` turns an `nn.Module`, a loss and an optimizer into such a step function.
 - Metrics on numpy outputs: `class_error`, `sign_error`, `log_loss`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +31,7 @@ def _array(x: Any) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- batches
-def batches(n: int, batch_size: int, total: int, rng: np.random.Generator
-            ) -> Iterator[np.ndarray]:
+def batches(n: int, batch_size: int, total: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
     """Index arrays of mini-batches drawn from range(n) until `total` examples are used.
 
     Every pass over the data is a fresh permutation cut into consecutive batches (the last
@@ -40,18 +41,24 @@ def batches(n: int, batch_size: int, total: int, rng: np.random.Generator
     while used < total:
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size][:total - used]
+            idx = order[start : start + batch_size][: total - used]
             used += len(idx)
             yield idx
             if used >= total:
                 return
 
 
-def train_examples(step: Callable[[np.ndarray, np.ndarray], Any], x: np.ndarray,
-                   y: np.ndarray, batch_size: int, total: int, rng: np.random.Generator,
-                   eval_every: int | None = None,
-                   on_eval: Callable[[int], None] | None = None, desc: str | None = None
-                   ) -> int:
+def train_examples(
+    step: Callable[[np.ndarray, np.ndarray], Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    total: int,
+    rng: np.random.Generator,
+    eval_every: int | None = None,
+    on_eval: Callable[[int], None] | None = None,
+    desc: str | None = None,
+) -> int:
     """Call step(x[idx], y[idx]) on shuffled mini-batches until `total` examples are touched.
 
     on_eval(touched) is called at the start (touched = 0) and whenever the number of
@@ -76,8 +83,12 @@ def train_examples(step: Callable[[np.ndarray, np.ndarray], Any], x: np.ndarray,
     return steps
 
 
-def sgd_step(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimizer: Any,
-             scheduler: Any = None) -> Callable[[np.ndarray, np.ndarray], None]:
+def sgd_step(
+    model: Callable,
+    loss_fn: Callable[[Any, np.ndarray], Any],
+    optimizer: Any,
+    scheduler: Any = None,
+) -> Callable[[np.ndarray, np.ndarray], None]:
     """A step function for `train_examples`: loss_fn(model(xb), yb), backward, update
     (and scheduler.step() after each update when a per-step scheduler is given)."""
     compiled = optim.compile_step(lambda xb, yb: loss_fn(model(xb), yb), optimizer)
@@ -86,11 +97,13 @@ def sgd_step(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimiz
         compiled(xb, yb)  # forward and backward as one ad.jit program, then the update
         if scheduler is not None:
             scheduler.step()
+
     return step
 
 
-def train_epoch(model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimizer: Any,
-                loader: Any) -> float:
+def train_epoch(
+    model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimizer: Any, loader: Any
+) -> float:
     """One pass over `loader`'s (x, y) batches: loss, backward, update; returns the mean of
     the batch losses."""
     step = optim.compile_step(lambda xb, yb: loss_fn(model(xb), yb), optimizer)
@@ -109,15 +122,19 @@ def predict(model: Callable, x: np.ndarray, batch_size: int = 10_000) -> np.ndar
         model.eval()
     try:
         with ad.no_grad():
-            out = [_array(model(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+            out = [_array(model(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
     finally:
         if was_training:
             model.train()
     return np.concatenate(out)
 
 
-def evaluate(model: Callable, splits: dict[str, tuple[np.ndarray, np.ndarray]],
-             metrics: dict[str, Metric], batch_size: int = 10_000) -> dict[str, float]:
+def evaluate(
+    model: Callable,
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    metrics: dict[str, Metric],
+    batch_size: int = 10_000,
+) -> dict[str, float]:
     """Every metric on every split: {"<split>_<metric>": value}. A metric takes the model's
     outputs (n, ...) and the targets of the split."""
     result = {}
@@ -152,6 +169,7 @@ def log_loss(scores: np.ndarray, labels: np.ndarray) -> float:
 class Curve:
     """Measurements along training: the x-axis (effective epochs, or any unit) and one
     list of values per measured quantity."""
+
     x: list[float] = field(default_factory=list)
     values: dict[str, list[float]] = field(default_factory=dict)
 

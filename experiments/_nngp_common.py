@@ -5,9 +5,10 @@ for xi in [-1, 1].  Every function here maps an array of xi (any shape) to an ar
 shape; xi is clipped to [-1, 1] first, because Gram matrices of unit vectors computed in floating
 point can leave that interval by a few ulps.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

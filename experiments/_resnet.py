@@ -9,6 +9,7 @@ widths w, 2w, 4w, 8w (stride 2 at the first block of stages 2-4), global average
 and a linear classifier.  A basic block is conv3x3-BN-ReLU-conv3x3-BN plus a shortcut
 (identity, or conv1x1-BN when the shape changes), followed by ReLU.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,8 +41,8 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(c_out)
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Sequential(
-                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False, rng=rng),
-                nn.BatchNorm2d(c_out))
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False, rng=rng), nn.BatchNorm2d(c_out)
+            )
         else:
             self.shortcut = nn.Identity()
 
@@ -61,8 +62,9 @@ class ResNet18(nn.Module):
     """(N, 3, 32, 32) images -> (N, num_classes) logits.  `width` is the first stage's
     channel count (64 for the real ResNet-18; smaller for quick tests)."""
 
-    def __init__(self, num_classes: int = 10, width: int = 64, in_channels: int = 3,
-                 rng: RngLike = None):
+    def __init__(
+        self, num_classes: int = 10, width: int = 64, in_channels: int = 3, rng: RngLike = None
+    ):
         super().__init__()
         rng = resolve_rng(rng, "ResNet18")
         self.width = int(width)
@@ -73,8 +75,11 @@ class ResNet18(nn.Module):
         stages = []
         for i, c_out in enumerate(widths):
             stride = 1 if i == 0 else 2
-            stages.append(nn.Sequential(BasicBlock(c_in, c_out, stride, rng),
-                                        BasicBlock(c_out, c_out, 1, rng)))
+            stages.append(
+                nn.Sequential(
+                    BasicBlock(c_in, c_out, stride, rng), BasicBlock(c_out, c_out, 1, rng)
+                )
+            )
             c_in = c_out
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.linear = nn.Linear(widths[-1], num_classes, rng=rng)
@@ -87,8 +92,9 @@ class ResNet18(nn.Module):
             for b, block in enumerate(stage):
                 out = block(out, trace, f"layer{s}.{b}.")
                 if trace is not None:
-                    trace.append((f"layer{s}.{b}", "BasicBlock", tuple(out.shape),
-                                  block.num_parameters()))
+                    trace.append(
+                        (f"layer{s}.{b}", "BasicBlock", tuple(out.shape), block.num_parameters())
+                    )
         out = ad.mean(out, axis=(2, 3))  # global average pooling: (N, C, H, W) -> (N, C)
         if trace is not None:
             trace.append(("avgpool", "GlobalAvgPool", tuple(out.shape), 0))
@@ -99,8 +105,9 @@ def resnet18(num_classes: int = 10, width: int = 64, rng: RngLike = None) -> Res
     return ResNet18(num_classes=num_classes, width=width, rng=rng)
 
 
-def layer_summary(model: ResNet18, input_shape: tuple = (1, 3, 32, 32)
-                  ) -> list[tuple[str, str, tuple, int]]:
+def layer_summary(
+    model: ResNet18, input_shape: tuple = (1, 3, 32, 32)
+) -> list[tuple[str, str, tuple, int]]:
     """(name, kind, output shape, parameters) per layer, from one forward pass in eval mode
     on zeros of `input_shape` (the model's mode is restored afterwards)."""
     was_training = model.training

@@ -13,12 +13,14 @@ whether the reference lies within two standard deviations of the mean;
 numbers in results.json (``seed_stats``). With one seed the spread is unknown: the table
 then says so instead of giving a verdict.
 """
+
 from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,7 @@ MIN_SEEDS_FOR_REFERENCE = 5
 
 
 def parse_seeds(text: str) -> list[int]:
-    """"0,1,2", "0-4" or a mix ("0-2,7") -> a list of distinct ints, in the order given."""
+    """ "0,1,2", "0-4" or a mix ("0-2,7") -> a list of distinct ints, in the order given."""
     seeds: list[int] = []
     for part in str(text).split(","):
         part = part.strip()
@@ -36,7 +38,7 @@ def parse_seeds(text: str) -> list[int]:
             continue
         if "-" in part[1:]:
             cut = part.index("-", 1)
-            lo, hi = int(part[:cut]), int(part[cut + 1:])
+            lo, hi = int(part[:cut]), int(part[cut + 1 :])
             if hi < lo:
                 raise ValueError(f"seed range {part!r}: end before start")
             seeds.extend(range(lo, hi + 1))
@@ -59,10 +61,20 @@ def _seed_list(text: str) -> list[int]:
 def add_seed_arguments(p: argparse.ArgumentParser) -> None:
     """--seeds LIST and --n-seeds N (N seeds from --seed on); without either, --seed alone."""
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--seeds", type=_seed_list, default=None, metavar="LIST",
-                   help="run every seed of LIST (e.g. 0,1,2,3,4 or 0-4) and report mean ± sd")
-    g.add_argument("--n-seeds", type=int, default=None, metavar="N",
-                   help="run N seeds: --seed, --seed + 1, ... (report mean ± sd)")
+    g.add_argument(
+        "--seeds",
+        type=_seed_list,
+        default=None,
+        metavar="LIST",
+        help="run every seed of LIST (e.g. 0,1,2,3,4 or 0-4) and report mean ± sd",
+    )
+    g.add_argument(
+        "--n-seeds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run N seeds: --seed, --seed + 1, ... (report mean ± sd)",
+    )
 
 
 def seeds_from_args(args: argparse.Namespace) -> list[int]:
@@ -77,8 +89,9 @@ def seeds_from_args(args: argparse.Namespace) -> list[int]:
     return [args.seed]
 
 
-def run_seeds(fn: Callable[[int], Any], seeds: Sequence[int],
-              after_each: Callable[[list], None] | None = None) -> list:
+def run_seeds(
+    fn: Callable[[int], Any], seeds: Sequence[int], after_each: Callable[[list], None] | None = None
+) -> list:
     """[fn(seed) for seed in seeds]; after_each(results so far) after every seed (e.g. to
     write a checkpoint of the report)."""
     results: list = []
@@ -93,13 +106,14 @@ def run_seeds(fn: Callable[[int], Any], seeds: Sequence[int],
 class SeedStats:
     """Mean and sample standard deviation of one quantity over seeds, and where a
     reference number lies relative to them."""
+
     values: list[float]
     mean: float
-    sd: float                       # sample sd (ddof = 1); nan for one seed
+    sd: float  # sample sd (ddof = 1); nan for one seed
     reference: float | None = None
     difference: float | None = None  # reference - mean
-    z: float | None = None           # (reference - mean) / sd
-    within_2sd: bool | None = None   # None: no reference, or fewer than 2 seeds
+    z: float | None = None  # (reference - mean) / sd
+    within_2sd: bool | None = None  # None: no reference, or fewer than 2 seeds
     extra: dict = field(default_factory=dict)
 
     @property
@@ -135,8 +149,11 @@ def summarize(values: Sequence[float], reference: float | None = None) -> SeedSt
         stats.difference = stats.reference - mean
         if len(v) > 1:
             stats.within_2sd = bool(abs(stats.difference) <= 2 * sd)
-            stats.z = stats.difference / sd if sd > 0 else (
-                0.0 if stats.difference == 0 else math.copysign(math.inf, stats.difference))
+            stats.z = (
+                stats.difference / sd
+                if sd > 0
+                else (0.0 if stats.difference == 0 else math.copysign(math.inf, stats.difference))
+            )
     return stats
 
 
@@ -155,8 +172,15 @@ def separated(a: SeedStats, b: SeedStats) -> bool:
     return abs(a.mean - b.mean) > 2 * max(a.sd, b.sd)
 
 
-def seed_table(report, title: str, rows: Sequence[tuple], seeds: Sequence[int],
-               note: str = "", key: str | None = None, digits: int = 4) -> dict[str, SeedStats]:
+def seed_table(
+    report,
+    title: str,
+    rows: Sequence[tuple],
+    seeds: Sequence[int],
+    note: str = "",
+    key: str | None = None,
+    digits: int = 4,
+) -> dict[str, SeedStats]:
     """A results.md table of seed statistics and the same numbers in results.json.
 
     rows: (label, values per seed, reference or None).  Columns: the quantity, the
@@ -171,19 +195,42 @@ def seed_table(report, title: str, rows: Sequence[tuple], seeds: Sequence[int],
         out[label] = s
         ref = "" if reference is None else f"{reference:.{digits}f}"
         z = "" if s.z is None else f"{s.z:+.1f}"
-        lines.append([label, s.n, mean_sd(s, digits),
-                      f"{min(s.values):.{digits}f} .. {max(s.values):.{digits}f}", ref, z,
-                      s.verdict()])
+        lines.append(
+            [
+                label,
+                s.n,
+                mean_sd(s, digits),
+                f"{min(s.values):.{digits}f} .. {max(s.values):.{digits}f}",
+                ref,
+                z,
+                s.verdict(),
+            ]
+        )
     seeds_txt = ", ".join(str(x) for x in seeds)
-    base = (f"Seeds {seeds_txt}; sd is the sample standard deviation over seeds (ddof 1). "
-            "'within 2 sd' is the verdict on the document's number: whether it lies within "
-            "two standard deviations of our mean.")
+    base = (
+        f"Seeds {seeds_txt}; sd is the sample standard deviation over seeds (ddof 1). "
+        "'within 2 sd' is the verdict on the document's number: whether it lies within "
+        "two standard deviations of our mean."
+    )
     if 1 < len(seeds) < MIN_SEEDS_FOR_REFERENCE:
-        base += (f" Only {len(seeds)} seeds: the sd itself is uncertain (run --seeds "
-                 f"0-{MIN_SEEDS_FOR_REFERENCE - 1} for the comparison the issue asks for).")
-    report.table(title, ["quantity", "seeds", "mean ± sd", "min .. max", "document",
-                         "(document − mean) / sd", "document within 2 sd"], lines,
-                 note=(note + " " if note else "") + base)
+        base += (
+            f" Only {len(seeds)} seeds: the sd itself is uncertain (run --seeds "
+            f"0-{MIN_SEEDS_FOR_REFERENCE - 1} for the comparison the issue asks for)."
+        )
+    report.table(
+        title,
+        [
+            "quantity",
+            "seeds",
+            "mean ± sd",
+            "min .. max",
+            "document",
+            "(document − mean) / sd",
+            "document within 2 sd",
+        ],
+        lines,
+        note=(note + " " if note else "") + base,
+    )
     bucket = dict(report.numbers.get(key or "seed_stats", {}))
     bucket.update({label: s.as_dict() for label, s in out.items()})
     report.number(key or "seed_stats", bucket)

@@ -24,6 +24,7 @@ Seeds: `--seeds 0,1,2,3,4` repeats everything per seed (split, initialisation, d
 masks) and sets mean ± sd beside the document's numbers (`experiments._seeds`); e.g.
 `--seeds 0-4 --adam-epochs 1` for one SGD and one Adam epoch per seed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,62 +50,98 @@ from experiments._seeds import (
 from experiments.common import Report, new_figure, parser, tune_malloc
 
 NAME = "cifar_cnn"
-DESCRIPTION = ("Keras' CIFAR-10 CNN: one epoch of SGD and of Adam, 30 epochs of Adam, "
-               "validation versus test accuracy")
+DESCRIPTION = (
+    "Keras' CIFAR-10 CNN: one epoch of SGD and of Adam, 30 epochs of Adam, "
+    "validation versus test accuracy"
+)
 SOURCE = "003_3e2271feff96ec1f.txt"
 DATA = "cifar10"
 
 # val_size 0.2: the document's train_test_split(test_size=0.2), applied to the images we have.
-FULL = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=30, max_images=None,
-            max_test=None)
+FULL = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=30, max_images=None, max_test=None)
 # --quick: a random 2,000 of the training images (1,600 + 400, 50 updates per epoch) and
 # the first 500 test images: 150 training steps and 2,700 evaluated images in all, so that
 # it ends within a minute on the real data as well (on a machine not shared with others).
-QUICK = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=2, max_images=2000,
-             max_test=500)
+QUICK = dict(val_size=0.2, batch=32, sgd_epochs=1, adam_epochs=2, max_images=2000, max_test=500)
 
 SGD_SETTINGS = dict(lr=0.01, momentum=0.7, decay=1e-3)
-ADAM_SETTINGS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-7)   # keras.optimizers.Adam()
+ADAM_SETTINGS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-7)  # keras.optimizers.Adam()
 
 # The document's numbers (Problems 4.1-4.3): one epoch on 40,000 images; SGD on a Colab CPU
 # (213 s wall-clock for the epoch), its GPU rerun (17 s) and Adam on the GPU.
-REF_SGD = dict(train_loss=1.9953, train_acc=0.2680, val_loss=1.6989, val_acc=0.3925,
-               test_loss=1.6941, test_acc=0.3906, seconds=213.0, images=40_000)
+REF_SGD = dict(
+    train_loss=1.9953,
+    train_acc=0.2680,
+    val_loss=1.6989,
+    val_acc=0.3925,
+    test_loss=1.6941,
+    test_acc=0.3906,
+    seconds=213.0,
+    images=40_000,
+)
 REF_SGD_GPU_TEST_ACC = 0.3972
 REF_SGD_GPU_SECONDS = 17.0
 REF_ADAM_TEST_ACC = 0.5711
 REF_TRAIN_IMAGES, REF_VAL_IMAGES = 40_000, 10_000
 REF_VAL_FRACTION = 0.2
-REF_UPDATES = REF_TRAIN_IMAGES // 32     # 1,250 updates per epoch
+REF_UPDATES = REF_TRAIN_IMAGES // 32  # 1,250 updates per epoch
 
 
 def build_model(rng: np.random.Generator) -> nn.Sequential:
     """The document's network with Keras' initialisation; dropout masks from `rng`."""
     model = nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding="same"), nn.ReLU(),
-        nn.Conv2d(32, 32, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25, rng=rng),
-        nn.Conv2d(32, 64, 3, padding="same"), nn.ReLU(),
-        nn.Conv2d(64, 64, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25, rng=rng),
-        nn.Flatten(), nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.Dropout(0.5, rng=rng),
-        nn.Linear(512, 10))
+        nn.Conv2d(3, 32, 3, padding="same"),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25, rng=rng),
+        nn.Conv2d(32, 64, 3, padding="same"),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25, rng=rng),
+        nn.Flatten(),
+        nn.Linear(64 * 6 * 6, 512),
+        nn.ReLU(),
+        nn.Dropout(0.5, rng=rng),
+        nn.Linear(512, 10),
+    )
     keras_init_(model, rng)
     return model
 
 
-def _epoch_record(stats: EpochStats, val: tuple[float, float], test: tuple[float, float],
-                  n_train: int) -> dict:
-    return dict(train_loss=stats.loss, train_acc=stats.accuracy, val_loss=val[0],
-                val_acc=val[1], test_loss=test[0], test_acc=test[1], seconds=stats.seconds,
-                cpu_seconds=stats.cpu_seconds, n_train=n_train,
-                seconds_per_40k=stats.seconds * REF_TRAIN_IMAGES / n_train,
-                cpu_seconds_per_40k=stats.cpu_seconds * REF_TRAIN_IMAGES / n_train)
+def _epoch_record(
+    stats: EpochStats, val: tuple[float, float], test: tuple[float, float], n_train: int
+) -> dict:
+    return dict(
+        train_loss=stats.loss,
+        train_acc=stats.accuracy,
+        val_loss=val[0],
+        val_acc=val[1],
+        test_loss=test[0],
+        test_acc=test[1],
+        seconds=stats.seconds,
+        cpu_seconds=stats.cpu_seconds,
+        n_train=n_train,
+        seconds_per_40k=stats.seconds * REF_TRAIN_IMAGES / n_train,
+        cpu_seconds_per_40k=stats.cpu_seconds * REF_TRAIN_IMAGES / n_train,
+    )
 
 
-def run_training(name: str, optimizer_factory, model_rng: np.random.Generator, epochs: int,
-                 data: dict, batch: int, records: list[dict], after_epoch,
-                 deadline: float = float("inf"), total_updates: int = 0) -> dict | None:
+def run_training(
+    name: str,
+    optimizer_factory,
+    model_rng: np.random.Generator,
+    epochs: int,
+    data: dict,
+    batch: int,
+    records: list[dict],
+    after_epoch,
+    deadline: float = float("inf"),
+    total_updates: int = 0,
+) -> dict | None:
     """Train a fresh model for `epochs` epochs; after each, evaluate on the validation and
     test sets, append the epoch's record to `records` and call after_epoch(records).
     No epoch is started that would (at the last epoch's pace) end after `deadline`
@@ -117,8 +154,14 @@ def run_training(name: str, optimizer_factory, model_rng: np.random.Generator, e
         if epoch and time.monotonic() + records[-1]["seconds_with_evaluation"] > deadline:
             break
         started = time.monotonic()
-        stats = train_epoch(model, opt, data["x_train"], data["y_train"], batch,
-                            desc=f"{name} epoch {epoch + 1}/{epochs}")
+        stats = train_epoch(
+            model,
+            opt,
+            data["x_train"],
+            data["y_train"],
+            batch,
+            desc=f"{name} epoch {epoch + 1}/{epochs}",
+        )
         val = evaluate(model, data["x_val"], data["y_val"])
         test = evaluate(model, data["x_test"], data["y_test"])
         records.append(_epoch_record(stats, val, test, len(data["y_train"])))
@@ -128,10 +171,20 @@ def run_training(name: str, optimizer_factory, model_rng: np.random.Generator, e
     if extra <= 0:
         return None
     n = extra * batch
-    stats = train_epoch(model, opt, data["x_train"][:n], data["y_train"][:n], batch,
-                        desc=f"{name}: {extra} more updates")
-    record = _epoch_record(stats, evaluate(model, data["x_val"], data["y_val"]),
-                           evaluate(model, data["x_test"], data["y_test"]), n)
+    stats = train_epoch(
+        model,
+        opt,
+        data["x_train"][:n],
+        data["y_train"][:n],
+        batch,
+        desc=f"{name}: {extra} more updates",
+    )
+    record = _epoch_record(
+        stats,
+        evaluate(model, data["x_val"], data["y_val"]),
+        evaluate(model, data["x_test"], data["y_test"]),
+        n,
+    )
     record["updates"] = opt.iterations
     return record
 
@@ -161,8 +214,9 @@ def render(report: Report, cfg: dict, runs: list[dict], final: bool) -> None:
     report.number("config", cfg)
     report.number("seeds", seeds)
     report.number("split", split)
-    report.number("runs", [{k: r[k] for k in ("seed", "split", "sgd", "adam", "sgd_matched")}
-                           for r in runs])
+    report.number(
+        "runs", [{k: r[k] for k in ("seed", "split", "sgd", "adam", "sgd_matched")} for r in runs]
+    )
     report.number("sgd_epochs", sgd)
     report.number("adam_epochs", adam)
     report.number("adam_epochs_done", len(adam))
@@ -175,87 +229,143 @@ def render(report: Report, cfg: dict, runs: list[dict], final: bool) -> None:
         f"{REF_VAL_IMAGES:,} for validation, {REF_UPDATES:,} updates per epoch at batch "
         f"{cfg['batch']}. The same rule applied to the {split['available']:,} training "
         f"images at hand"
-        + (f" (--quick: a random {subset:,} of them)" if subset and split['available'] > subset
-           else "")
+        + (
+            f" (--quick: a random {subset:,} of them)"
+            if subset and split["available"] > subset
+            else ""
+        )
         + f" gives {n_train:,} for training and {n_val:,} for validation, {updates:,} updates "
         f"per epoch ({updates / REF_UPDATES:.1%} of the document's), a new random split for "
         f"every seed. The test set is the official one"
-        + (f" (its first {split['test']:,} images). " if cfg.get("max_test") else
-           f" ({split['test']:,} images). ")
-        + 
-        f"Pixels scaled to [0, 1]; batches of {cfg['batch']} in the stored order (no "
+        + (
+            f" (its first {split['test']:,} images). "
+            if cfg.get("max_test")
+            else f" ({split['test']:,} images). "
+        )
+        + f"Pixels scaled to [0, 1]; batches of {cfg['batch']} in the stored order (no "
         f"reshuffling, as the document's fit(shuffle=False)); 'training accuracy' is Keras' "
         f"figure, the mean over the epoch's batches of the accuracy of the training-mode "
         f"(dropout on) outputs. Threads: OPENBLAS_NUM_THREADS="
         f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; the machine "
         f"({os.cpu_count()} cores) was shared with other jobs, so wall-clock times are "
-        f"upper bounds; CPU seconds count this process's own threads only.")
+        f"upper bounds; CPU seconds count this process's own threads only."
+    )
 
     rows = []
     if any(r["sgd"] for r in runs):
-        rows += [(f"SGD, 1 epoch: {label}", _first(runs, "sgd", key), REF_SGD[key])
-                 for label, key in (("validation accuracy", "val_acc"),
-                                    ("test accuracy", "test_acc"),
-                                    ("validation loss", "val_loss"),
-                                    ("test loss", "test_loss"),
-                                    ("training accuracy (running, dropout on)", "train_acc"),
-                                    ("training loss (running, dropout on)", "train_loss"))]
+        rows += [
+            (f"SGD, 1 epoch: {label}", _first(runs, "sgd", key), REF_SGD[key])
+            for label, key in (
+                ("validation accuracy", "val_acc"),
+                ("test accuracy", "test_acc"),
+                ("validation loss", "val_loss"),
+                ("test loss", "test_loss"),
+                ("training accuracy (running, dropout on)", "train_acc"),
+                ("training loss (running, dropout on)", "train_loss"),
+            )
+        ]
     if any(r["adam"] for r in runs):
-        rows += [("Adam, 1 epoch: test accuracy", _first(runs, "adam", "test_acc"),
-                  REF_ADAM_TEST_ACC),
-                 ("Adam, 1 epoch: validation accuracy", _first(runs, "adam", "val_acc"), None)]
+        rows += [
+            ("Adam, 1 epoch: test accuracy", _first(runs, "adam", "test_acc"), REF_ADAM_TEST_ACC),
+            ("Adam, 1 epoch: validation accuracy", _first(runs, "adam", "val_acc"), None),
+        ]
     stats = {}
     if rows:
         stats = seed_table(
-            report, f"One epoch, {len(runs)} seed{'s' if len(runs) > 1 else ''}: ours "
-            "(mean ± sd) beside the document (Problems 4.1 and 4.3)", rows, seeds,
+            report,
+            f"One epoch, {len(runs)} seed{'s' if len(runs) > 1 else ''}: ours "
+            "(mean ± sd) beside the document (Problems 4.1 and 4.3)",
+            rows,
+            seeds,
             note=f"Ours: {updates:,} updates per epoch on {n_train:,} images; the document's: "
-                 f"{REF_UPDATES:,} on {REF_TRAIN_IMAGES:,}. Its SGD numbers are from its CPU "
-                 f"run (its GPU rerun, another initialisation: test accuracy "
-                 f"{REF_SGD_GPU_TEST_ACC}); its Adam number is from the GPU.")
+            f"{REF_UPDATES:,} on {REF_TRAIN_IMAGES:,}. Its SGD numbers are from its CPU "
+            f"run (its GPU rerun, another initialisation: test accuracy "
+            f"{REF_SGD_GPU_TEST_ACC}); its Adam number is from the GPU.",
+        )
         for label, s in stats.items():
-            short = {"SGD, 1 epoch: validation accuracy": "sgd_val_acc",
-                     "SGD, 1 epoch: test accuracy": "sgd_test_acc",
-                     "Adam, 1 epoch: test accuracy": "adam1_test_acc",
-                     "Adam, 1 epoch: validation accuracy": "adam1_val_acc"}.get(label)
+            short = {
+                "SGD, 1 epoch: validation accuracy": "sgd_val_acc",
+                "SGD, 1 epoch: test accuracy": "sgd_test_acc",
+                "Adam, 1 epoch: test accuracy": "adam1_test_acc",
+                "Adam, 1 epoch: validation accuracy": "adam1_val_acc",
+            }.get(label)
             if short:
                 report.number(short, s.mean, headline=True)
                 report.number(short + "_sd", s.sd)
-        report.table("Per seed, first epoch",
-                     ["seed", "train / val images", "SGD val acc", "SGD test acc",
-                      "Adam val acc", "Adam test acc", "SGD CPU s", "Adam CPU s"],
-                     [[r["seed"], f"{r['split']['train']:,} / {r['split']['validation']:,}"]
-                      + ([r["sgd"][0]["val_acc"], r["sgd"][0]["test_acc"]] if r["sgd"]
-                         else ["", ""])
-                      + ([r["adam"][0]["val_acc"], r["adam"][0]["test_acc"]] if r["adam"]
-                         else ["", ""])
-                      + [r["sgd"][0]["cpu_seconds"] if r["sgd"] else "",
-                         r["adam"][0]["cpu_seconds"] if r["adam"] else ""] for r in runs])
+        report.table(
+            "Per seed, first epoch",
+            [
+                "seed",
+                "train / val images",
+                "SGD val acc",
+                "SGD test acc",
+                "Adam val acc",
+                "Adam test acc",
+                "SGD CPU s",
+                "Adam CPU s",
+            ],
+            [
+                [r["seed"], f"{r['split']['train']:,} / {r['split']['validation']:,}"]
+                + ([r["sgd"][0]["val_acc"], r["sgd"][0]["test_acc"]] if r["sgd"] else ["", ""])
+                + ([r["adam"][0]["val_acc"], r["adam"][0]["test_acc"]] if r["adam"] else ["", ""])
+                + [
+                    r["sgd"][0]["cpu_seconds"] if r["sgd"] else "",
+                    r["adam"][0]["cpu_seconds"] if r["adam"] else "",
+                ]
+                for r in runs
+            ],
+        )
     _timing(report, cfg, runs)
     m = first.get("sgd_matched")
     if m:
         reused = m["n_train"]
         report.number("sgd_matched_updates", m)
-        report.table(f"SGD continued to {m['updates']:,} updates, re-using {reused:,} training "
-                     f"images a second time (seed {first['seed']})",
-                     ["quantity", "ours", "document (one epoch, no image seen twice)"],
-                     [["validation accuracy", m["val_acc"], REF_SGD["val_acc"]],
-                      ["test accuracy", m["test_acc"], REF_SGD["test_acc"]],
-                      ["validation loss", m["val_loss"], REF_SGD["val_loss"]]],
-                     note=f"Not the document's experiment: after its epoch ({updates:,} updates) "
-                          f"the same SGD run starts a second pass and trains on the first "
-                          f"{reused:,} training images again, so {reused:,} of these updates "
-                          "see an image for the second time. It only shows how far the "
-                          "number of updates alone moves the accuracy.")
+        report.table(
+            f"SGD continued to {m['updates']:,} updates, re-using {reused:,} training "
+            f"images a second time (seed {first['seed']})",
+            ["quantity", "ours", "document (one epoch, no image seen twice)"],
+            [
+                ["validation accuracy", m["val_acc"], REF_SGD["val_acc"]],
+                ["test accuracy", m["test_acc"], REF_SGD["test_acc"]],
+                ["validation loss", m["val_loss"], REF_SGD["val_loss"]],
+            ],
+            note=f"Not the document's experiment: after its epoch ({updates:,} updates) "
+            f"the same SGD run starts a second pass and trains on the first "
+            f"{reused:,} training images again, so {reused:,} of these updates "
+            "see an image for the second time. It only shows how far the "
+            "number of updates alone moves the accuracy.",
+        )
 
     if adam:
-        report.table(f"Adam, per epoch (seed {first['seed']}; {len(adam)} of "
-                     f"{cfg['adam_epochs']} epochs done) — Problem 4.4",
-                     ["epoch", "train loss", "train acc (running)", "val loss", "val acc",
-                      "test acc", "val − test", "seconds", "CPU seconds"],
-                     [[i + 1, r["train_loss"], r["train_acc"], r["val_loss"], r["val_acc"],
-                       r["test_acc"], r["val_acc"] - r["test_acc"], r["seconds"],
-                       r["cpu_seconds"]] for i, r in enumerate(adam)])
+        report.table(
+            f"Adam, per epoch (seed {first['seed']}; {len(adam)} of "
+            f"{cfg['adam_epochs']} epochs done) — Problem 4.4",
+            [
+                "epoch",
+                "train loss",
+                "train acc (running)",
+                "val loss",
+                "val acc",
+                "test acc",
+                "val − test",
+                "seconds",
+                "CPU seconds",
+            ],
+            [
+                [
+                    i + 1,
+                    r["train_loss"],
+                    r["train_acc"],
+                    r["val_loss"],
+                    r["val_acc"],
+                    r["test_acc"],
+                    r["val_acc"] - r["test_acc"],
+                    r["seconds"],
+                    r["cpu_seconds"],
+                ]
+                for i, r in enumerate(adam)
+            ],
+        )
         last = adam[-1]
         report.number("adam_final_test_acc", last["test_acc"], headline=True)
         report.number("adam_final_val_acc", last["val_acc"])
@@ -270,24 +380,36 @@ def render(report: Report, cfg: dict, runs: list[dict], final: bool) -> None:
 
     gaps = [abs(e["val_acc"] - e["test_acc"]) for r in runs for e in r["sgd"] + r["adam"]]
     if gaps:
-        rows = [[f"seed {r['seed']}, {name} epoch {i + 1}", e["val_acc"], e["test_acc"],
-                 e["val_acc"] - e["test_acc"]]
-                for r in runs for name in ("SGD", "Adam")
-                for i, e in enumerate(r[name.lower()])
-                if i in (0, len(r[name.lower()]) - 1) or (i + 1) % 10 == 0]
+        rows = [
+            [
+                f"seed {r['seed']}, {name} epoch {i + 1}",
+                e["val_acc"],
+                e["test_acc"],
+                e["val_acc"] - e["test_acc"],
+            ]
+            for r in runs
+            for name in ("SGD", "Adam")
+            for i, e in enumerate(r[name.lower()])
+            if i in (0, len(r[name.lower()]) - 1) or (i + 1) % 10 == 0
+        ]
         report.number("max_abs_val_minus_test", max(gaps))
-        report.table("Does validation accuracy estimate test accuracy?",
-                     ["model", "validation accuracy", "test accuracy", "difference"], rows,
-                     note=f"Over all {len(gaps)} evaluated epochs the largest |validation − "
-                          f"test| is {max(gaps):.4f}. With {n_val:,} validation images the "
-                          f"standard error of an accuracy near 0.5 is about "
-                          f"{np.sqrt(0.25 / n_val):.4f}. The document: validation 0.3925 "
-                          "vs test 0.3906 after one SGD epoch.")
+        report.table(
+            "Does validation accuracy estimate test accuracy?",
+            ["model", "validation accuracy", "test accuracy", "difference"],
+            rows,
+            note=f"Over all {len(gaps)} evaluated epochs the largest |validation − "
+            f"test| is {max(gaps):.4f}. With {n_val:,} validation images the "
+            f"standard error of an accuracy near 0.5 is about "
+            f"{np.sqrt(0.25 / n_val):.4f}. The document: validation 0.3925 "
+            "vs test 0.3906 after one SGD epoch.",
+        )
     if final and adam and len(adam) < cfg["adam_epochs"]:
-        report.text(f"**Shortened run.** The Adam run stopped after {len(adam)} of "
-                    f"{cfg['adam_epochs']} epochs: the next epoch would have ended after the "
-                    f"time budget (--time-budget {report.args.time_budget} minutes) on the "
-                    f"shared machine.")
+        report.text(
+            f"**Shortened run.** The Adam run stopped after {len(adam)} of "
+            f"{cfg['adam_epochs']} epochs: the next epoch would have ended after the "
+            f"time budget (--time-budget {report.args.time_budget} minutes) on the "
+            f"shared machine."
+        )
     if final:
         _checks(report, cfg, runs, stats)
     report.write()
@@ -296,31 +418,42 @@ def render(report: Report, cfg: dict, runs: list[dict], final: bool) -> None:
 def _plateau_comment(adam: list[dict]) -> str:
     val, train = _column(adam, "val_acc"), _column(adam, "train_acc")
     best = int(np.argmax(val))
-    text = (f"**Where it levels off.** Validation accuracy peaks at {val[best]:.4f} after epoch "
-            f"{best + 1} of {len(adam)}; after the last epoch it is {val[-1]:.4f} while the "
-            f"(dropout-on) training accuracy is {train[-1]:.4f}.")
+    text = (
+        f"**Where it levels off.** Validation accuracy peaks at {val[best]:.4f} after epoch "
+        f"{best + 1} of {len(adam)}; after the last epoch it is {val[-1]:.4f} while the "
+        f"(dropout-on) training accuracy is {train[-1]:.4f}."
+    )
     if len(adam) >= 10:
         window = val[-5:]
-        text += (f" Over the last 5 epochs validation accuracy moves within "
-                 f"[{window.min():.4f}, {window.max():.4f}] (it rose by "
-                 f"{val[-1] - val[-10]:+.4f} over the last 10 epochs, training accuracy by "
-                 f"{train[-1] - train[-10]:+.4f}), and validation loss is "
-                 f"{adam[-1]['val_loss']:.3f} against its minimum "
-                 f"{_column(adam, 'val_loss').min():.3f}: the gap between training and "
-                 f"validation keeps widening while validation stays flat, so more epochs of "
-                 f"the same training would mostly fit the training images better (over-"
-                 f"fitting) rather than raise test accuracy — the document's conclusion as "
-                 f"well.")
+        text += (
+            f" Over the last 5 epochs validation accuracy moves within "
+            f"[{window.min():.4f}, {window.max():.4f}] (it rose by "
+            f"{val[-1] - val[-10]:+.4f} over the last 10 epochs, training accuracy by "
+            f"{train[-1] - train[-10]:+.4f}), and validation loss is "
+            f"{adam[-1]['val_loss']:.3f} against its minimum "
+            f"{_column(adam, 'val_loss').min():.3f}: the gap between training and "
+            f"validation keeps widening while validation stays flat, so more epochs of "
+            f"the same training would mostly fit the training images better (over-"
+            f"fitting) rather than raise test accuracy — the document's conclusion as "
+            f"well."
+        )
     return text
 
 
 def _plot(report: Report, adam: list[dict], cfg: dict) -> None:
     fig, axes = new_figure(ncols=2, size=(5.6, 4.0))
     epochs = np.arange(1, len(adam) + 1)
-    for ax, key, ylabel, title in ((axes[0, 0], "acc", "accuracy", "Accuracy per epoch (Adam)"),
-                                   (axes[0, 1], "loss", "cross-entropy", "Loss per epoch (Adam)")):
-        ax.plot(epochs, _column(adam, f"train_{key}"), "o-", ms=3,
-                label="training (running, dropout on)")
+    for ax, key, ylabel, title in (
+        (axes[0, 0], "acc", "accuracy", "Accuracy per epoch (Adam)"),
+        (axes[0, 1], "loss", "cross-entropy", "Loss per epoch (Adam)"),
+    ):
+        ax.plot(
+            epochs,
+            _column(adam, f"train_{key}"),
+            "o-",
+            ms=3,
+            label="training (running, dropout on)",
+        )
         ax.plot(epochs, _column(adam, f"val_{key}"), "s-", ms=3, label="validation")
         ax.plot(epochs, _column(adam, f"test_{key}"), ":", color="gray", label="test")
         ax.set_xlabel("epoch")
@@ -328,13 +461,16 @@ def _plot(report: Report, adam: list[dict], cfg: dict) -> None:
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"CIFAR-10 CNN, Adam, batch {cfg['batch']}: {len(adam)} of "
-                 f"{cfg['adam_epochs']} epochs")
+    fig.suptitle(
+        f"CIFAR-10 CNN, Adam, batch {cfg['batch']}: {len(adam)} of {cfg['adam_epochs']} epochs"
+    )
     fig.tight_layout()
-    report.figure(fig, "adam_accuracy.png",
-                  "Training and validation accuracy (left) and loss (right) after each epoch "
-                  "of Adam; test in gray.")
-
+    report.figure(
+        fig,
+        "adam_accuracy.png",
+        "Training and validation accuracy (left) and loss (right) after each epoch "
+        "of Adam; test in gray.",
+    )
 
 
 def _timing(report: Report, cfg: dict, runs: list[dict]) -> None:
@@ -344,29 +480,38 @@ def _timing(report: Report, cfg: dict, runs: list[dict]) -> None:
         done = [r[key][0] for r in runs if r[key]]
         if not done:
             continue
-        cpu, wall = summarize([e["cpu_seconds"] for e in done]), summarize(
-            [e["seconds"] for e in done])
+        cpu, wall = (
+            summarize([e["cpu_seconds"] for e in done]),
+            summarize([e["seconds"] for e in done]),
+        )
         cpu40 = summarize([e["cpu_seconds_per_40k"] for e in done])
         wall40 = summarize([e["seconds_per_40k"] for e in done])
         ref = f"{REF_SGD['seconds']:.0f} (Colab CPU, wall)" if key == "sgd" else ""
-        rows += [[f"{name}: CPU seconds per epoch ({done[0]['n_train']:,} images)",
-                  mean_sd(cpu, 1), ""],
-                 [f"{name}: CPU seconds per 40,000 images", mean_sd(cpu40, 1), ref],
-                 [f"{name}: wall-clock seconds per 40,000 images (shared machine)",
-                  mean_sd(wall40, 1), ref]]
+        rows += [
+            [f"{name}: CPU seconds per epoch ({done[0]['n_train']:,} images)", mean_sd(cpu, 1), ""],
+            [f"{name}: CPU seconds per 40,000 images", mean_sd(cpu40, 1), ref],
+            [
+                f"{name}: wall-clock seconds per 40,000 images (shared machine)",
+                mean_sd(wall40, 1),
+                ref,
+            ],
+        ]
         report.number(f"{key}_cpu_seconds_per_epoch", cpu.mean, headline=key == "sgd")
         report.number(f"{key}_cpu_seconds_per_40k", cpu40.mean)
         report.number(f"{key}_wall_seconds_per_epoch", wall.mean)
     if rows:
-        report.table("Time per epoch (Problem 4.2, CPU part)", ["quantity", "ours (mean ± sd)",
-                                                                "document"], rows,
-                     note="CPU seconds: time.process_time() of this process over the training "
-                          "steps (forward, backward, update; evaluation excluded), summed over "
-                          "its threads, scaled linearly to 40,000 images for the comparison. "
-                          "The document's 213 s is the wall-clock time of Keras/TensorFlow on "
-                          "a Colab CPU. The GPU part of Problem 4.2 (its 17 s epoch, a CPU/GPU "
-                          "ratio of about 12.5) is out of reach here: this engine computes "
-                          "with numpy on the CPU only.")
+        report.table(
+            "Time per epoch (Problem 4.2, CPU part)",
+            ["quantity", "ours (mean ± sd)", "document"],
+            rows,
+            note="CPU seconds: time.process_time() of this process over the training "
+            "steps (forward, backward, update; evaluation excluded), summed over "
+            "its threads, scaled linearly to 40,000 images for the comparison. "
+            "The document's 213 s is the wall-clock time of Keras/TensorFlow on "
+            "a Colab CPU. The GPU part of Problem 4.2 (its 17 s epoch, a CPU/GPU "
+            "ratio of about 12.5) is out of reach here: this engine computes "
+            "with numpy on the CPU only.",
+        )
 
 
 def _checks(report: Report, cfg: dict, runs: list[dict], stats: dict) -> None:
@@ -374,47 +519,63 @@ def _checks(report: Report, cfg: dict, runs: list[dict], stats: dict) -> None:
     # near chance on real images (seed 3: Adam 0.096, SGD 0.168 after 50 updates), so there
     # the claim compares Adam after its last epoch with SGD after its one.
     quick = bool(report.args.quick)
-    pairs = [((r["adam"][-1] if quick else r["adam"][0])["test_acc"], r["sgd"][0]["test_acc"])
-             for r in runs if r["sgd"] and r["adam"]]
+    pairs = [
+        ((r["adam"][-1] if quick else r["adam"][0])["test_acc"], r["sgd"][0]["test_acc"])
+        for r in runs
+        if r["sgd"] and r["adam"]
+    ]
     if pairs:
         adam_s = summarize([a for a, _ in pairs])
         sgd_s = summarize([s for _, s in pairs])
         apart = len(pairs) < 2 or separated(adam_s, sgd_s)
         adam_epochs = len(runs[0]["adam"])
-        what = ("after one epoch, Adam reaches a higher test accuracy than SGD" if not quick
-                else f"quick run: Adam after its {adam_epochs} epoch(s) reaches a higher test "
-                     "accuracy than SGD after its one")
-        report.check(all(a > s for a, s in pairs) and apart,
-                     what + ", for every seed" + (" and by more than 2 sd" if len(pairs) > 1
-                                                  else "")
-                     + " (document, one epoch each: 0.5711 > 0.3972)",
-                     f"Adam {mean_sd(adam_s)}, SGD {mean_sd(sgd_s)} over {len(pairs)} "
-                     f"seed(s)")
+        what = (
+            "after one epoch, Adam reaches a higher test accuracy than SGD"
+            if not quick
+            else f"quick run: Adam after its {adam_epochs} epoch(s) reaches a higher test "
+            "accuracy than SGD after its one"
+        )
+        report.check(
+            all(a > s for a, s in pairs) and apart,
+            what
+            + ", for every seed"
+            + (" and by more than 2 sd" if len(pairs) > 1 else "")
+            + " (document, one epoch each: 0.5711 > 0.3972)",
+            f"Adam {mean_sd(adam_s)}, SGD {mean_sd(sgd_s)} over {len(pairs)} seed(s)",
+        )
     tolerance = cfg["val_test_tolerance"]
     gaps = [abs(e["val_acc"] - e["test_acc"]) for r in runs for e in r["sgd"] + r["adam"]]
     if gaps:
-        report.check(max(gaps) <= tolerance,
-                     f"validation accuracy estimates test accuracy to within {tolerance:.3f} "
-                     "(three standard errors of the difference) after every evaluated epoch",
-                     f"largest |val − test| = {max(gaps):.4f} over {len(gaps)} evaluations")
+        report.check(
+            max(gaps) <= tolerance,
+            f"validation accuracy estimates test accuracy to within {tolerance:.3f} "
+            "(three standard errors of the difference) after every evaluated epoch",
+            f"largest |val − test| = {max(gaps):.4f} over {len(gaps)} evaluations",
+        )
     adam = runs[0]["adam"]
     if len(adam) >= 2:
         train = _column(adam, "train_acc")
-        report.check(train[-1] > train[0],
-                     "training accuracy rises over the Adam epochs",
-                     f"{train[0]:.4f} after epoch 1, {train[-1]:.4f} after epoch {len(adam)}")
+        report.check(
+            train[-1] > train[0],
+            "training accuracy rises over the Adam epochs",
+            f"{train[0]:.4f} after epoch 1, {train[-1]:.4f} after epoch {len(adam)}",
+        )
 
 
 def load_all(root) -> dict:
     """Every available CIFAR-10 training image and the official test set, as uint8
     (n, 3, 32, 32) images and int64 labels, with a note on where they came from."""
     (x, y), (x_test, y_test), note = cifar10_splits(root)
-    return dict(x=x, y=y.astype(np.int64), x_test=x_test, y_test=y_test.astype(np.int64),
-                note=note)
+    return dict(x=x, y=y.astype(np.int64), x_test=x_test, y_test=y_test.astype(np.int64), note=note)
 
 
-def split_data(all_data: dict, val_size: int | float, seed: int,
-               max_images: int | None = None, max_test: int | None = None) -> dict:
+def split_data(
+    all_data: dict,
+    val_size: int | float,
+    seed: int,
+    max_images: int | None = None,
+    max_test: int | None = None,
+) -> dict:
     """The document's split for one seed: the training images (a random `max_images` of
     them when given) split at random into training and validation (`val_size` a fraction
     or a count), and the test set (its first `max_test` images when given)."""
@@ -426,12 +587,25 @@ def split_data(all_data: dict, val_size: int | float, seed: int,
     x_test, y_test = all_data["x_test"], all_data["y_test"]
     if max_test is not None:
         x_test, y_test = x_test[:max_test], y_test[:max_test]
-    return dict(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test,
-                y_test=y_test, note=all_data["note"], available=len(all_data["y"]))
+    return dict(
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=x_test,
+        y_test=y_test,
+        note=all_data["note"],
+        available=len(all_data["y"]),
+    )
 
 
-def load_data(root, val_size: int | float, seed: int, max_images: int | None = None,
-              max_test: int | None = None) -> dict:
+def load_data(
+    root,
+    val_size: int | float,
+    seed: int,
+    max_images: int | None = None,
+    max_test: int | None = None,
+) -> dict:
     """split_data(load_all(root), ...)."""
     return split_data(load_all(root), val_size, seed, max_images, max_test)
 
@@ -440,16 +614,30 @@ def main(argv: list[str] | None = None) -> Report:
     p = parser(NAME, DESCRIPTION)
     add_data_arguments(p)
     add_seed_arguments(p)
-    p.add_argument("--adam-epochs", type=int, default=None,
-                   help="epochs of the Adam run (default: 30, --quick: 2)")
+    p.add_argument(
+        "--adam-epochs",
+        type=int,
+        default=None,
+        help="epochs of the Adam run (default: 30, --quick: 2)",
+    )
     p.add_argument("--no-sgd", action="store_true", help="skip the one-epoch SGD run")
-    p.add_argument("--sgd-updates", type=int, default=0, metavar="N",
-                   help="continue the SGD run to N updates after its epoch and evaluate "
-                        "again; the extra updates re-use training images (a second pass), "
-                        "so this is not the document's experiment")
-    p.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
-                   help="start no Adam epoch (after a seed's first) that would end more than "
-                        "MINUTES after the start (the results then state how many ran)")
+    p.add_argument(
+        "--sgd-updates",
+        type=int,
+        default=0,
+        metavar="N",
+        help="continue the SGD run to N updates after its epoch and evaluate "
+        "again; the extra updates re-use training images (a second pass), "
+        "so this is not the document's experiment",
+    )
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="start no Adam epoch (after a seed's first) that would end more than "
+        "MINUTES after the start (the results then state how many ran)",
+    )
     args: argparse.Namespace = p.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.adam_epochs is not None:
@@ -462,19 +650,28 @@ def main(argv: list[str] | None = None) -> Report:
     started = time.monotonic()
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     all_data = load_all(args.data_root)
-    deadline = float("inf") if args.time_budget is None else \
-        started + 60 * args.time_budget
+    deadline = float("inf") if args.time_budget is None else started + 60 * args.time_budget
     runs: list[dict] = []
     for seed in seeds:
         data = split_data(all_data, cfg["val_size"], seed, cfg["max_images"], cfg["max_test"])
         # Three standard errors of (validation - test) accuracy at the worst case p = 0.5:
         # 0.024 for 7,729 + 10,000 images, wider for the quick run's few images.
-        cfg["val_test_tolerance"] = 3 * float(np.sqrt(0.25 * (1 / len(data["y_val"])
-                                                             + 1 / len(data["y_test"]))))
-        run = dict(seed=seed, sgd=[], adam=[], sgd_matched=None,
-                   split=dict(train=len(data["y_train"]), validation=len(data["y_val"]),
-                              test=len(data["y_test"]), available=data["available"],
-                              source=data["note"]))
+        cfg["val_test_tolerance"] = 3 * float(
+            np.sqrt(0.25 * (1 / len(data["y_val"]) + 1 / len(data["y_test"])))
+        )
+        run = dict(
+            seed=seed,
+            sgd=[],
+            adam=[],
+            sgd_matched=None,
+            split=dict(
+                train=len(data["y_train"]),
+                validation=len(data["y_val"]),
+                test=len(data["y_test"]),
+                available=data["available"],
+                source=data["note"],
+            ),
+        )
         runs.append(run)
         sgd_seed, adam_seed = np.random.SeedSequence(seed).spawn(2)
 
@@ -482,21 +679,40 @@ def main(argv: list[str] | None = None) -> Report:
             def after_epoch(records: list[dict]) -> None:
                 r = records[-1]
                 if not args.quick:
-                    print(f"[{time.strftime('%H:%M:%S')}] seed {seed} {name} epoch "
-                          f"{len(records)}: train acc {r['train_acc']:.4f} val acc "
-                          f"{r['val_acc']:.4f} test acc {r['test_acc']:.4f} "
-                          f"({r['seconds']:.0f} s, {r['cpu_seconds']:.0f} CPU s)",
-                          file=sys.stderr, flush=True)
-                render(report, cfg, runs, final=False)       # checkpoint
+                    print(
+                        f"[{time.strftime('%H:%M:%S')}] seed {seed} {name} epoch "
+                        f"{len(records)}: train acc {r['train_acc']:.4f} val acc "
+                        f"{r['val_acc']:.4f} test acc {r['test_acc']:.4f} "
+                        f"({r['seconds']:.0f} s, {r['cpu_seconds']:.0f} CPU s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                render(report, cfg, runs, final=False)  # checkpoint
+
             return after_epoch
 
         run["sgd_matched"] = run_training(
-            "SGD", lambda ps: optim.SGD(ps, **SGD_SETTINGS), np.random.default_rng(sgd_seed),
-            cfg["sgd_epochs"], data, cfg["batch"], run["sgd"], log("SGD"),
-            total_updates=args.sgd_updates)
-        run_training("Adam", lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
-                     np.random.default_rng(adam_seed), cfg["adam_epochs"], data, cfg["batch"],
-                     run["adam"], log("Adam"), deadline)
+            "SGD",
+            lambda ps: optim.SGD(ps, **SGD_SETTINGS),
+            np.random.default_rng(sgd_seed),
+            cfg["sgd_epochs"],
+            data,
+            cfg["batch"],
+            run["sgd"],
+            log("SGD"),
+            total_updates=args.sgd_updates,
+        )
+        run_training(
+            "Adam",
+            lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
+            np.random.default_rng(adam_seed),
+            cfg["adam_epochs"],
+            data,
+            cfg["batch"],
+            run["adam"],
+            log("Adam"),
+            deadline,
+        )
     render(report, cfg, runs, final=True)
     return report
 

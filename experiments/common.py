@@ -18,6 +18,7 @@ Run as a script (`python -m experiments.<name>`), an experiment ends by printing
 results went and one summary line (claims held and failed, runtime); `Report` does that
 (at exit), so every module gets it.  Long loops show a tqdm bar through `progress(...)`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,11 +31,11 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
-
 
 # Environment variables that change what an experiment reads or how fast it runs: they
 # are part of the command line recorded in results.json when they are set.
@@ -57,21 +58,27 @@ def command_line(name: str, args: argparse.Namespace) -> str:
     argv = getattr(args, "_argv", None)
     if argv is None:
         argv = (["--quick"] if getattr(args, "quick", False) else []) + (
-            ["--seed", str(args.seed)] if hasattr(args, "seed") else [])
+            ["--seed", str(args.seed)] if hasattr(args, "seed") else []
+        )
     env = [f"{k}={shlex.quote(os.environ[k])}" for k in COMMAND_ENV if os.environ.get(k)]
-    return " ".join(env + ["python", "-m", f"experiments.{name}"] + ([shlex.join(argv)]
-                                                                   if argv else []))
+    return " ".join(
+        env + ["python", "-m", f"experiments.{name}"] + ([shlex.join(argv)] if argv else [])
+    )
 
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every experiment has."""
     p = _ExperimentParser(prog=f"python -m experiments.{name}", description=description)
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same numbers)")
-    p.add_argument("--out", type=Path, default=Path("results") / name,
-                   help="output folder (default: results/%(prog)s)".replace(
-                       "%(prog)s", name))
-    p.add_argument("--quick", action="store_true",
-                   help="a reduced run (under a minute), used by the tests")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results") / name,
+        help="output folder (default: results/%(prog)s)".replace("%(prog)s", name),
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="a reduced run (under a minute), used by the tests"
+    )
     return p
 
 
@@ -99,9 +106,16 @@ def environment() -> dict:
     except Exception:  # older numpy without mode="dicts"
         info["blas"] = "unknown"
     try:
-        info["git_commit"] = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip() or "unknown"
+        info["git_commit"] = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).resolve().parent,
+                timeout=5,
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         info["git_commit"] = "unknown"
     return info
@@ -110,8 +124,12 @@ def environment() -> dict:
 PROGRESS_ENV = "AUTODIFF_PROGRESS"
 
 
-def progress(iterable: Iterable, total: int | None = None, desc: str | None = None,
-             disable: bool | None = None) -> Iterable:
+def progress(
+    iterable: Iterable,
+    total: int | None = None,
+    desc: str | None = None,
+    disable: bool | None = None,
+) -> Iterable:
     """A progress bar on stderr for long loops (tqdm when installed, else silent).
 
     Shown when stderr is a terminal; $AUTODIFF_PROGRESS=0 turns the bars off and =1 forces
@@ -168,7 +186,7 @@ class Report:
         self.blocks: list[str] = []
         self.figures: list[str] = []
         self.command = command_line(name, args)
-        self.written: Path | None = None   # results.json, once written
+        self.written: Path | None = None  # results.json, once written
         self._start = time.perf_counter()
         if _run_as_script(name):
             _announce_at_exit(self)
@@ -193,13 +211,14 @@ class Report:
     def text(self, markdown: str) -> None:
         self.blocks.append(markdown.strip())
 
-    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
-              note: str = "") -> None:
+    def table(
+        self, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], note: str = ""
+    ) -> None:
         """A markdown table.  Where the source reports a number, put ours beside it."""
-        lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
-                 "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |"
-                  for row in rows]
+        lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += [
+            "| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |" for row in rows
+        ]
         if note:
             lines += ["", note]
         self.blocks.append("\n".join(lines))
@@ -209,6 +228,7 @@ class Report:
         path = self.out / filename
         fig.savefig(path, dpi=110, bbox_inches="tight")
         import matplotlib.pyplot as plt
+
         plt.close(fig)
         self.figures.append(filename)
         self.blocks.append(f"![{caption}]({filename})\n\n*{caption}*")
@@ -223,28 +243,46 @@ class Report:
         """One line: how many claims held and failed, and the runtime."""
         held = sum(1 for c in self.claims if c["holds"])
         failed = len(self.claims) - held
-        return (f"{self.name}: {held} claim{'s' if held != 1 else ''} held, {failed} failed"
-                f" ({'quick' if getattr(self.args, 'quick', False) else 'full'} run, "
-                f"seed {getattr(self.args, 'seed', '?')}, {self.runtime:.1f} s)")
+        return (
+            f"{self.name}: {held} claim{'s' if held != 1 else ''} held, {failed} failed"
+            f" ({'quick' if getattr(self.args, 'quick', False) else 'full'} run, "
+            f"seed {getattr(self.args, 'seed', '?')}, {self.runtime:.1f} s)"
+        )
 
     def write(self) -> Path:
         """Write results.json and results.md; returns the output folder."""
         env = environment()
         config = {k: _jsonable(v) for k, v in vars(self.args).items() if not k.startswith("_")}
-        payload = {"experiment": self.name, "description": self.description,
-                   "source": self.source, "command": self.command,
-                   "mode": "quick" if config.get("quick") else "full", "config": config,
-                   "environment": env, "numbers": self.numbers, "headline": self.headline,
-                   "claims": self.claims, "runtime_s": round(self.runtime, 3)}
+        payload = {
+            "experiment": self.name,
+            "description": self.description,
+            "source": self.source,
+            "command": self.command,
+            "mode": "quick" if config.get("quick") else "full",
+            "config": config,
+            "environment": env,
+            "numbers": self.numbers,
+            "headline": self.headline,
+            "claims": self.claims,
+            "runtime_s": round(self.runtime, 3),
+        }
         (self.out / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
         self.written = self.out / "results.json"
-        md = [f"# {self.name}", "", self.description, "",
-              f"Source: `{self.source}`. Run: `{self.command}` ({payload['mode']} run, "
-              f"{self.runtime:.1f} s, {env['date']}, commit {env['git_commit']}).", ""]
+        md = [
+            f"# {self.name}",
+            "",
+            self.description,
+            "",
+            f"Source: `{self.source}`. Run: `{self.command}` ({payload['mode']} run, "
+            f"{self.runtime:.1f} s, {env['date']}, commit {env['git_commit']}).",
+            "",
+        ]
         if self.claims:
             md += ["### Claims checked", "", "| claim | holds | detail |", "|---|---|---|"]
-            md += [f"| {c['claim']} | {'yes' if c['holds'] else '**NO**'} | {c['detail']} |"
-                   for c in self.claims]
+            md += [
+                f"| {c['claim']} | {'yes' if c['holds'] else '**NO**'} | {c['detail']} |"
+                for c in self.claims
+            ]
             md.append("")
         for block in self.blocks:
             md += [block, ""]
@@ -276,20 +314,29 @@ def _announce(stream: Any = None) -> None:
         error = getattr(sys, "last_value", None)
         if report.written is not None:
             plots = len(report.figures)
-            print(f"\nresults: {report.out}/results.md (and results.json"
-                  + (f", {plots} plot{'s' if plots != 1 else ''}" if plots else "") + ")",
-                  file=stream)
+            print(
+                f"\nresults: {report.out}/results.md (and results.json"
+                + (f", {plots} plot{'s' if plots != 1 else ''}" if plots else "")
+                + ")",
+                file=stream,
+            )
         else:
             first = (str(error).splitlines() or [""])[0] if error is not None else ""
-            print(f"\nresults: none written to {report.out}/"
-                  + (f" ({type(error).__name__}: {first})" if error is not None else ""),
-                  file=stream)
-        print(report.summary_line() + (" - stopped by an error" if error is not None else ""),
-              file=stream, flush=True)
+            print(
+                f"\nresults: none written to {report.out}/"
+                + (f" ({type(error).__name__}: {first})" if error is not None else ""),
+                file=stream,
+            )
+        print(
+            report.summary_line() + (" - stopped by an error" if error is not None else ""),
+            file=stream,
+            flush=True,
+        )
 
 
-def label_loss_and_accuracy(axes: Any, loss_title: str, accuracy_label: str,
-                            accuracy_title: str, legend_size: int = 7) -> None:
+def label_loss_and_accuracy(
+    axes: Any, loss_title: str, accuracy_label: str, accuracy_title: str, legend_size: int = 7
+) -> None:
     """Label a pair of per-epoch panels: axes[0] the mean training loss (log scale),
     axes[1] an accuracy; both get an epoch axis, a grid and a legend."""
     axes[0].set_yscale("log")
@@ -313,18 +360,20 @@ def tune_malloc() -> bool:
     returned to the OS and faulted in again at every step; True if it was applied."""
     try:
         import ctypes
+
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return False
     ok_trim = libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # 1 GiB: effectively never trim
-    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)               # no mmap: large blocks are reused
+    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)  # no mmap: large blocks are reused
     return bool(ok_trim and ok_mmap)
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple = (6.0, 4.0)):
     """A matplotlib figure on the non-interactive Agg backend."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    return plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
-                        squeeze=False)
+
+    return plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)

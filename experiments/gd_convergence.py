@@ -8,6 +8,7 @@ k <= 2L (F(w_0) - F*) / eps has ‖grad F(w_k)‖^2 <= eps.  We check both, step
 on three non-convex test functions whose L is computed exactly or bounded, and check
 that L really bounds the Hessian (computed by the engine) wherever we sample it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,25 +21,28 @@ import autodiff as ad
 from experiments.common import Report, new_figure, parser, progress
 
 NAME = "gd_convergence"
-DESCRIPTION = ("Gradient descent with eta = 1/L on L-smooth non-convex functions: per-step "
-               "decrease >= ‖grad‖^2/2L and a near-stationary point within 2L(F0 - F*)/eps steps")
+DESCRIPTION = (
+    "Gradient descent with eta = 1/L on L-smooth non-convex functions: per-step "
+    "decrease >= ‖grad‖^2/2L and a near-stationary point within 2L(F0 - F*)/eps steps"
+)
 SOURCE = "002_34d55ca37461e66e.txt"
 DATA = "none"
 
-COS_WEIGHT = 3.0   # a in the double-well function sum_i w_i^2/2 + a cos(w_i)
+COS_WEIGHT = 3.0  # a in the double-well function sum_i w_i^2/2 + a cos(w_i)
 
 
 @dataclass
 class Problem:
     """A test function with its smoothness constant and a lower bound on its minimum."""
+
     name: str
-    f: Callable[[Any], Any]       # w (d,) -> scalar, written with autodiff ops
-    L: float                      # sup ‖Hessian‖ (exact or an upper bound)
+    f: Callable[[Any], Any]  # w (d,) -> scalar, written with autodiff ops
+    L: float  # sup ‖Hessian‖ (exact or an upper bound)
     L_how: str
-    f_low: float                  # F* itself, or a lower bound on it
+    f_low: float  # F* itself, or a lower bound on it
     f_low_how: str
     w0: np.ndarray
-    sample: Callable[[np.random.Generator], np.ndarray]   # random points to test L at
+    sample: Callable[[np.random.Generator], np.ndarray]  # random points to test L at
 
 
 def egg_crate(w: Any) -> Any:
@@ -49,7 +53,7 @@ def egg_crate(w: Any) -> Any:
 
 def double_wells(w: Any) -> Any:
     """F(w) = sum_i w_i^2 / 2 + a cos(w_i): Hessian diag(1 - a cos(w_i)), in [1 - a, 1 + a]."""
-    return ad.sum(w ** 2 / 2.0 + COS_WEIGHT * ad.cos(w))
+    return ad.sum(w**2 / 2.0 + COS_WEIGHT * ad.cos(w))
 
 
 def double_well_minimum() -> float:
@@ -63,8 +67,10 @@ def double_well_minimum() -> float:
 def cauchy_regression(x: np.ndarray, y: np.ndarray) -> Callable[[Any], Any]:
     """F(w) = mean_i log(1 + (x_i . w - y_i)^2): a robust, non-convex regression loss.
     The second derivative of log(1 + r^2) lies in [-1/4, 2], so L <= 2 lambda_max(X^T X / n)."""
+
     def f(w: Any) -> Any:
         return ad.mean(ad.log1p((x @ w - y) ** 2))
+
     return f
 
 
@@ -77,23 +83,52 @@ def problems(rng: np.random.Generator) -> list[Problem]:
     dw = 10
     near_saddle = np.array([0.0, np.pi / 2]) + rng.normal(scale=1e-3, size=2)
     return [
-        Problem("egg crate from 1e-3 off its saddle (0, pi/2)", egg_crate, 1.0,
-                "exact: max abs(sin(w1 +- w2)) = 1", -1.0, "exact", near_saddle,
-                lambda r: r.uniform(-10, 10, 2)),
-        Problem("egg crate sin(w1) cos(w2)", egg_crate, 1.0, "exact: max abs(sin(w1 +- w2)) = 1",
-                -1.0, "exact", rng.uniform(-3.0, 3.0, 2), lambda r: r.uniform(-10, 10, 2)),
-        Problem(f"double wells (d = {dw})", double_wells, 1.0 + COS_WEIGHT,
-                "exact: max abs(1 - 3 cos t) = 4", dw * double_well_minimum(),
-                "exact (1-D Newton per coordinate)", rng.normal(scale=0.3, size=dw),
-                lambda r: r.uniform(-10, 10, dw)),
-        Problem(f"Cauchy regression (n = {n}, d = {d})", cauchy_regression(x, y), 2.0 * lam,
-                "bound: 2 lambda_max(X^T X / n)", 0.0, "lower bound F >= 0", np.zeros(d),
-                lambda r: r.normal(scale=3.0, size=d)),
+        Problem(
+            "egg crate from 1e-3 off its saddle (0, pi/2)",
+            egg_crate,
+            1.0,
+            "exact: max abs(sin(w1 +- w2)) = 1",
+            -1.0,
+            "exact",
+            near_saddle,
+            lambda r: r.uniform(-10, 10, 2),
+        ),
+        Problem(
+            "egg crate sin(w1) cos(w2)",
+            egg_crate,
+            1.0,
+            "exact: max abs(sin(w1 +- w2)) = 1",
+            -1.0,
+            "exact",
+            rng.uniform(-3.0, 3.0, 2),
+            lambda r: r.uniform(-10, 10, 2),
+        ),
+        Problem(
+            f"double wells (d = {dw})",
+            double_wells,
+            1.0 + COS_WEIGHT,
+            "exact: max abs(1 - 3 cos t) = 4",
+            dw * double_well_minimum(),
+            "exact (1-D Newton per coordinate)",
+            rng.normal(scale=0.3, size=dw),
+            lambda r: r.uniform(-10, 10, dw),
+        ),
+        Problem(
+            f"Cauchy regression (n = {n}, d = {d})",
+            cauchy_regression(x, y),
+            2.0 * lam,
+            "bound: 2 lambda_max(X^T X / n)",
+            0.0,
+            "lower bound F >= 0",
+            np.zeros(d),
+            lambda r: r.normal(scale=3.0, size=d),
+        ),
     ]
 
 
-def gradient_descent(f: Callable[[Any], Any], w0: np.ndarray, eta: float,
-                     steps: int) -> tuple[np.ndarray, np.ndarray]:
+def gradient_descent(
+    f: Callable[[Any], Any], w0: np.ndarray, eta: float, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Plain gradient descent.  Returns F(w_k) (steps + 1,) and ‖grad F(w_k)‖^2
     (steps + 1,) for k = 0..steps."""
     vg = ad.value_and_grad(f)
@@ -119,19 +154,24 @@ def _roundoff(values: np.ndarray) -> np.ndarray:
     return 1e-12 * np.maximum(1.0, np.abs(values[:-1]))
 
 
-def _check_problem(report: Report, p: Problem, rng: np.random.Generator, steps: int,
-                   n_samples: int) -> dict[str, Any]:
+def _check_problem(
+    report: Report, p: Problem, rng: np.random.Generator, steps: int, n_samples: int
+) -> dict[str, Any]:
     hess = ad.hessian(p.f)
     norms = [np.abs(np.linalg.eigvalsh(hess(p.sample(rng)))).max() for _ in range(n_samples)]
     values, sq = gradient_descent(p.f, p.w0, 1.0 / p.L, steps)
-    report.check(max(norms) <= p.L * (1 + 1e-12),
-                 f"{p.name}: L = {p.L:.4g} bounds the Hessian",
-                 f"max ‖Hessian‖ over {n_samples} random points: {max(norms):.4f} ({p.L_how})")
+    report.check(
+        max(norms) <= p.L * (1 + 1e-12),
+        f"{p.name}: L = {p.L:.4g} bounds the Hessian",
+        f"max ‖Hessian‖ over {n_samples} random points: {max(norms):.4f} ({p.L_how})",
+    )
     slack = values[:-1] - sq[:-1] / (2 * p.L) - values[1:]
-    report.check(np.all(slack >= -_roundoff(values)),
-                 f"{p.name}: with eta = 1/L, F(w_(k+1)) <= F(w_k) - ‖grad F(w_k)‖^2 / 2L at "
-                 "every step", f"{steps} steps; smallest slack {slack.min():.2e} (tolerance "
-                 "1e-12 max(1, abs(F)) for rounding)")
+    report.check(
+        np.all(slack >= -_roundoff(values)),
+        f"{p.name}: with eta = 1/L, F(w_(k+1)) <= F(w_k) - ‖grad F(w_k)‖^2 / 2L at every step",
+        f"{steps} steps; smallest slack {slack.min():.2e} (tolerance "
+        "1e-12 max(1, abs(F)) for rounding)",
+    )
     gap = values[0] - p.f_low
     running_min = np.minimum.accumulate(sq)
     curve = 2 * p.L * gap / (np.arange(steps + 1) + 1)
@@ -144,18 +184,31 @@ def _check_problem(report: Report, p: Problem, rng: np.random.Generator, steps: 
             bound = 2 * p.L * gap / eps
             rows.append((eps, bound, first_hit(sq, eps)))
     if rows:
-        report.check(all(k is not None and k <= bound for _, bound, k in rows),
-                     f"{p.name}: some k <= 2L (F(w_0) - F*) / eps has ‖grad F(w_k)‖^2 <= eps",
-                     f"for {len(rows)} eps from {rows[0][0]:.2e} to {rows[-1][0]:.2e}; first k / "
-                     f"bound at most {max(k / bound for _, bound, k in rows):.3g} (F* "
-                     f"{p.f_low_how})")
-        report.check(np.all(running_min <= curve * (1 + 1e-12)),
-                     f"{p.name}: equivalently min_(j <= k) ‖grad F(w_j)‖^2 <= 2L (F(w_0) - F*) "
-                     "/ (k+1)", "at every k")
+        report.check(
+            all(k is not None and k <= bound for _, bound, k in rows),
+            f"{p.name}: some k <= 2L (F(w_0) - F*) / eps has ‖grad F(w_k)‖^2 <= eps",
+            f"for {len(rows)} eps from {rows[0][0]:.2e} to {rows[-1][0]:.2e}; first k / "
+            f"bound at most {max(k / bound for _, bound, k in rows):.3g} (F* "
+            f"{p.f_low_how})",
+        )
+        report.check(
+            np.all(running_min <= curve * (1 + 1e-12)),
+            f"{p.name}: equivalently min_(j <= k) ‖grad F(w_j)‖^2 <= 2L (F(w_0) - F*) / (k+1)",
+            "at every k",
+        )
     rises = int(np.sum(sq[1:] > sq[:-1]))
     report.number(f"{p.name}: steps where the gradient norm grows", rises)
-    return {"problem": p, "values": values, "sq": sq, "slack": slack, "rows": rows, "rises": rises,
-            "curve": curve, "running_min": running_min, "max_hessian": max(norms)}
+    return {
+        "problem": p,
+        "values": values,
+        "sq": sq,
+        "slack": slack,
+        "rows": rows,
+        "rises": rises,
+        "curve": curve,
+        "running_min": running_min,
+        "max_hessian": max(norms),
+    }
 
 
 def _general_eta(report: Report, p: Problem, steps: int) -> list[list[Any]]:
@@ -164,24 +217,32 @@ def _general_eta(report: Report, p: Problem, steps: int) -> list[list[Any]]:
     for factor in (0.5, 1.0, 1.5, 1.9):
         eta = factor / p.L
         values, sq = gradient_descent(p.f, p.w0, eta, steps)
-        bound = values[:-1] - eta * sq[:-1] + 0.5 * eta ** 2 * p.L * sq[:-1]
+        bound = values[:-1] - eta * sq[:-1] + 0.5 * eta**2 * p.L * sq[:-1]
         slack = bound - values[1:]
-        rows.append([p.name, f"{factor:g}/L", float(slack.min()), float(values[-1] - p.f_low),
-                     "yes" if np.all(slack >= -_roundoff(values)) else "NO"])
-    report.check(all(r[-1] == "yes" for r in rows),
-                 f"{p.name}: F(w+) <= F(w) - eta ‖g‖^2 + (1/2) eta^2 L ‖g‖^2 for eta = "
-                 "0.5/L, 1/L, 1.5/L, 1.9/L", f"{steps} steps each; smallest slack "
-                 f"{min(r[2] for r in rows):.2e}")
+        rows.append(
+            [
+                p.name,
+                f"{factor:g}/L",
+                float(slack.min()),
+                float(values[-1] - p.f_low),
+                "yes" if np.all(slack >= -_roundoff(values)) else "NO",
+            ]
+        )
+    report.check(
+        all(r[-1] == "yes" for r in rows),
+        f"{p.name}: F(w+) <= F(w) - eta ‖g‖^2 + (1/2) eta^2 L ‖g‖^2 for eta = "
+        "0.5/L, 1/L, 1.5/L, 1.9/L",
+        f"{steps} steps each; smallest slack {min(r[2] for r in rows):.2e}",
+    )
     return rows
 
 
 def _plot(report: Report, results: list[dict[str, Any]]) -> None:
     fig, axes = new_figure(ncols=2, nrows=(len(results) + 1) // 2, size=(5.5, 4.2))
-    for ax, r in zip(axes.ravel(), results):
+    for ax, r in zip(axes.ravel(), results, strict=False):
         k1 = np.arange(r["sq"].size) + 1
         ax.loglog(k1, np.maximum(r["sq"], 1e-300), lw=1, label="‖grad F(w_k)‖^2")
-        ax.loglog(k1, np.maximum(r["running_min"], 1e-300), lw=1.5, ls=":",
-                  label="min over j <= k")
+        ax.loglog(k1, np.maximum(r["running_min"], 1e-300), lw=1.5, ls=":", label="min over j <= k")
         ax.loglog(k1, r["curve"], "k--", label="bound 2L(F(w0) - F*)/(k+1)")
         ax.set_ylim(1e-20, None)
         ax.set_xlabel("gradient-descent step k + 1 (eta = 1/L)")
@@ -189,24 +250,37 @@ def _plot(report: Report, results: list[dict[str, Any]]) -> None:
         ax.set_title(r["problem"].name, fontsize=10)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    report.figure(fig, "grad_norms.png", "Squared gradient norm along gradient descent with "
-                  "eta = 1/L, and the guaranteed bound on its running minimum (values below "
-                  "1e-20, reached at convergence, are off the scale)")
+    report.figure(
+        fig,
+        "grad_norms.png",
+        "Squared gradient norm along gradient descent with "
+        "eta = 1/L, and the guaranteed bound on its running minimum (values below "
+        "1e-20, reached at convergence, are off the scale)",
+    )
     fig, axes = new_figure(ncols=2, nrows=(len(results) + 1) // 2, size=(5.5, 4.2))
-    for ax, r in zip(axes.ravel(), results):
+    for ax, r in zip(axes.ravel(), results, strict=False):
         guaranteed = r["sq"][:-1] / (2 * r["problem"].L)
         actual = r["values"][:-1] - r["values"][1:]
         live = guaranteed > 1e-10 * np.maximum(1.0, np.abs(r["values"][:-1]))
-        ax.semilogy(np.flatnonzero(live), actual[live] / guaranteed[live], ".", ms=3,
-                    label="actual / guaranteed decrease")
+        ax.semilogy(
+            np.flatnonzero(live),
+            actual[live] / guaranteed[live],
+            ".",
+            ms=3,
+            label="actual / guaranteed decrease",
+        )
         ax.axhline(1.0, color="k", ls="--", label="guarantee ‖grad‖^2 / 2L")
         ax.set_xlabel("step k")
         ax.set_ylabel("(F(w_k) - F(w_k+1)) / (‖grad‖^2 / 2L)")
         ax.set_title(r["problem"].name, fontsize=10)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    report.figure(fig, "decrease.png", "Per-step decrease of F relative to the guaranteed "
-                  "‖grad F‖^2 / 2L (steps where the guarantee is below rounding level omitted)")
+    report.figure(
+        fig,
+        "decrease.png",
+        "Per-step decrease of F relative to the guaranteed "
+        "‖grad F‖^2 / 2L (steps where the guarantee is below rounding level omitted)",
+    )
 
 
 def main(argv: list[str] | None = None) -> Report:
@@ -219,35 +293,71 @@ def main(argv: list[str] | None = None) -> Report:
         results.append(_check_problem(report, p, rng, steps, n_samples))
         eta_rows += _general_eta(report, p, steps)
     egg = results[0]
-    report.check(egg["sq"].max() > 1e4 * egg["sq"][0],
-                 "the gradient norm need not decrease at every step (the document's hint): "
-                 "leaving a saddle it grows, while F still decreases by ‖grad‖^2 / 2L per step",
-                 f"egg crate from 1e-3 off its saddle: ‖grad‖^2 from {egg['sq'][0]:.1e} at w_0 up "
-                 f"to {egg['sq'].max():.2f} (> 1e4 x); it grows at {egg['rises']} steps")
+    report.check(
+        egg["sq"].max() > 1e4 * egg["sq"][0],
+        "the gradient norm need not decrease at every step (the document's hint): "
+        "leaving a saddle it grows, while F still decreases by ‖grad‖^2 / 2L per step",
+        f"egg crate from 1e-3 off its saddle: ‖grad‖^2 from {egg['sq'][0]:.1e} at w_0 up "
+        f"to {egg['sq'].max():.2f} (> 1e4 x); it grows at {egg['rises']} steps",
+    )
     summary = []
     for r in results:
         p = r["problem"]
         tight = max((k / bound for _, bound, k in r["rows"]), default=None)
-        summary.append([p.name, p.L, p.L_how, r["max_hessian"], p.f_low, r["values"][0],
-                        r["values"][-1], r["sq"][-1], float(r["slack"].min()),
-                        "n/a: w_0 is already near-stationary" if tight is None else tight])
+        summary.append(
+            [
+                p.name,
+                p.L,
+                p.L_how,
+                r["max_hessian"],
+                p.f_low,
+                r["values"][0],
+                r["values"][-1],
+                r["sq"][-1],
+                float(r["slack"].min()),
+                "n/a: w_0 is already near-stationary" if tight is None else tight,
+            ]
+        )
         report.number(f"{p.name}: final F", r["values"][-1])
         report.number(f"{p.name}: final ‖grad‖^2", r["sq"][-1])
         if tight is not None:
             report.number(f"{p.name}: max first-hit k / bound", tight, headline=True)
-    report.table("Gradient descent with eta = 1/L", ["function", "L", "how L is known",
-                 "max sampled ‖Hessian‖", "F* (or bound)", "F(w_0)", f"F(w_{steps})",
-                 f"‖grad F(w_{steps})‖^2", "min per-step slack", "max (first k) / bound"],
-                 summary, note="Document (section 7): decrease >= ‖grad‖^2 / 2L per step, and "
-                 "a k <= 2L(F(w_0) - F*)/eps with ‖grad‖^2 <= eps. Slack: F(w_k) - ‖grad‖^2/2L "
-                 "- F(w_(k+1)), never negative.")
+    report.table(
+        "Gradient descent with eta = 1/L",
+        [
+            "function",
+            "L",
+            "how L is known",
+            "max sampled ‖Hessian‖",
+            "F* (or bound)",
+            "F(w_0)",
+            f"F(w_{steps})",
+            f"‖grad F(w_{steps})‖^2",
+            "min per-step slack",
+            "max (first k) / bound",
+        ],
+        summary,
+        note="Document (section 7): decrease >= ‖grad‖^2 / 2L per step, and "
+        "a k <= 2L(F(w_0) - F*)/eps with ‖grad‖^2 <= eps. Slack: F(w_k) - ‖grad‖^2/2L "
+        "- F(w_(k+1)), never negative.",
+    )
     for r in results[1:]:
-        report.table(f"First k with ‖grad‖^2 <= eps: {r['problem'].name}",
-                     ["eps", "bound 2L(F(w_0) - F*)/eps", "first k"],
-                     [[eps, bound, k] for eps, bound, k in r["rows"]])
-    report.table("Part 1 of section 7 for other step sizes", ["function", "eta",
-                 "min slack of F - eta g^2 + eta^2 L g^2/2 - F(w+)", "F(w_end) - F*", "holds"],
-                 eta_rows)
+        report.table(
+            f"First k with ‖grad‖^2 <= eps: {r['problem'].name}",
+            ["eps", "bound 2L(F(w_0) - F*)/eps", "first k"],
+            [[eps, bound, k] for eps, bound, k in r["rows"]],
+        )
+    report.table(
+        "Part 1 of section 7 for other step sizes",
+        [
+            "function",
+            "eta",
+            "min slack of F - eta g^2 + eta^2 L g^2/2 - F(w+)",
+            "F(w_end) - F*",
+            "holds",
+        ],
+        eta_rows,
+    )
     _plot(report, results)
     report.write()
     return report

@@ -25,6 +25,7 @@ tables then give mean ± sd over seeds, and with at least 3 seeds (full runs) th
 that the document's best learning rate, hidden size and depth are also best here rest on
 the mean validation accuracy, with the margin set against the spread.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,16 +39,24 @@ import numpy as np
 import datasets
 import nn
 import optim
-from experiments._kmnist_common import (Splits, accuracy_of_scores, add_kmnist_arguments,
-                                        data_note, load_splits, plot_curves)
+from experiments._kmnist_common import (
+    Splits,
+    accuracy_of_scores,
+    add_kmnist_arguments,
+    data_note,
+    load_splits,
+    plot_curves,
+)
 from experiments._mlp_training import predict, train_epoch
 from experiments._seeds import add_seed_arguments, mean_sd, seed_table, seeds_from_args, summarize
 from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
 
 NAME = "kmnist_autodiff"
-DESCRIPTION = ("Kuzushiji-MNIST with the autodiff toolkit: batch-1 logistic regression at "
-               "three learning rates, a dropout feed-forward network tuned one "
-               "hyperparameter at a time, and 2-3 hidden layers")
+DESCRIPTION = (
+    "Kuzushiji-MNIST with the autodiff toolkit: batch-1 logistic regression at "
+    "three learning rates, a dropout feed-forward network tuned one "
+    "hyperparameter at a time, and 2-3 hidden layers"
+)
 SOURCE = "001_3660cf4441769652.txt"
 DATA = "kmnist (or fashion_mnist as a stand-in)"
 
@@ -55,20 +64,30 @@ FULL = dict(epochs=20)
 QUICK = dict(epochs=3)
 
 DEFAULTS = dict(lr=0.01, hidden=100, dropout=0.3, batch=16, activation="relu", layers=1)
-SWEEP = {"lr": (0.001, 0.01, 0.1), "hidden": (100, 200), "dropout": (0.3, 0.5),
-         "activation": ("relu", "tanh")}
+SWEEP = {
+    "lr": (0.001, 0.01, 0.1),
+    "hidden": (100, 200),
+    "dropout": (0.3, 0.5),
+    "activation": ("relu", "tanh"),
+}
 LOGISTIC_LRS = (0.001, 0.01, 0.1)
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 # (validation, test) accuracies the document reports (KMNIST, after 20 epochs)
 REFERENCE_LOGISTIC = {0.001: (0.8256, 0.7019), 0.01: (0.8033, 0.6806), 0.1: (0.7516, 0.6155)}
-REFERENCE_FFN_BEST = ("hidden=200", (0.9492, 0.8813))          # one layer, hidden 200
+REFERENCE_FFN_BEST = ("hidden=200", (0.9492, 0.8813))  # one layer, hidden 200
 REFERENCE_DEEP_BEST = ("layers=2, hidden=200", (0.9561, 0.8939))
 # The document's best configuration of each group (what the claims compare against).
-DOCUMENT_BEST = {"logistic": "logistic lr=0.001", "one_layer": REFERENCE_FFN_BEST[0],
-                 "deep": REFERENCE_DEEP_BEST[0]}
-GROUP_TITLES = {"logistic": "learning rate of logistic regression",
-                "one_layer": "one-hidden-layer change (hidden size)", "deep": "depth"}
+DOCUMENT_BEST = {
+    "logistic": "logistic lr=0.001",
+    "one_layer": REFERENCE_FFN_BEST[0],
+    "deep": REFERENCE_DEEP_BEST[0],
+}
+GROUP_TITLES = {
+    "logistic": "learning rate of logistic regression",
+    "one_layer": "one-hidden-layer change (hidden size)",
+    "deep": "depth",
+}
 MIN_SEEDS_FOR_CLAIM = 3
 # Full runs: every final accuracy lies above this floor, below the lowest accuracy
 # expected by more than the seed-to-seed spread: KMNIST, the document's lowest 0.6155
@@ -80,8 +99,10 @@ FLOORS = {"kmnist": 0.55, "fashion_mnist": 0.75}
 # ------------------------------------------------------------------ configurations
 def configurations() -> list[dict]:
     """Every configuration to train: {"name", "group", "model", hyperparameters...}."""
-    configs = [dict(name=f"logistic lr={lr}", group="logistic", model="logistic", lr=lr,
-                    batch=1) for lr in LOGISTIC_LRS]
+    configs = [
+        dict(name=f"logistic lr={lr}", group="logistic", model="logistic", lr=lr, batch=1)
+        for lr in LOGISTIC_LRS
+    ]
     seen = set()
     for key, values in SWEEP.items():
         for value in values:
@@ -93,22 +114,35 @@ def configurations() -> list[dict]:
             configs.append(dict(cfg, name=name, group="one_layer", model="ffn"))
     for layers in (2, 3):
         for hidden in (100, 200):
-            configs.append(dict(DEFAULTS, layers=layers, hidden=hidden, group="deep",
-                                model="ffn", name=f"layers={layers}, hidden={hidden}"))
+            configs.append(
+                dict(
+                    DEFAULTS,
+                    layers=layers,
+                    hidden=hidden,
+                    group="deep",
+                    model="ffn",
+                    name=f"layers={layers}, hidden={hidden}",
+                )
+            )
     return configs
 
 
 def config_seeds(seed: int, name: str) -> tuple[np.random.Generator, np.random.Generator, int]:
     """(initialisation generator, dropout generator, batch-order seed) of a configuration,
     a function of (seed, name) only."""
-    init, drop, order = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)
-                                               ).spawn(3)
-    return (np.random.default_rng(init), np.random.default_rng(drop),
-            int(order.generate_state(1)[0]))
+    init, drop, order = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)).spawn(
+        3
+    )
+    return (
+        np.random.default_rng(init),
+        np.random.default_rng(drop),
+        int(order.generate_state(1)[0]),
+    )
 
 
-def build_model(cfg: dict, init_rng: np.random.Generator, dropout_rng: np.random.Generator
-                ) -> nn.Module:
+def build_model(
+    cfg: dict, init_rng: np.random.Generator, dropout_rng: np.random.Generator
+) -> nn.Module:
     """Linear(784, 10) for logistic regression, else the feed-forward network: images
     (n, 784) -> scores (n, 10)."""
     if cfg["model"] == "logistic":
@@ -116,8 +150,11 @@ def build_model(cfg: dict, init_rng: np.random.Generator, dropout_rng: np.random
     layers: list[nn.Module] = []
     width = 784
     for _ in range(cfg["layers"]):
-        layers += [nn.Linear(width, cfg["hidden"], rng=init_rng),
-                   ACTIVATIONS[cfg["activation"]](), nn.Dropout(cfg["dropout"], rng=dropout_rng)]
+        layers += [
+            nn.Linear(width, cfg["hidden"], rng=init_rng),
+            ACTIVATIONS[cfg["activation"]](),
+            nn.Dropout(cfg["dropout"], rng=dropout_rng),
+        ]
         width = cfg["hidden"]
     layers.append(nn.Linear(width, 10, rng=init_rng))
     return nn.Sequential(*layers)
@@ -130,18 +167,17 @@ def train(cfg: dict, splits: Splits, epochs: int, seed: int) -> dict:
     init_rng, dropout_rng, order_seed = config_seeds(seed, cfg["name"])
     model = build_model(cfg, init_rng, dropout_rng)
     opt = optim.SGD(model.parameters(), lr=cfg["lr"])
-    loader = datasets.DataLoader((splits.x_train, splits.y_train), cfg["batch"], shuffle=True,
-                                 seed=order_seed)
+    loader = datasets.DataLoader(
+        (splits.x_train, splits.y_train), cfg["batch"], shuffle=True, seed=order_seed
+    )
     loss_fn = nn.functional.cross_entropy
     history: dict = {"train_loss": [], "val_acc": [], "test_acc": []}
     start = time.perf_counter()
     for _ in progress(range(epochs), total=epochs, desc=cfg["name"]):
         model.train()
         history["train_loss"].append(train_epoch(model, loss_fn, opt, loader))
-        history["val_acc"].append(accuracy_of_scores(predict(model, splits.x_val),
-                                                     splits.y_val))
-        history["test_acc"].append(accuracy_of_scores(predict(model, splits.x_test),
-                                                      splits.y_test))
+        history["val_acc"].append(accuracy_of_scores(predict(model, splits.x_val), splits.y_val))
+        history["test_acc"].append(accuracy_of_scores(predict(model, splits.x_test), splits.y_test))
     history["seconds"] = time.perf_counter() - start
     return history
 
@@ -159,8 +195,13 @@ def _train_in_worker(cfg: dict, epochs: int, seed: int) -> dict:
     return train(cfg, _WORKER_SPLITS, epochs, seed)
 
 
-def train_all(configs: list[dict], splits: Splits, args: argparse.Namespace, epochs: int,
-              seeds: list[int] | None = None) -> dict[int, dict[str, dict]]:
+def train_all(
+    configs: list[dict],
+    splits: Splits,
+    args: argparse.Namespace,
+    epochs: int,
+    seeds: list[int] | None = None,
+) -> dict[int, dict[str, dict]]:
     """{seed: {configuration name: history}} for every seed (default [args.seed]), in
     worker processes when --jobs > 1 (each worker loads the data once)."""
     seeds = [args.seed] if seeds is None else seeds
@@ -170,14 +211,18 @@ def train_all(configs: list[dict], splits: Splits, args: argparse.Namespace, epo
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     # the batch-1 runs are the longest: start them first
     ordered = sorted(configs, key=lambda c: c["batch"])
-    with ProcessPoolExecutor(max_workers=args.jobs,
-                             mp_context=multiprocessing.get_context(method),
-                             initializer=_init_worker,
-                             initargs=(args.dataset, args.data_root, args.quick)) as pool:
-        futures = {(s, c["name"]): pool.submit(_train_in_worker, c, epochs, s)
-                   for c in ordered for s in seeds}
-        return {s: {c["name"]: futures[s, c["name"]].result() for c in configs}
-                for s in seeds}
+    with ProcessPoolExecutor(
+        max_workers=args.jobs,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(args.dataset, args.data_root, args.quick),
+    ) as pool:
+        futures = {
+            (s, c["name"]): pool.submit(_train_in_worker, c, epochs, s)
+            for c in ordered
+            for s in seeds
+        }
+        return {s: {c["name"]: futures[s, c["name"]].result() for c in configs} for s in seeds}
 
 
 # ---------------------------------------------------------------------- reporting
@@ -193,18 +238,30 @@ def _reference_columns(same_data: bool) -> list[str]:
     return ["validation", ref, *diff, "test", ref, *diff]
 
 
-def _reference_cells(val: float, test: float, ref: tuple[float, float] | None,
-                     same_data: bool) -> list:
+def _reference_cells(
+    val: float, test: float, ref: tuple[float, float] | None, same_data: bool
+) -> list:
     if ref is None:
         return [val, "", *([""] if same_data else []), test, "", *([""] if same_data else [])]
     rv, rt = ref
-    return [val, rv, *([_difference(val, rv)] if same_data else []), test, rt,
-            *([_difference(test, rt)] if same_data else [])]
+    return [
+        val,
+        rv,
+        *([_difference(val, rv)] if same_data else []),
+        test,
+        rt,
+        *([_difference(test, rt)] if same_data else []),
+    ]
 
 
-def group_table(report: Report, histories: dict[str, dict], best: str,
-                reference: tuple[str, tuple[float, float]], title: str,
-                same_data: bool = True) -> tuple[float, float]:
+def group_table(
+    report: Report,
+    histories: dict[str, dict],
+    best: str,
+    reference: tuple[str, tuple[float, float]],
+    title: str,
+    same_data: bool = True,
+) -> tuple[float, float]:
     """A table of a group's final accuracies, the document's numbers beside the
     configuration it reports (and their difference when `same_data`); returns the best
     configuration's (validation, test)."""
@@ -213,27 +270,38 @@ def group_table(report: Report, histories: dict[str, dict], best: str,
     for name, h in histories.items():
         mark = " **(best)**" if name == best else ""
         val, test = h["val_acc"][-1], h["test_acc"][-1]
-        rows.append([name + mark, *_reference_cells(val, test, ref if name == ref_name
-                                                    else None, same_data),
-                     h["train_loss"][-1], f"{h['seconds']:.0f}"])
-    report.table(title, ["configuration", *_reference_columns(same_data), "final epoch loss",
-                         "time (s)"], rows)
+        rows.append(
+            [
+                name + mark,
+                *_reference_cells(val, test, ref if name == ref_name else None, same_data),
+                h["train_loss"][-1],
+                f"{h['seconds']:.0f}",
+            ]
+        )
+    report.table(
+        title,
+        ["configuration", *_reference_columns(same_data), "final epoch loss", "time (s)"],
+        rows,
+    )
     return histories[best]["val_acc"][-1], histories[best]["test_acc"][-1]
 
 
-def group_figure(report: Report, histories: dict[str, dict], best: str, title: str,
-                 filename: str, caption: str) -> None:
+def group_figure(
+    report: Report, histories: dict[str, dict], best: str, title: str, filename: str, caption: str
+) -> None:
     """Training loss and validation accuracy per epoch of every configuration of a group,
     the best one drawn thick."""
     fig, axes = new_figure(ncols=2, size=(5.4, 4.0))
     for i, (name, h) in enumerate(histories.items()):
-        style = dict(lw=2.6 if name == best else 1.0, color=f"C{i}",
-                     label=name + (" (best)" if name == best else ""))
+        style = dict(
+            lw=2.6 if name == best else 1.0,
+            color=f"C{i}",
+            label=name + (" (best)" if name == best else ""),
+        )
         epochs = np.arange(1, len(h["train_loss"]) + 1)
         axes[0, 0].plot(epochs, h["train_loss"], **style)
         axes[0, 1].plot(epochs, h["val_acc"], **style)
-    label_loss_and_accuracy(axes[0], "Training loss", "validation accuracy",
-                            "Validation accuracy")
+    label_loss_and_accuracy(axes[0], "Training loss", "validation accuracy", "Validation accuracy")
     fig.suptitle(title)
     fig.tight_layout()
     report.figure(fig, filename, caption)
@@ -243,8 +311,12 @@ def main(argv: list[str] | None = None) -> Report:
     p = parser(NAME, DESCRIPTION)
     add_kmnist_arguments(p)
     add_seed_arguments(p)
-    p.add_argument("--jobs", type=int, default=1,
-                   help="train independent configurations in this many worker processes")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="train independent configurations in this many worker processes",
+    )
     args: argparse.Namespace = p.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     seeds = seeds_from_args(args)
@@ -257,11 +329,13 @@ def main(argv: list[str] | None = None) -> Report:
     report.number("split_sizes", splits.sizes())
     report.text(data_note(args.dataset, splits))
     if not same_data:
-        report.text("The document's numbers are shown beside ours for orientation only, "
-                    "without a difference column: they were measured on Kuzushiji-MNIST and "
-                    f"ours on {args.dataset}, so a difference would compare two datasets. "
-                    "What carries over is the comparison inside each group (which learning "
-                    "rate, hidden size and depth is best), checked over seeds below.")
+        report.text(
+            "The document's numbers are shown beside ours for orientation only, "
+            "without a difference column: they were measured on Kuzushiji-MNIST and "
+            f"ours on {args.dataset}, so a difference would compare two datasets. "
+            "What carries over is the comparison inside each group (which learning "
+            "rate, hidden size and depth is best), checked over seeds below."
+        )
 
     configs = configurations()
     all_histories = train_all(configs, splits, args, cfg["epochs"], seeds)
@@ -272,9 +346,13 @@ def main(argv: list[str] | None = None) -> Report:
     best = {g: max(hs, key=lambda n: hs[n]["val_acc"][-1]) for g, hs in by_group.items()}
     report.number("runs", {c["name"]: dict(c, **histories[c["name"]]) for c in configs})
     if len(seeds) > 1:
-        report.number("runs_by_seed", {str(s): {n: {k: h[k] for k in ("val_acc", "test_acc")}
-                                                for n, h in hs.items()}
-                                       for s, hs in all_histories.items()})
+        report.number(
+            "runs_by_seed",
+            {
+                str(s): {n: {k: h[k] for k in ("val_acc", "test_acc")} for n, h in hs.items()}
+                for s, hs in all_histories.items()
+            },
+        )
     for g, name in best.items():
         h = histories[name]
         report.number(f"best_{g}", name)
@@ -287,37 +365,65 @@ def main(argv: list[str] | None = None) -> Report:
     for lr in LOGISTIC_LRS:
         name = f"logistic lr={lr}"
         h = histories[name]
-        rows.append([f"{lr}" + (" **(best)**" if name == best["logistic"] else ""),
-                     *_reference_cells(h["val_acc"][-1], h["test_acc"][-1],
-                                       REFERENCE_LOGISTIC[lr], same_data),
-                     h["train_loss"][-1], f"{h['seconds']:.0f}"])
-    report.table(f"Logistic regression, batch 1, {cfg['epochs']} epochs{seed_note}",
-                 ["learning rate", *_reference_columns(same_data), "final epoch loss",
-                  "time (s)"], rows,
-                 note="Reference: the document (KMNIST); its best learning rate is 0.001.")
+        rows.append(
+            [
+                f"{lr}" + (" **(best)**" if name == best["logistic"] else ""),
+                *_reference_cells(
+                    h["val_acc"][-1], h["test_acc"][-1], REFERENCE_LOGISTIC[lr], same_data
+                ),
+                h["train_loss"][-1],
+                f"{h['seconds']:.0f}",
+            ]
+        )
+    report.table(
+        f"Logistic regression, batch 1, {cfg['epochs']} epochs{seed_note}",
+        ["learning rate", *_reference_columns(same_data), "final epoch loss", "time (s)"],
+        rows,
+        note="Reference: the document (KMNIST); its best learning rate is 0.001.",
+    )
 
     # one hidden layer, one hyperparameter at a time; then deeper networks
     ref_name, (rv, rt) = REFERENCE_FFN_BEST
-    bv, bt = group_table(report, by_group["one_layer"], best["one_layer"], REFERENCE_FFN_BEST,
-                         "Feed-forward network with dropout, one hidden layer: each "
-                         f"hyperparameter varied with the others at the defaults{seed_note}",
-                         same_data)
-    report.text(f"Defaults: learning rate {DEFAULTS['lr']}, {DEFAULTS['hidden']} hidden "
-                f"units, dropout {DEFAULTS['dropout']}, batch {DEFAULTS['batch']}, ReLU, SGD, "
-                f"{cfg['epochs']} epochs. The document reports only its best configuration "
-                f"({ref_name}): {rv} / {rt} on KMNIST. Our best ({best['one_layer']}): "
-                f"{bv:.4f} / {bt:.4f}"
-                + (f", difference to the document's best {bv - rv:+.4f} / {bt - rt:+.4f}."
-                   if same_data else f" on {args.dataset}."))
+    bv, bt = group_table(
+        report,
+        by_group["one_layer"],
+        best["one_layer"],
+        REFERENCE_FFN_BEST,
+        "Feed-forward network with dropout, one hidden layer: each "
+        f"hyperparameter varied with the others at the defaults{seed_note}",
+        same_data,
+    )
+    report.text(
+        f"Defaults: learning rate {DEFAULTS['lr']}, {DEFAULTS['hidden']} hidden "
+        f"units, dropout {DEFAULTS['dropout']}, batch {DEFAULTS['batch']}, ReLU, SGD, "
+        f"{cfg['epochs']} epochs. The document reports only its best configuration "
+        f"({ref_name}): {rv} / {rt} on KMNIST. Our best ({best['one_layer']}): "
+        f"{bv:.4f} / {bt:.4f}"
+        + (
+            f", difference to the document's best {bv - rv:+.4f} / {bt - rt:+.4f}."
+            if same_data
+            else f" on {args.dataset}."
+        )
+    )
     ref_name, (rv, rt) = REFERENCE_DEEP_BEST
-    bv, bt = group_table(report, by_group["deep"], best["deep"], REFERENCE_DEEP_BEST,
-                         f"Deeper networks (the other hyperparameters at the defaults)"
-                         f"{seed_note}", same_data)
-    report.text(f"The document's best deeper network ({ref_name}, learning rate 0.01): "
-                f"{rv} / {rt} on KMNIST. Our best ({best['deep']}): {bv:.4f} / {bt:.4f}"
-                + (f", difference {bv - rv:+.4f} / {bt - rt:+.4f}." if same_data else
-                   f" on {args.dataset}.")
-                + f" Times: the machine (2 cores) was shared, with --jobs {args.jobs}.")
+    bv, bt = group_table(
+        report,
+        by_group["deep"],
+        best["deep"],
+        REFERENCE_DEEP_BEST,
+        f"Deeper networks (the other hyperparameters at the defaults){seed_note}",
+        same_data,
+    )
+    report.text(
+        f"The document's best deeper network ({ref_name}, learning rate 0.01): "
+        f"{rv} / {rt} on KMNIST. Our best ({best['deep']}): {bv:.4f} / {bt:.4f}"
+        + (
+            f", difference {bv - rv:+.4f} / {bt - rt:+.4f}."
+            if same_data
+            else f" on {args.dataset}."
+        )
+        + f" Times: the machine (2 cores) was shared, with --jobs {args.jobs}."
+    )
 
     # over seeds: mean ± sd of every configuration, and the document's choice of each group
     refs_by_name = {f"logistic lr={lr}": r for lr, r in REFERENCE_LOGISTIC.items()}
@@ -328,14 +434,26 @@ def main(argv: list[str] | None = None) -> Report:
         ref = refs_by_name.get(c["name"]) if same_data else None
         for i, split in enumerate(("validation", "test")):
             key = "val_acc" if split == "validation" else "test_acc"
-            rows.append((f"{c['name']}: {split}",
-                         [all_histories[s][c["name"]][key][-1] for s in seeds],
-                         None if ref is None else ref[i]))
-    seed_table(report, f"Final accuracies over {len(seeds)} seed(s) ({args.dataset})", rows,
-               seeds, note="" if same_data else "No document column: the document's numbers "
-               "are for KMNIST (see the tables above).")
-    mean_val = {c["name"]: summarize([all_histories[s][c["name"]]["val_acc"][-1]
-                                      for s in seeds]) for c in configs}
+            rows.append(
+                (
+                    f"{c['name']}: {split}",
+                    [all_histories[s][c["name"]][key][-1] for s in seeds],
+                    None if ref is None else ref[i],
+                )
+            )
+    seed_table(
+        report,
+        f"Final accuracies over {len(seeds)} seed(s) ({args.dataset})",
+        rows,
+        seeds,
+        note=""
+        if same_data
+        else "No document column: the document's numbers are for KMNIST (see the tables above).",
+    )
+    mean_val = {
+        c["name"]: summarize([all_histories[s][c["name"]]["val_acc"][-1] for s in seeds])
+        for c in configs
+    }
     choice_rows, choices = [], {}
     for group, doc_name in DOCUMENT_BEST.items():
         names = [c["name"] for c in configs if c["group"] == group]
@@ -344,73 +462,134 @@ def main(argv: list[str] | None = None) -> Report:
         other = ranked[1] if ours == doc_name else ours
         margin = mean_val[doc_name].mean - mean_val[other].mean
         spread = max(mean_val[doc_name].sd, mean_val[other].sd)
-        choices[group] = dict(document=doc_name, ours=ours, margin=margin, spread=spread,
-                              beyond_spread=bool(len(seeds) > 1 and margin > 2 * spread))
-        choice_rows.append([GROUP_TITLES[group], doc_name, ours, mean_sd(mean_val[doc_name]),
-                            other, mean_sd(mean_val[other]), f"{margin:+.4f}",
-                            "n/a (1 seed)" if len(seeds) < 2 else
-                            ("yes" if margin > 2 * spread else "no")])
+        choices[group] = dict(
+            document=doc_name,
+            ours=ours,
+            margin=margin,
+            spread=spread,
+            beyond_spread=bool(len(seeds) > 1 and margin > 2 * spread),
+        )
+        choice_rows.append(
+            [
+                GROUP_TITLES[group],
+                doc_name,
+                ours,
+                mean_sd(mean_val[doc_name]),
+                other,
+                mean_sd(mean_val[other]),
+                f"{margin:+.4f}",
+                "n/a (1 seed)" if len(seeds) < 2 else ("yes" if margin > 2 * spread else "no"),
+            ]
+        )
     report.number("document_choices", choices)
-    report.table(f"The document's best configuration of each group, here ({len(seeds)} "
-                 "seed(s), mean validation accuracy after the last epoch)",
-                 ["choice", "document's best", "our best (highest mean)",
-                  "document's: mean ± sd", "strongest other", "its mean ± sd",
-                  "margin (document's − other)", "margin > 2 sd"], choice_rows,
-                 note="'strongest other': the best configuration of the group other than the "
-                      "document's (or, if ours differs, our best). The claims below are made "
-                      f"with at least {MIN_SEEDS_FOR_CLAIM} seeds (full runs) only.")
+    report.table(
+        f"The document's best configuration of each group, here ({len(seeds)} "
+        "seed(s), mean validation accuracy after the last epoch)",
+        [
+            "choice",
+            "document's best",
+            "our best (highest mean)",
+            "document's: mean ± sd",
+            "strongest other",
+            "its mean ± sd",
+            "margin (document's − other)",
+            "margin > 2 sd",
+        ],
+        choice_rows,
+        note="'strongest other': the best configuration of the group other than the "
+        "document's (or, if ours differs, our best). The claims below are made "
+        f"with at least {MIN_SEEDS_FOR_CLAIM} seeds (full runs) only.",
+    )
 
     # claims
-    worst = min(min(h["val_acc"][-1], h["test_acc"][-1]) for hs in all_histories.values()
-                for h in hs.values())
-    best_worst = min(min(histories[n]["val_acc"][-1], histories[n]["test_acc"][-1])
-                     for n in best.values())
+    worst = min(
+        min(h["val_acc"][-1], h["test_acc"][-1])
+        for hs in all_histories.values()
+        for h in hs.values()
+    )
+    best_worst = min(
+        min(histories[n]["val_acc"][-1], histories[n]["test_acc"][-1]) for n in best.values()
+    )
     if args.quick:
-        report.check(best_worst > 0.5, "the best configuration of each group is far above "
-                     "chance (0.1) on validation and test (quick run)",
-                     f"lowest of them {best_worst:.4f}")
+        report.check(
+            best_worst > 0.5,
+            "the best configuration of each group is far above "
+            "chance (0.1) on validation and test (quick run)",
+            f"lowest of them {best_worst:.4f}",
+        )
     else:
         floor = FLOORS[args.dataset]
-        report.check(worst > floor, f"every configuration is above {floor:g} on validation "
-                     f"and test for every seed (chance: 0.1)",
-                     f"lowest final accuracy {worst:.4f}")
+        report.check(
+            worst > floor,
+            f"every configuration is above {floor:g} on validation "
+            f"and test for every seed (chance: 0.1)",
+            f"lowest final accuracy {worst:.4f}",
+        )
         lv = min(hs[best["logistic"]]["val_acc"][-1] for hs in all_histories.values())
         fv = min(hs[best["one_layer"]]["val_acc"][-1] for hs in all_histories.values())
-        report.check(fv > lv, "the best feed-forward network beats the best logistic "
-                     "regression on validation", f"{fv:.4f} against {lv:.4f} (lowest over "
-                     "seeds)")
+        report.check(
+            fv > lv,
+            "the best feed-forward network beats the best logistic regression on validation",
+            f"{fv:.4f} against {lv:.4f} (lowest over seeds)",
+        )
         if len(seeds) >= MIN_SEEDS_FOR_CLAIM:
             for group, ch in choices.items():
-                report.check(ch["ours"] == ch["document"],
-                             f"the document's best {GROUP_TITLES[group]} ({ch['document']}) "
-                             f"has the highest mean validation accuracy here too, over "
-                             f"{len(seeds)} seeds",
-                             f"ours: {ch['ours']}; margin over the next {ch['margin']:+.4f} "
-                             f"against a spread (largest sd) of {ch['spread']:.4f}: "
-                             + ("beyond 2 sd" if ch["beyond_spread"] else "within 2 sd"))
+                report.check(
+                    ch["ours"] == ch["document"],
+                    f"the document's best {GROUP_TITLES[group]} ({ch['document']}) "
+                    f"has the highest mean validation accuracy here too, over "
+                    f"{len(seeds)} seeds",
+                    f"ours: {ch['ours']}; margin over the next {ch['margin']:+.4f} "
+                    f"against a spread (largest sd) of {ch['spread']:.4f}: "
+                    + ("beyond 2 sd" if ch["beyond_spread"] else "within 2 sd"),
+                )
         else:
-            report.text(f"**Not claimed.** Whether the document's best learning rate, hidden "
-                        f"size and depth are the best here is a claim only with at least "
-                        f"{MIN_SEEDS_FOR_CLAIM} seeds (this run: {len(seeds)}; "
-                        f"`--seeds 0,1,2`); the table above gives the single-seed ranking.")
+            report.text(
+                f"**Not claimed.** Whether the document's best learning rate, hidden "
+                f"size and depth are the best here is a claim only with at least "
+                f"{MIN_SEEDS_FOR_CLAIM} seeds (this run: {len(seeds)}; "
+                f"`--seeds 0,1,2`); the table above gives the single-seed ranking."
+            )
 
-    group_figure(report, by_group["logistic"], best["logistic"],
-                 f"Logistic regression, batch 1 ({args.dataset})", "logistic.png",
-                 "Logistic regression at three learning rates: training loss and validation "
-                 "accuracy per epoch (best configuration thick).")
-    group_figure(report, by_group["one_layer"], best["one_layer"],
-                 f"One hidden layer with dropout ({args.dataset})", "one_layer.png",
-                 "Feed-forward network, one hyperparameter varied at a time: training loss "
-                 "and validation accuracy per epoch (best configuration thick).")
-    group_figure(report, by_group["deep"], best["deep"],
-                 f"Two and three hidden layers ({args.dataset})", "deep.png",
-                 "Deeper networks: training loss and validation accuracy per epoch (best "
-                 "configuration thick).")
+    group_figure(
+        report,
+        by_group["logistic"],
+        best["logistic"],
+        f"Logistic regression, batch 1 ({args.dataset})",
+        "logistic.png",
+        "Logistic regression at three learning rates: training loss and validation "
+        "accuracy per epoch (best configuration thick).",
+    )
+    group_figure(
+        report,
+        by_group["one_layer"],
+        best["one_layer"],
+        f"One hidden layer with dropout ({args.dataset})",
+        "one_layer.png",
+        "Feed-forward network, one hyperparameter varied at a time: training loss "
+        "and validation accuracy per epoch (best configuration thick).",
+    )
+    group_figure(
+        report,
+        by_group["deep"],
+        best["deep"],
+        f"Two and three hidden layers ({args.dataset})",
+        "deep.png",
+        "Deeper networks: training loss and validation accuracy per epoch (best "
+        "configuration thick).",
+    )
     fig, axes = new_figure(size=(6.0, 4.0))
-    plot_curves(axes[0, 0], {f"{g}: {n}": histories[n]["test_acc"] for g, n in best.items()},
-                "test accuracy", "Test accuracy per epoch of the best configurations")
-    report.figure(fig, "best_test_accuracy.png", "Test accuracy per epoch of the best "
-                  "configuration of each group.")
+    plot_curves(
+        axes[0, 0],
+        {f"{g}: {n}": histories[n]["test_acc"] for g, n in best.items()},
+        "test accuracy",
+        "Test accuracy per epoch of the best configurations",
+    )
+    report.figure(
+        fig,
+        "best_test_accuracy.png",
+        "Test accuracy per epoch of the best configuration of each group.",
+    )
     report.write()
     return report
 

@@ -16,6 +16,7 @@ least-squares solutions form a line.  The experiment
 5. checks problem 3.10 (unit vectors minimising ‖Ax‖): only +-n minimise; two of the
    four vectors the document lists do not.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -27,8 +28,10 @@ from experiments._linear_common import gradient_descent
 from experiments.common import Report, new_figure, parser
 
 NAME = "min_norm_least_squares"
-DESCRIPTION = ("Minimum-norm least squares for A = [[3, 4], [3, 4]], b = (2, 3): exact "
-               "pseudo-inverse, solution set, and gradient descent from zero landing on it")
+DESCRIPTION = (
+    "Minimum-norm least squares for A = [[3, 4], [3, 4]], b = (2, 3): exact "
+    "pseudo-inverse, solution set, and gradient descent from zero landing on it"
+)
 SOURCE = "003_3e2271feff96ec1f.txt"
 DATA = "none"
 
@@ -56,12 +59,14 @@ def residual_loss(x, a: np.ndarray = A, b: np.ndarray = B):
 
 # --------------------------------------------------------------------- exact answers
 def _matmul_exact(m: list[list[Fraction]], n: list[list[Fraction]]) -> list[list[Fraction]]:
-    return [[sum(m[i][k] * n[k][j] for k in range(len(n))) for j in range(len(n[0]))]
-            for i in range(len(m))]
+    return [
+        [sum(m[i][k] * n[k][j] for k in range(len(n))) for j in range(len(n[0]))]
+        for i in range(len(m))
+    ]
 
 
 def _transpose(m: list[list[Fraction]]) -> list[list[Fraction]]:
-    return [list(row) for row in zip(*m)]
+    return [list(row) for row in zip(*m, strict=False)]
 
 
 def exact_answers(report: Report) -> None:
@@ -78,13 +83,21 @@ def exact_answers(report: Report) -> None:
     }
     report.number("pinv_exact", [[str(v) for v in row] for row in pinv])
     report.number("xstar_exact", [str(v) for v in xstar], headline=True)
-    report.check(all(penrose.values()),
-                 "A^T/50 satisfies the four Penrose conditions, so it is the pseudo-inverse",
-                 "exact rational arithmetic: " + ", ".join(penrose))
-    report.check(pinv == DOC_PINV, "pseudo-inverse A+ = [[3/50, 3/50], [4/50, 4/50]] (3.7)",
-                 f"exact: {[[str(v) for v in row] for row in pinv]}")
-    report.check(xstar == DOC_XSTAR, "minimum-norm solution x* = A+ b = (3/10, 4/10) (3.8)",
-                 f"exact: ({xstar[0]}, {xstar[1]})")
+    report.check(
+        all(penrose.values()),
+        "A^T/50 satisfies the four Penrose conditions, so it is the pseudo-inverse",
+        "exact rational arithmetic: " + ", ".join(penrose),
+    )
+    report.check(
+        pinv == DOC_PINV,
+        "pseudo-inverse A+ = [[3/50, 3/50], [4/50, 4/50]] (3.7)",
+        f"exact: {[[str(v) for v in row] for row in pinv]}",
+    )
+    report.check(
+        xstar == DOC_XSTAR,
+        "minimum-norm solution x* = A+ b = (3/10, 4/10) (3.8)",
+        f"exact: ({xstar[0]}, {xstar[1]})",
+    )
 
 
 # --------------------------------------------------------------------- SVD in floats
@@ -102,32 +115,50 @@ def svd_answers(report: Report) -> dict:
     doc_pinv = np.array(DOC_PINV, dtype=float)
     report.number("singular_values", s, headline=True)
     report.check(rank == DOC_RANK, "rank(A) = 1 (3.2)", f"singular values {s[0]:.15g}, {s[1]:.3g}")
-    report.check(np.abs(sigma - DOC_SIGMA).max() < FLOAT_TOL,
-                 "Sigma = diag(5 sqrt 2, 0) (3.6)",
-                 f"max error {np.abs(sigma - DOC_SIGMA).max():.1e}")
-    report.check(v_err < FLOAT_TOL and u_err < FLOAT_TOL,
-                 "V = [[3/5, -4/5], [4/5, 3/5]] and U = [[1, -1], [1, 1]] / sqrt 2, up to the "
-                 "sign of each singular vector (3.5, 3.6)",
-                 f"max errors V {v_err:.1e}, U {u_err:.1e}")
-    report.check(abs(abs(v[:, 0] @ DOC_ROW) - 1) < FLOAT_TOL
-                 and abs(abs(v[:, 1] @ DOC_NULL) - 1) < FLOAT_TOL
-                 and np.abs(A @ DOC_NULL).max() < 1e-15,
-                 "r = (3/5, 4/5) spans the row space and n = (-4/5, 3/5) the null space (3.3, 3.4)",
-                 "abs(v1 . r) = abs(v2 . n) = 1 to 1e-12 and ‖A n‖ < 1e-15")
-    report.check(np.abs(pinv - doc_pinv).max() < FLOAT_TOL
-                 and np.abs(np.linalg.pinv(A) - doc_pinv).max() < FLOAT_TOL,
-                 "V Sigma+ U^T (and numpy's pinv) give the same pseudo-inverse in floating point",
-                 f"max error {np.abs(pinv - doc_pinv).max():.1e} (tolerance 1e-12)")
-    report.table("SVD and pseudo-inverse: document versus ours (floating point)",
-                 ["quantity", "document", "ours"],
-                 [["rank(A)", DOC_RANK, rank],
-                  ["sigma_1", "5 sqrt 2 = 7.0711", s[0]],
-                  ["sigma_2", 0, s[1]],
-                  ["V (columns, sign-aligned)", "[[3/5, -4/5], [4/5, 3/5]]",
-                   np.array2string(v * signs_v, precision=6).replace("\n", "")],
-                  ["A+", "[[3/50, 3/50], [4/50, 4/50]]",
-                   np.array2string(pinv, precision=6).replace("\n", "")],
-                  ["x* = A+ b", "(3/10, 4/10)", np.array2string(pinv @ B, precision=15)]])
+    report.check(
+        np.abs(sigma - DOC_SIGMA).max() < FLOAT_TOL,
+        "Sigma = diag(5 sqrt 2, 0) (3.6)",
+        f"max error {np.abs(sigma - DOC_SIGMA).max():.1e}",
+    )
+    report.check(
+        v_err < FLOAT_TOL and u_err < FLOAT_TOL,
+        "V = [[3/5, -4/5], [4/5, 3/5]] and U = [[1, -1], [1, 1]] / sqrt 2, up to the "
+        "sign of each singular vector (3.5, 3.6)",
+        f"max errors V {v_err:.1e}, U {u_err:.1e}",
+    )
+    report.check(
+        abs(abs(v[:, 0] @ DOC_ROW) - 1) < FLOAT_TOL
+        and abs(abs(v[:, 1] @ DOC_NULL) - 1) < FLOAT_TOL
+        and np.abs(A @ DOC_NULL).max() < 1e-15,
+        "r = (3/5, 4/5) spans the row space and n = (-4/5, 3/5) the null space (3.3, 3.4)",
+        "abs(v1 . r) = abs(v2 . n) = 1 to 1e-12 and ‖A n‖ < 1e-15",
+    )
+    report.check(
+        np.abs(pinv - doc_pinv).max() < FLOAT_TOL
+        and np.abs(np.linalg.pinv(A) - doc_pinv).max() < FLOAT_TOL,
+        "V Sigma+ U^T (and numpy's pinv) give the same pseudo-inverse in floating point",
+        f"max error {np.abs(pinv - doc_pinv).max():.1e} (tolerance 1e-12)",
+    )
+    report.table(
+        "SVD and pseudo-inverse: document versus ours (floating point)",
+        ["quantity", "document", "ours"],
+        [
+            ["rank(A)", DOC_RANK, rank],
+            ["sigma_1", "5 sqrt 2 = 7.0711", s[0]],
+            ["sigma_2", 0, s[1]],
+            [
+                "V (columns, sign-aligned)",
+                "[[3/5, -4/5], [4/5, 3/5]]",
+                np.array2string(v * signs_v, precision=6).replace("\n", ""),
+            ],
+            [
+                "A+",
+                "[[3/50, 3/50], [4/50, 4/50]]",
+                np.array2string(pinv, precision=6).replace("\n", ""),
+            ],
+            ["x* = A+ b", "(3/10, 4/10)", np.array2string(pinv @ B, precision=15)],
+        ],
+    )
     return {"pinv": pinv, "xstar": pinv @ B}
 
 
@@ -137,17 +168,21 @@ def solution_set(report: Report, xstar: np.ndarray) -> None:
     members = xstar + ks[:, None] * DOC_NULL
     losses = np.array([float(residual_loss(x)) for x in members])
     grads = np.array([ad.grad(residual_loss)(x) for x in members])
-    norms2 = np.sum(members ** 2, axis=1)
+    norms2 = np.sum(members**2, axis=1)
     report.number("least_squares_residual", float(residual_loss(xstar)), headline=True)
-    report.check(np.abs(losses - 0.5).max() < FLOAT_TOL and np.abs(grads).max() < FLOAT_TOL,
-                 "every x* + k n is a least-squares solution (3.9): residual ‖Ax - b‖^2 = 1/2 and "
-                 "zero gradient (engine)",
-                 "13 values of k in [-3, 3]: max abs(loss - 1/2) "
-                 f"{np.abs(losses - 0.5).max():.1e}, max abs(gradient) {np.abs(grads).max():.1e}")
-    report.check(np.abs(norms2 - (0.25 + ks ** 2)).max() < FLOAT_TOL
-                 and abs(xstar @ DOC_NULL) < FLOAT_TOL,
-                 "‖x* + k n‖^2 = 1/4 + k^2, so x* (k = 0, orthogonal to the null space) is the "
-                 "shortest solution", f"max error {np.abs(norms2 - (0.25 + ks ** 2)).max():.1e}")
+    report.check(
+        np.abs(losses - 0.5).max() < FLOAT_TOL and np.abs(grads).max() < FLOAT_TOL,
+        "every x* + k n is a least-squares solution (3.9): residual ‖Ax - b‖^2 = 1/2 and "
+        "zero gradient (engine)",
+        "13 values of k in [-3, 3]: max abs(loss - 1/2) "
+        f"{np.abs(losses - 0.5).max():.1e}, max abs(gradient) {np.abs(grads).max():.1e}",
+    )
+    report.check(
+        np.abs(norms2 - (0.25 + ks**2)).max() < FLOAT_TOL and abs(xstar @ DOC_NULL) < FLOAT_TOL,
+        "‖x* + k n‖^2 = 1/4 + k^2, so x* (k = 0, orthogonal to the null space) is the "
+        "shortest solution",
+        f"max error {np.abs(norms2 - (0.25 + ks**2)).max():.1e}",
+    )
 
 
 # --------------------------------------------------------------------- gradient descent
@@ -158,34 +193,51 @@ def gd_runs(report: Report, rng: np.random.Generator, xstar: np.ndarray, quick: 
     runs = []
     for x0 in starts:
         path: list[np.ndarray] = []
-        p, losses = gradient_descent(loss, {"x": x0}, lr, steps,
-                                     callback=lambda q: path.append(q["x"].copy()))
+        p, losses = gradient_descent(
+            loss, {"x": x0}, lr, steps, callback=lambda q: path.append(q["x"].copy())
+        )
         limit = xstar + (DOC_NULL @ x0) * DOC_NULL  # projection of x0 onto the solution line
-        runs.append({"x0": x0, "final": p["x"], "limit": limit, "losses": losses,
-                     "path": np.array(path)})
+        runs.append(
+            {"x0": x0, "final": p["x"], "limit": limit, "losses": losses, "path": np.array(path)}
+        )
     zero = runs[0]
     off_row = float(np.abs(zero["path"] @ DOC_NULL).max())
     report.number("gd_from_zero_final", zero["final"], headline=True)
-    report.check(np.abs(zero["final"] - xstar).max() < FLOAT_TOL,
-                 "gradient descent from x = 0 on ‖Ax - b‖^2 converges to the minimum-norm "
-                 "solution (3/10, 4/10)", f"{steps} steps, lr {lr}: final {zero['final']}, error "
-                 f"{np.abs(zero['final'] - xstar).max():.1e} (tolerance 1e-12)")
-    report.check(off_row < 1e-15,
-                 "the iterates from zero never leave the row space (the gradient 2 A^T (Ax - b) "
-                 "is a multiple of r)", f"max abs(n . x_t) over the path {off_row:.1e}")
+    report.check(
+        np.abs(zero["final"] - xstar).max() < FLOAT_TOL,
+        "gradient descent from x = 0 on ‖Ax - b‖^2 converges to the minimum-norm "
+        "solution (3/10, 4/10)",
+        f"{steps} steps, lr {lr}: final {zero['final']}, error "
+        f"{np.abs(zero['final'] - xstar).max():.1e} (tolerance 1e-12)",
+    )
+    report.check(
+        off_row < 1e-15,
+        "the iterates from zero never leave the row space (the gradient 2 A^T (Ax - b) "
+        "is a multiple of r)",
+        f"max abs(n . x_t) over the path {off_row:.1e}",
+    )
     errors = [float(np.abs(r["final"] - r["limit"]).max()) for r in runs[1:]]
     offsets = [float(abs(DOC_NULL @ r["x0"])) for r in runs[1:]]
-    report.check(max(errors) < FLOAT_TOL and min(offsets) > 1e-3,
-                 "from a non-zero start x0, gradient descent converges to another member of the "
-                 "solution set, x* + (n . x0) n (the null-space component of x0 never changes)",
-                 f"{len(errors)} random starts: max error {max(errors):.1e}; their distances abs(n "
-                 f". x0) from x* range {min(offsets):.2f} to {max(offsets):.2f}")
-    report.table("Gradient descent on ‖Ax - b‖^2 (lr 0.002, 300 steps)",
-                 ["start x0", "final x", "predicted limit x* + (n . x0) n", "‖final - x*‖"],
-                 [[np.array2string(r["x0"], precision=3), np.array2string(r["final"], precision=6),
-                   np.array2string(r["limit"], precision=6),
-                   float(np.linalg.norm(r["final"] - xstar))]
-                  for r in runs])
+    report.check(
+        max(errors) < FLOAT_TOL and min(offsets) > 1e-3,
+        "from a non-zero start x0, gradient descent converges to another member of the "
+        "solution set, x* + (n . x0) n (the null-space component of x0 never changes)",
+        f"{len(errors)} random starts: max error {max(errors):.1e}; their distances abs(n "
+        f". x0) from x* range {min(offsets):.2f} to {max(offsets):.2f}",
+    )
+    report.table(
+        "Gradient descent on ‖Ax - b‖^2 (lr 0.002, 300 steps)",
+        ["start x0", "final x", "predicted limit x* + (n . x0) n", "‖final - x*‖"],
+        [
+            [
+                np.array2string(r["x0"], precision=3),
+                np.array2string(r["final"], precision=6),
+                np.array2string(r["limit"], precision=6),
+                float(np.linalg.norm(r["final"] - xstar)),
+            ]
+            for r in runs
+        ],
+    )
     return {"runs": runs, "lr": lr}
 
 
@@ -197,8 +249,14 @@ def plot_gd(report: Report, xstar: np.ndarray, gd: dict) -> None:
     ax.plot(line[:, 0], line[:, 1], "k-", lw=1.5, label="solution set x* + k n")
     for i, r in enumerate(gd["runs"]):
         path = r["path"]
-        ax.plot(path[:, 0], path[:, 1], "-", color="C0" if i == 0 else "C1", lw=1,
-                label="GD from 0" if i == 0 else ("GD from x0 != 0" if i == 1 else None))
+        ax.plot(
+            path[:, 0],
+            path[:, 1],
+            "-",
+            color="C0" if i == 0 else "C1",
+            lw=1,
+            label="GD from 0" if i == 0 else ("GD from x0 != 0" if i == 1 else None),
+        )
         ax.plot(*r["x0"], "o", color="C0" if i == 0 else "C1", ms=4)
     ax.plot(*xstar, "r*", ms=12, label="x* = (0.3, 0.4)")
     ax.set_aspect("equal")
@@ -211,16 +269,25 @@ def plot_gd(report: Report, xstar: np.ndarray, gd: dict) -> None:
     ax = axes[0, 1]
     for i, r in reversed(list(enumerate(gd["runs"]))):
         dist = np.maximum(np.linalg.norm(r["path"] - r["limit"], axis=1), 1e-17)
-        ax.semilogy(dist, color="C0" if i == 0 else "C1", lw=2 if i == 0 else 1,
-                    label="from 0 (limit x*)" if i == 0 else ("from x0 != 0 (limit x* + (n . x0) n)"
-                                                              if i == 1 else None))
+        ax.semilogy(
+            dist,
+            color="C0" if i == 0 else "C1",
+            lw=2 if i == 0 else 1,
+            label="from 0 (limit x*)"
+            if i == 0
+            else ("from x0 != 0 (limit x* + (n . x0) n)" if i == 1 else None),
+        )
     ax.set_xlim(0, 120)
     ax.set_xlabel("gradient-descent step")
     ax.set_ylabel("distance to the predicted limit")
     ax.set_title(f"Linear convergence, factor 0.8 a step (lr {gd['lr']})")
     ax.legend(fontsize=8)
-    report.figure(fig, "gd_paths.png", "Gradient descent on ‖Ax - b‖^2: from zero it lands on the "
-                  "minimum-norm solution, from other starts on the foot of the perpendicular.")
+    report.figure(
+        fig,
+        "gd_paths.png",
+        "Gradient descent on ‖Ax - b‖^2: from zero it lands on the "
+        "minimum-norm solution, from other starts on the foot of the perpendicular.",
+    )
 
 
 # --------------------------------------------------------------------- problem 3.10
@@ -234,33 +301,44 @@ def unit_minimisers(report: Report, rng: np.random.Generator, quick: bool) -> No
         p, _ = gradient_descent(loss, {"t": np.array(t0)}, 4e-3, 400)
         ends.append([np.cos(p["t"]), np.sin(p["t"])])
     ends = np.array(ends)
-    dist = np.minimum(np.linalg.norm(ends - DOC_NULL, axis=1),
-                      np.linalg.norm(ends + DOC_NULL, axis=1))
+    dist = np.minimum(
+        np.linalg.norm(ends - DOC_NULL, axis=1), np.linalg.norm(ends + DOC_NULL, axis=1)
+    )
     listed = np.linalg.norm(DOC_UNIT_MINIMISERS @ A.T, axis=1)
     report.number("doc_unit_vectors_norm_Ax", listed)
-    report.check(dist.max() < 1e-10 and np.linalg.norm(A @ DOC_NULL) < 1e-15,
-                 "the unit vectors minimising ‖Ax‖ are +-n = +-(-4/5, 3/5), where ‖Ax‖ = 0 (3.10)",
-                 f"gradient descent on the angle from {len(ends)} random angles: every run ends "
-                 f"within {dist.max():.1e} of +n or -n")
+    report.check(
+        dist.max() < 1e-10 and np.linalg.norm(A @ DOC_NULL) < 1e-15,
+        "the unit vectors minimising ‖Ax‖ are +-n = +-(-4/5, 3/5), where ‖Ax‖ = 0 (3.10)",
+        f"gradient descent on the angle from {len(ends)} random angles: every run ends "
+        f"within {dist.max():.1e} of +n or -n",
+    )
     expected = [0, 0, 24 * np.sqrt(2) / 5, 24 * np.sqrt(2) / 5]
-    report.check(np.allclose(listed, expected, atol=FLOAT_TOL),
-                 "of the four vectors the document lists for 3.10, (4/5, 3/5) and (-4/5, -3/5) "
-                 "are not minimisers: ‖Ax‖ = 24 sqrt 2 / 5 for them (the document's list is wrong "
-                 "there)",
-                 f"‖Ax‖ for the listed vectors: {np.round(listed, 6).tolist()}")
-    report.table("Problem 3.10: unit vectors minimising ‖Ax‖",
-                 ["vector listed by the document", "‖Ax‖", "minimiser?"],
-                 [[np.array2string(v, precision=2), float(val), "yes" if val < FLOAT_TOL else "no"]
-                  for v, val in zip(DOC_UNIT_MINIMISERS, listed)])
+    report.check(
+        np.allclose(listed, expected, atol=FLOAT_TOL),
+        "of the four vectors the document lists for 3.10, (4/5, 3/5) and (-4/5, -3/5) "
+        "are not minimisers: ‖Ax‖ = 24 sqrt 2 / 5 for them (the document's list is wrong "
+        "there)",
+        f"‖Ax‖ for the listed vectors: {np.round(listed, 6).tolist()}",
+    )
+    report.table(
+        "Problem 3.10: unit vectors minimising ‖Ax‖",
+        ["vector listed by the document", "‖Ax‖", "minimiser?"],
+        [
+            [np.array2string(v, precision=2), float(val), "yes" if val < FLOAT_TOL else "no"]
+            for v, val in zip(DOC_UNIT_MINIMISERS, listed, strict=False)
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> Report:
     args = parser(NAME, DESCRIPTION).parse_args(argv)
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     rng = np.random.default_rng(args.seed)
-    report.text("The system 3x + 4y = 2, 3x + 4y = 3 has no solution; its least-squares solutions "
-                "form the line x* + k n. Exact answers are recomputed with fractions, the SVD in "
-                "floating point, and gradient descent uses the engine's gradients.")
+    report.text(
+        "The system 3x + 4y = 2, 3x + 4y = 3 has no solution; its least-squares solutions "
+        "form the line x* + k n. Exact answers are recomputed with fractions, the SVD in "
+        "floating point, and gradient descent uses the engine's gradients."
+    )
     exact_answers(report)
     found = svd_answers(report)
     solution_set(report, found["xstar"])

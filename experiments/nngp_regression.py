@@ -16,10 +16,11 @@ k(x, x') = dual(x.x').
    against k = 1, 2, ..., 1024 (several feature draws), with the ReLU NNGP test MSE as the k -> inf
    line: the network's empirical kernel (2/k) relu(XB^T) relu(XB^T)^T converges to the NNGP kernel.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -28,16 +29,18 @@ import datasets
 from experiments import common
 from experiments._nngp_common import dual_erf, dual_relu, dual_sin, normalised
 
-DESCRIPTION = ("Kernel regression with ReLU/sine/erf NNGP and Laplace kernels; random-features "
-               "ReLU networks (last layer trained by gradient descent) approaching the NNGP limit")
+DESCRIPTION = (
+    "Kernel regression with ReLU/sine/erf NNGP and Laplace kernels; random-features "
+    "ReLU networks (last layer trained by gradient descent) approaching the NNGP limit"
+)
 SOURCE = "004_0b6aebc5a09fb10d.txt"
 DATA = "none (synthetic: datasets.nngp_regression)"
 NAME = "nngp_regression"
 
-DOC_WIDTHS = [2 ** i for i in range(11)]   # 1, 2, ..., 1024 as in problem 12
-EXTRA_WIDTHS = [2048, 4096]                 # full run only, beyond the document's list
+DOC_WIDTHS = [2**i for i in range(11)]  # 1, 2, ..., 1024 as in problem 12
+EXTRA_WIDTHS = [2048, 4096]  # full run only, beyond the document's list
 LAPLACE_L = 1.0 / 200.0
-GD_TOL = 1e-7          # stop when the certified relative distance to the minimiser is below this
+GD_TOL = 1e-7  # stop when the certified relative distance to the minimiser is below this
 GD_MAX_ITER = 400_000
 
 
@@ -60,19 +63,29 @@ def dot_product_kernel(dual: Callable[[np.ndarray], np.ndarray]):
 
 # name -> (kernel on rows, the same kernel on the unit sphere as a function of xi, formula)
 KERNELS = {
-    "ReLU NNGP": (dot_product_kernel(normalised(dual_relu)), normalised(dual_relu),
-                  "(xi (pi - arccos xi) + sqrt(1 - xi^2)) / pi"),
-    "sine NNGP": (dot_product_kernel(normalised(dual_sin)), normalised(dual_sin),
-                  "sinh(xi) / sinh(1)"),
-    "erf NNGP": (dot_product_kernel(normalised(dual_erf)), normalised(dual_erf),
-                 "arcsin(2 xi / 3) / arcsin(2/3)"),
+    "ReLU NNGP": (
+        dot_product_kernel(normalised(dual_relu)),
+        normalised(dual_relu),
+        "(xi (pi - arccos xi) + sqrt(1 - xi^2)) / pi",
+    ),
+    "sine NNGP": (
+        dot_product_kernel(normalised(dual_sin)),
+        normalised(dual_sin),
+        "sinh(xi) / sinh(1)",
+    ),
+    "erf NNGP": (
+        dot_product_kernel(normalised(dual_erf)),
+        normalised(dual_erf),
+        "arcsin(2 xi / 3) / arcsin(2/3)",
+    ),
     "Laplace": (laplace_kernel, laplace_profile, "exp(-‖x - x'‖ / 200)"),
     "linear (extra)": (dot_product_kernel(lambda xi: xi), lambda xi: np.asarray(xi), "xi = x.x'"),
 }
 
 
-def kernel_regression(kernel, x: np.ndarray, y: np.ndarray,
-                      x_test: np.ndarray) -> tuple[np.ndarray, float]:
+def kernel_regression(
+    kernel, x: np.ndarray, y: np.ndarray, x_test: np.ndarray
+) -> tuple[np.ndarray, float]:
     """Interpolating kernel regression: x (n, d), y (n,), x_test (m, d) -> predictions (m,) and
     the largest training residual |K alpha - y|."""
     k_train = kernel(x, x)
@@ -85,8 +98,9 @@ def relu_features(x: np.ndarray, b: np.ndarray) -> np.ndarray:
     return math.sqrt(2.0 / b.shape[0]) * np.maximum(x @ b.T, 0.0)
 
 
-def train_last_layer(features: np.ndarray, y: np.ndarray, tol: float = GD_TOL,
-                     max_iter: int = GD_MAX_ITER) -> dict:
+def train_last_layer(
+    features: np.ndarray, y: np.ndarray, tol: float = GD_TOL, max_iter: int = GD_MAX_ITER
+) -> dict:
     """Gradient descent with our engine on  sum_s (1/n) ||features[s] A[s] - y||^2  over A (S, k),
     from A = 0, for S independent feature draws features (S, n, k) at once (the loss is a sum of
     independent terms, so each A[s] follows its own gradient descent).
@@ -100,16 +114,17 @@ def train_last_layer(features: np.ndarray, y: np.ndarray, tol: float = GD_TOL,
     """
     n_draws, n, k = features.shape
     # squared singular values of the features = eigenvalues of the smaller Gram matrix
-    gram = (features @ features.transpose(0, 2, 1) if k >= n
-            else features.transpose(0, 2, 1) @ features)
-    ev = np.linalg.eigvalsh(gram)                                    # (S, min(n, k)), ascending
+    gram = (
+        features @ features.transpose(0, 2, 1) if k >= n else features.transpose(0, 2, 1) @ features
+    )
+    ev = np.linalg.eigvalsh(gram)  # (S, min(n, k)), ascending
     lam_max = 2.0 * ev[:, -1] / n
     lam_min = np.array([2.0 * e[e > 1e-12 * e[-1]][0] / n for e in ev])
     step = (2.0 / (lam_max + lam_min))[:, None]
 
     targets = np.broadcast_to(y[None, :, None], (n_draws, n, 1))
 
-    def loss(a):                                      # a (S, k, 1): one column per draw
+    def loss(a):  # a (S, k, 1): one column per draw
         return ad.sum(ad.square(ad.matmul(features, a) - targets)) / n
 
     def per_draw_loss(a: np.ndarray) -> np.ndarray:
@@ -123,7 +138,7 @@ def train_last_layer(features: np.ndarray, y: np.ndarray, tol: float = GD_TOL,
         if it == record_at:
             history.append((it, per_draw_loss(a)))
             record_at = max(it + 1, int(record_at * 1.2))
-        if it % 10 == 0 and it > 0:   # the check costs about as much as a step
+        if it % 10 == 0 and it > 0:  # the check costs about as much as a step
             bound = np.linalg.norm(g[:, :, 0], axis=1) / lam_min
             if np.all(bound <= tol * np.linalg.norm(a[:, :, 0], axis=1)):
                 break
@@ -131,8 +146,13 @@ def train_last_layer(features: np.ndarray, y: np.ndarray, tol: float = GD_TOL,
     history.append((it, per_draw_loss(a)))
     a = a[:, :, 0]
     relative_bound = np.linalg.norm(g[:, :, 0], axis=1) / lam_min / np.linalg.norm(a, axis=1)
-    return {"A": a, "iterations": it, "history": history,
-            "relative_bound": float(np.max(relative_bound)), "condition": lam_max / lam_min}
+    return {
+        "A": a,
+        "iterations": it,
+        "history": history,
+        "relative_bound": float(np.max(relative_bound)),
+        "condition": lam_max / lam_min,
+    }
 
 
 def least_squares(features: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -149,8 +169,9 @@ def least_squares(features: np.ndarray, y: np.ndarray) -> np.ndarray:
 def predict(x_test: np.ndarray, b: np.ndarray, a: np.ndarray, chunk: int = 1000) -> np.ndarray:
     """f(x) = sqrt(2/k) A relu(B x) for the rows of x_test (m, d), in chunks: b (k, d), a (k,) or
     (k, p) for p networks sharing B -> (m,) or (m, p)."""
-    return np.concatenate([relu_features(x_test[i:i + chunk], b) @ a
-                           for i in range(0, x_test.shape[0], chunk)])
+    return np.concatenate(
+        [relu_features(x_test[i : i + chunk], b) @ a for i in range(0, x_test.shape[0], chunk)]
+    )
 
 
 def main(argv: list[str] | None = None) -> common.Report:
@@ -162,9 +183,18 @@ def main(argv: list[str] | None = None) -> common.Report:
     widths = [w for w in DOC_WIDTHS if w != 128] if args.quick else DOC_WIDTHS + EXTRA_WIDTHS
     x, y, x_test, y_test = datasets.nngp_regression(n=100, n_test=n_test, d=200, seed=args.seed)
     n = x.shape[0]
-    report.number("config", {"n": n, "d": x.shape[1], "n_test": n_test, "feature_draws": n_draws,
-                             "widths": widths, "gd_tol": GD_TOL})
-    zero_mse = float(np.mean(y_test ** 2))
+    report.number(
+        "config",
+        {
+            "n": n,
+            "d": x.shape[1],
+            "n_test": n_test,
+            "feature_draws": n_draws,
+            "widths": widths,
+            "gd_tol": GD_TOL,
+        },
+    )
+    zero_mse = float(np.mean(y_test**2))
     report.number("zero_predictor_test_mse", zero_mse)
 
     # --- problem 11: kernel regression -------------------------------------------------------
@@ -175,21 +205,36 @@ def main(argv: list[str] | None = None) -> common.Report:
         mse = float(np.mean((pred - y_test) ** 2))
         kernel_mse[name] = mse
         cond = float(np.linalg.cond(kernel(x, x)))
-        slopes[name] = float((profile(1e-6) - profile(-1e-6)) / 2e-6)   # weight of the linear term
+        slopes[name] = float((profile(1e-6) - profile(-1e-6)) / 2e-6)  # weight of the linear term
         rows.append([name, formula, mse, mse / zero_mse, f"{slopes[name]:.3f}", cond, residual])
-        report.check(residual <= 1e-8 * np.max(np.abs(y)),
-                     f"kernel regression with the {name} kernel interpolates the training set",
-                     f"max abs(K alpha - y) = {residual:.1e} <= 1e-8 max abs(y) (condition number "
-                     f"{cond:.3g})")
-        report.check(mse < zero_mse, f"the {name} kernel beats predicting 0",
-                     f"test MSE {mse:.4e} < mean(y_test^2) = {zero_mse:.4e}")
+        report.check(
+            residual <= 1e-8 * np.max(np.abs(y)),
+            f"kernel regression with the {name} kernel interpolates the training set",
+            f"max abs(K alpha - y) = {residual:.1e} <= 1e-8 max abs(y) (condition number "
+            f"{cond:.3g})",
+        )
+        report.check(
+            mse < zero_mse,
+            f"the {name} kernel beats predicting 0",
+            f"test MSE {mse:.4e} < mean(y_test^2) = {zero_mse:.4e}",
+        )
     report.number("kernel_test_mse", kernel_mse, headline=True)
-    report.table("Problem 11: test MSE of interpolating kernel regression",
-                 ["kernel", "k(x, x'), xi = x.x'", "test MSE", "/ MSE of predicting 0",
-                  "dk/dxi at 0", "cond K(X, X)", "max train residual"], rows,
-                 note=f"n = {n}, n_test = {n_test}, seed {args.seed}. The document reports no "
-                      f"numbers for this problem. Predicting 0 gives test MSE {zero_mse:.4e}. "
-                      "The linear kernel is an extra reference, not in the document.")
+    report.table(
+        "Problem 11: test MSE of interpolating kernel regression",
+        [
+            "kernel",
+            "k(x, x'), xi = x.x'",
+            "test MSE",
+            "/ MSE of predicting 0",
+            "dk/dxi at 0",
+            "cond K(X, X)",
+            "max train residual",
+        ],
+        rows,
+        note=f"n = {n}, n_test = {n_test}, seed {args.seed}. The document reports no "
+        f"numbers for this problem. Predicting 0 gives test MSE {zero_mse:.4e}. "
+        "The linear kernel is an extra reference, not in the document.",
+    )
 
     # --- problem 12: random-features networks ------------------------------------------------
     k_nngp = KERNELS["ReLU NNGP"][0](x, x)
@@ -203,7 +248,7 @@ def main(argv: list[str] | None = None) -> common.Report:
     iters, histories, conds = [], {}, []
     for j, k in enumerate(common.progress(widths, desc="widths")):
         bs = [rng.standard_normal((k, x.shape[1])) for rng in draws]
-        feats = np.stack([relu_features(x, b) for b in bs])                     # (S, n, k)
+        feats = np.stack([relu_features(x, b) for b in bs])  # (S, n, k)
         fit = train_last_layer(feats, y)
         iters.append(fit["iterations"])
         conds.append(float(fit["condition"].max()))
@@ -211,59 +256,92 @@ def main(argv: list[str] | None = None) -> common.Report:
         for s, b in enumerate(bs):
             a_ls = least_squares(feats[s], y)
             a_err[j] = max(a_err[j], np.linalg.norm(fit["A"][s] - a_ls) / np.linalg.norm(a_ls))
-            pred = predict(x_test, b, np.stack([fit["A"][s], a_ls], axis=1))   # (n_test, 2)
+            pred = predict(x_test, b, np.stack([fit["A"][s], a_ls], axis=1))  # (n_test, 2)
             test_mse[s, j], lstsq_mse[s, j] = np.mean((pred - y_test[:, None]) ** 2, axis=0)
             kernel_err[s, j] = np.sqrt(np.mean((feats[s] @ feats[s].T - k_nngp) ** 2))
     mean_mse = test_mse.mean(0)
-    report.number("rf_test_mse", {"widths": widths, "per_draw": test_mse, "mean": mean_mse},
-                  headline=False)
-    report.number("rf_test_mse_mean_by_width", dict(zip(map(str, widths), mean_mse)),
-                  headline=True)
-    report.number("gd_iterations", dict(zip(map(str, widths), iters)))
-    report.number("gd_vs_lstsq_relative_error", dict(zip(map(str, widths), a_err)))
+    report.number(
+        "rf_test_mse", {"widths": widths, "per_draw": test_mse, "mean": mean_mse}, headline=False
+    )
+    report.number("rf_test_mse_mean_by_width", dict(zip(map(str, widths), mean_mse, strict=False)), headline=True)
+    report.number("gd_iterations", dict(zip(map(str, widths), iters, strict=False)))
+    report.number("gd_vs_lstsq_relative_error", dict(zip(map(str, widths), a_err, strict=False)))
     report.number("kernel_rms_error", {"widths": widths, "per_draw": kernel_err})
 
     mse_gap = float(np.max(np.abs(test_mse - lstsq_mse) / lstsq_mse))
-    report.check(float(a_err.max()) <= 10 * GD_TOL and mse_gap <= 10 * GD_TOL,
-                 "gradient descent with the engine reaches the least-squares A (the minimum-norm "
-                 "one for k > n) at every width",
-                 f"max ‖A_gd - A_ls‖ / ‖A_ls‖ = {a_err.max():.1e}, max relative test-MSE "
-                 f"difference {mse_gap:.1e} <= {10 * GD_TOL:g} (GD stops at a certified relative "
-                 f"distance {GD_TOL:g}; Gram condition numbers up to {max(conds):.0f}); "
-                 f"{max(iters)} iterations at most")
+    report.check(
+        float(a_err.max()) <= 10 * GD_TOL and mse_gap <= 10 * GD_TOL,
+        "gradient descent with the engine reaches the least-squares A (the minimum-norm "
+        "one for k > n) at every width",
+        f"max ‖A_gd - A_ls‖ / ‖A_ls‖ = {a_err.max():.1e}, max relative test-MSE "
+        f"difference {mse_gap:.1e} <= {10 * GD_TOL:g} (GD stops at a certified relative "
+        f"distance {GD_TOL:g}; Gram condition numbers up to {max(conds):.0f}); "
+        f"{max(iters)} iterations at most",
+    )
 
     big = np.array(widths) >= 16
-    slope = float(np.polyfit(np.log(np.array(widths)[big]),
-                             np.log(np.sqrt(np.mean(kernel_err[:, big] ** 2, axis=0))), 1)[0])
+    slope = float(
+        np.polyfit(
+            np.log(np.array(widths)[big]),
+            np.log(np.sqrt(np.mean(kernel_err[:, big] ** 2, axis=0))),
+            1,
+        )[0]
+    )
     report.number("kernel_error_slope", slope, headline=True)
-    report.check(-0.6 <= slope <= -0.4,
-                 "the network's empirical kernel converges to the ReLU NNGP kernel like k^(-1/2)",
-                 f"log-log slope of the RMS entry error over k >= 16: {slope:.3f} (the mean "
-                 "squared error is exactly c/k, so -1/2 up to sampling noise; tolerance ±0.1)")
+    report.check(
+        -0.6 <= slope <= -0.4,
+        "the network's empirical kernel converges to the ReLU NNGP kernel like k^(-1/2)",
+        f"log-log slope of the RMS entry error over k >= 16: {slope:.3f} (the mean "
+        "squared error is exactly c/k, so -1/2 up to sampling noise; tolerance ±0.1)",
+    )
 
     doc = np.array([w in DOC_WIDTHS for w in widths])
     peak = int(np.array(widths)[doc][np.argmax(mean_mse[doc])])
-    report.check(peak in (64, 128), "the finite-width test MSE peaks at the interpolation "
-                 f"threshold k ~ n = {n}", f"largest mean test MSE at k = {peak} "
-                 f"({mean_mse[widths.index(peak)]:.3e} = "
-                 f"{mean_mse[widths.index(peak)] / nngp_mse:.2f} x NNGP)")
+    report.check(
+        peak in (64, 128),
+        f"the finite-width test MSE peaks at the interpolation threshold k ~ n = {n}",
+        f"largest mean test MSE at k = {peak} "
+        f"({mean_mse[widths.index(peak)]:.3e} = "
+        f"{mean_mse[widths.index(peak)] / nngp_mse:.2f} x NNGP)",
+    )
     gap = mean_mse / nngp_mse - 1.0
     g256, g1024 = gap[widths.index(256)], gap[widths.index(1024)]
-    report.check(g1024 < 0.5 * g256, "past the threshold the test MSE falls toward the NNGP limit",
-                 f"relative excess over the NNGP test MSE: {g256:.3f} at k = 256, {g1024:.3f} at "
-                 f"k = 1024 (less than half)")
-    report.number("relative_excess_over_nngp", dict(zip(map(str, widths), gap)), headline=True)
+    report.check(
+        g1024 < 0.5 * g256,
+        "past the threshold the test MSE falls toward the NNGP limit",
+        f"relative excess over the NNGP test MSE: {g256:.3f} at k = 256, {g1024:.3f} at "
+        f"k = 1024 (less than half)",
+    )
+    report.number("relative_excess_over_nngp", dict(zip(map(str, widths), gap, strict=False)), headline=True)
 
-    rows = [[k, f"{mean_mse[j]:.4e} ± {test_mse[:, j].std(ddof=1):.1e}", f"{gap[j]:+.3f}",
-             f"{kernel_err[:, j].mean():.4f}", iters[j], f"{conds[j]:.3g}", f"{a_err[j]:.1e}"]
-            for j, k in enumerate(widths)]
-    report.table("Problem 12: random-features ReLU network, last layer trained by gradient descent",
-                 ["k", "test MSE (mean ± sd over draws)", "vs NNGP (relative)",
-                  "RMS of K_k - K_NNGP", "GD iterations", "Gram condition (worst draw)",
-                  "‖A_gd - A_ls‖ / ‖A_ls‖"], rows,
-                 note=f"{n_draws} draws of B per width; ReLU NNGP test MSE {nngp_mse:.4e}; "
-                      f"predicting 0: {zero_mse:.4e}."
-                      + ("" if args.quick else " k = 2048, 4096 extend the document's list."))
+    rows = [
+        [
+            k,
+            f"{mean_mse[j]:.4e} ± {test_mse[:, j].std(ddof=1):.1e}",
+            f"{gap[j]:+.3f}",
+            f"{kernel_err[:, j].mean():.4f}",
+            iters[j],
+            f"{conds[j]:.3g}",
+            f"{a_err[j]:.1e}",
+        ]
+        for j, k in enumerate(widths)
+    ]
+    report.table(
+        "Problem 12: random-features ReLU network, last layer trained by gradient descent",
+        [
+            "k",
+            "test MSE (mean ± sd over draws)",
+            "vs NNGP (relative)",
+            "RMS of K_k - K_NNGP",
+            "GD iterations",
+            "Gram condition (worst draw)",
+            "‖A_gd - A_ls‖ / ‖A_ls‖",
+        ],
+        rows,
+        note=f"{n_draws} draws of B per width; ReLU NNGP test MSE {nngp_mse:.4e}; "
+        f"predicting 0: {zero_mse:.4e}."
+        + ("" if args.quick else " k = 2048, 4096 extend the document's list."),
+    )
 
     _plots(report, widths, test_mse, nngp_mse, zero_mse, kernel_err, histories, n, slope)
     past = np.array(widths) >= peak
@@ -277,13 +355,15 @@ def main(argv: list[str] | None = None) -> common.Report:
     kernels_text = (
         "The target is almost linear on the sphere (x_i ~ ±d^-1/2, so sin x_i ~ x_i). The NNGP "
         f"test errors rank {' < '.join(by_mse)}, "
-        + ("the" if same_order else "not the") + " order of the weight of their linear term, "
+        + ("the" if same_order else "not the")
+        + " order of the weight of their linear term, "
         f"dk/dxi at 0: erf {slopes['erf NNGP']:.2f}, sine {slopes['sine NNGP']:.2f}, ReLU "
         f"{slopes['ReLU NNGP']:.2f} (the plain linear kernel, an extra, gets "
         f"{kernel_mse['linear (extra)']:.3e}). The Laplace kernel with L = 1/200 is nearly "
         "constant on the sphere (distances are at most 2, so it ranges over "
         f"[{float(laplace_profile(-1.0)):.3f}, 1]), is badly conditioned and has a tiny linear "
-        f"weight; the largest test error of the kernels is the {worst} one's.")
+        f"weight; the largest test error of the kernels is the {worst} one's."
+    )
     width_text = (
         "For the random-features network the test error starts at that of predicting 0 (k = 1), "
         f"grows as k approaches n, peaks at k = {peak} next to the interpolation threshold "
@@ -296,21 +376,37 @@ def main(argv: list[str] | None = None) -> common.Report:
         "minimum-norm least-squares A, which for k > n is kernel regression with the network's "
         "empirical kernel (2/k) relu(XB^T) relu(XB^T)^T; that kernel converges to the NNGP kernel "
         "at the Monte Carlo rate k^-1/2, so NNGP kernel regression is the k -> inf limit of these "
-        "trained networks, approached from above.")
+        "trained networks, approached from above."
+    )
     report.text(f"**Interpretation.** {kernels_text}\n\n{width_text}")
     report.write()
     return report
 
 
-def _plots(report: common.Report, widths: list[int], test_mse: np.ndarray, nngp_mse: float,
-           zero_mse: float, kernel_err: np.ndarray, histories: dict, n: int,
-           slope: float) -> None:
+def _plots(
+    report: common.Report,
+    widths: list[int],
+    test_mse: np.ndarray,
+    nngp_mse: float,
+    zero_mse: float,
+    kernel_err: np.ndarray,
+    histories: dict,
+    n: int,
+    slope: float,
+) -> None:
     w = np.array(widths)
     fig, axes = common.new_figure(size=(7.0, 4.5))
     ax = axes[0, 0]
     for s in range(test_mse.shape[0]):
-        ax.plot(w, test_mse[s], "o", ms=3, color="tab:blue", alpha=0.3,
-                label="single draw of B" if s == 0 else None)
+        ax.plot(
+            w,
+            test_mse[s],
+            "o",
+            ms=3,
+            color="tab:blue",
+            alpha=0.3,
+            label="single draw of B" if s == 0 else None,
+        )
     mean, sd = test_mse.mean(0), test_mse.std(0, ddof=1)
     ax.fill_between(w, mean - sd, mean + sd, color="tab:blue", alpha=0.2, label="mean ± sd")
     ax.plot(w, mean, "-", color="tab:blue", lw=2, label="random-features network (GD on A)")
@@ -318,21 +414,29 @@ def _plots(report: common.Report, widths: list[int], test_mse: np.ndarray, nngp_
     ax.axhline(zero_mse, color="gray", ls=":", label=f"predicting 0 ({zero_mse:.3e})")
     ax.axvline(n, color="k", ls="--", lw=0.8, label=f"k = n = {n}")
     if w.max() > max(DOC_WIDTHS):
-        ax.axvspan(max(DOC_WIDTHS) * 1.4, w.max() * 1.4, color="gray", alpha=0.1,
-                   label="beyond the document's widths")
+        ax.axvspan(
+            max(DOC_WIDTHS) * 1.4,
+            w.max() * 1.4,
+            color="gray",
+            alpha=0.1,
+            label="beyond the document's widths",
+        )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("width k")
     ax.set_ylabel("test MSE")
     ax.set_title("Problem 12: f(x) = sqrt(2/k) A relu(Bx), B fixed, A trained")
     ax.legend(fontsize=8)
-    report.figure(fig, "test_mse_vs_width.png",
-                  "Test MSE of the random-features ReLU network against its width, with the ReLU "
-                  "NNGP kernel regression (the infinite-width limit) as a horizontal line.")
+    report.figure(
+        fig,
+        "test_mse_vs_width.png",
+        "Test MSE of the random-features ReLU network against its width, with the ReLU "
+        "NNGP kernel regression (the infinite-width limit) as a horizontal line.",
+    )
 
     fig, axes = common.new_figure(ncols=2, size=(5.5, 4.2))
     ax = axes[0, 0]
-    rms = np.sqrt(np.mean(kernel_err ** 2, axis=0))
+    rms = np.sqrt(np.mean(kernel_err**2, axis=0))
     ax.loglog(w, rms, "o-", label="RMS entry error, over draws")
     ref = rms[-1] * np.sqrt(w[-1] / w)
     ax.loglog(w, ref, "k--", lw=0.8, label="c k^(-1/2)")
@@ -345,16 +449,19 @@ def _plots(report: common.Report, widths: list[int], test_mse: np.ndarray, nngp_
         its = np.array([h[0] for h in histories[k]])
         losses = np.array([h[1][0] for h in histories[k]])
         excess = (losses - losses[-1]) / losses[0]
-        keep = (its >= 1) & (excess > 1e-15)   # below 1e-15: float64 rounding
+        keep = (its >= 1) & (excess > 1e-15)  # below 1e-15: float64 rounding
         ax.loglog(its[keep], excess[keep], label=f"k = {k}")
     ax.set_xlabel("gradient-descent iteration")
     ax.set_ylabel("(loss - final loss) / initial loss")
     ax.set_title("Training A with the engine (first draw)", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    report.figure(fig, "kernel_convergence.png",
-                  "Left: the network's empirical kernel approaches the ReLU NNGP kernel at rate "
-                  "k^-1/2. Right: gradient-descent training curves of the last layer.")
+    report.figure(
+        fig,
+        "kernel_convergence.png",
+        "Left: the network's empirical kernel approaches the ReLU NNGP kernel at rate "
+        "k^-1/2. Right: gradient-descent training curves of the last layer.",
+    )
 
     fig, axes = common.new_figure(size=(6.0, 4.2))
     ax = axes[0, 0]
@@ -365,8 +472,12 @@ def _plots(report: common.Report, widths: list[int], test_mse: np.ndarray, nngp_
     ax.set_ylabel("k(x, x')")
     ax.set_title("Problem 11: the kernels on the unit sphere")
     ax.legend(fontsize=8)
-    report.figure(fig, "kernels.png", "The normalised NNGP kernels, the Laplace kernel and the "
-                  "linear kernel as functions of x.x' for unit vectors.")
+    report.figure(
+        fig,
+        "kernels.png",
+        "The normalised NNGP kernels, the Laplace kernel and the "
+        "linear kernel as functions of x.x' for unit vectors.",
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ saying which run it comes from (date, command, quick or full, seed, runtime).  S
 one experiment adds to the report instead of replacing it, and so does
 `python -m experiments.<name>` once the report is next rebuilt.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,24 +42,26 @@ SHARED_MIRROR = "../shared/data"
 # Datasets the shared copies do not hold completely: how to run their experiments instead
 # (command, note).
 DATA_HINTS = {
-    "kmnist": ("python -m experiments.{name} --dataset fashion_mnist "
-               "--data-root /usr/share/datasets/fashion-mnist",
-               "the KMNIST training images are not in the shared copies, so this runs it on "
-               "the Fashion-MNIST stand-in (apt-get install dataset-fashion-mnist)"),
+    "kmnist": (
+        "python -m experiments.{name} --dataset fashion_mnist "
+        "--data-root /usr/share/datasets/fashion-mnist",
+        "the KMNIST training images are not in the shared copies, so this runs it on "
+        "the Fashion-MNIST stand-in (apt-get install dataset-fashion-mnist)",
+    ),
 }
-OUTCOME_FILE = "outcome.json"   # the runner's record of an experiment's last run
+OUTCOME_FILE = "outcome.json"  # the runner's record of an experiment's last run
 
 
 @dataclass
 class Outcome:
     name: str
-    status: str                 # "ok", "failed" or "skipped"
+    status: str  # "ok", "failed" or "skipped"
     runtime_s: float
     reason: str = ""
     headline: dict = field(default_factory=dict)
-    claims: list = field(default_factory=list)   # [held, total] when the run finished
-    command: str = ""           # the equivalent `python -m experiments.<name> ...`
-    started: str = ""           # ISO dates (UTC, seconds)
+    claims: list = field(default_factory=list)  # [held, total] when the run finished
+    command: str = ""  # the equivalent `python -m experiments.<name> ...`
+    started: str = ""  # ISO dates (UTC, seconds)
     finished: str = ""
 
 
@@ -70,14 +73,21 @@ def experiment_names() -> list[str]:
     """Every experiment module of the package (all modules but the plumbing)."""
     import experiments
 
-    return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__)
-                  if not m.name.startswith("_") and m.name not in NOT_EXPERIMENTS)
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(experiments.__path__)
+        if not m.name.startswith("_") and m.name not in NOT_EXPERIMENTS
+    )
 
 
 def describe(name: str) -> dict:
     module = importlib.import_module(f"experiments.{name}")
-    return {"name": name, "description": getattr(module, "DESCRIPTION", ""),
-            "source": getattr(module, "SOURCE", ""), "data": getattr(module, "DATA", "none")}
+    return {
+        "name": name,
+        "description": getattr(module, "DESCRIPTION", ""),
+        "source": getattr(module, "SOURCE", ""),
+        "data": getattr(module, "DATA", "none"),
+    }
 
 
 def needs_data(name: str) -> bool:
@@ -97,8 +107,9 @@ def run_one(name: str, out_root: str, seed: int, quick: bool) -> Outcome:
     from .common import COMMAND_ENV
 
     started, start = _now(), time.perf_counter()
-    argv = ["--seed", str(seed), "--out", str(Path(out_root) / name)] + (["--quick"] if quick
-                                                                           else [])
+    argv = ["--seed", str(seed), "--out", str(Path(out_root) / name)] + (
+        ["--quick"] if quick else []
+    )
     env = [f"{k}={shlex.quote(os.environ[k])}" for k in COMMAND_ENV if os.environ.get(k)]
     command = " ".join(env + [f"python -m experiments.{name}", shlex.join(argv)])
     try:
@@ -106,16 +117,30 @@ def run_one(name: str, out_root: str, seed: int, quick: bool) -> Outcome:
         report = module.main(argv)
         headline = dict(getattr(report, "headline", {}) or {})
         claims = list(getattr(report, "claims", []) or [])
-        return Outcome(name, "ok", time.perf_counter() - start, headline=headline,
-                       claims=[sum(1 for c in claims if c.get("holds")), len(claims)],
-                       command=command, started=started, finished=_now())
+        return Outcome(
+            name,
+            "ok",
+            time.perf_counter() - start,
+            headline=headline,
+            claims=[sum(1 for c in claims if c.get("holds")), len(claims)],
+            command=command,
+            started=started,
+            finished=_now(),
+        )
     except Exception as error:  # noqa: BLE001 - every failure becomes a row of the report
         status = "skipped" if _is_data_problem(error) else "failed"
         reason = f"{type(error).__name__}: {error}"
         if status == "failed":
             reason += "\n" + "".join(traceback.format_exception(error)[-3:])
-        return Outcome(name, status, time.perf_counter() - start, reason=reason,
-                       command=command, started=started, finished=_now())
+        return Outcome(
+            name,
+            status,
+            time.perf_counter() - start,
+            reason=reason,
+            command=command,
+            started=started,
+            finished=_now(),
+        )
 
 
 def _worker_init(show_progress: bool) -> None:
@@ -123,26 +148,39 @@ def _worker_init(show_progress: bool) -> None:
         os.environ.setdefault("AUTODIFF_PROGRESS", "0")
 
 
-def run(names: list[str], out_root: Path, seed: int = 0, quick: bool = False,
-        jobs: int = 1, stream: Any = sys.stdout, left_out: list[str] | None = None,
-        invocation: str = "") -> list[Outcome]:
+def run(
+    names: list[str],
+    out_root: Path,
+    seed: int = 0,
+    quick: bool = False,
+    jobs: int = 1,
+    stream: Any = sys.stdout,
+    left_out: list[str] | None = None,
+    invocation: str = "",
+) -> list[Outcome]:
     """Run experiments in `jobs` worker processes, print progress and a summary, record
     each outcome in out_root/<name>/outcome.json and rebuild out_root/REPORT.md from all
     the results there.  `left_out`: experiments deliberately not run (--offline), listed
     with how to run them.  Returns the outcomes in the order of `names`."""
     out_root.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
-    with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_worker_init,
-                             initargs=(jobs <= 1,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=max(1, jobs), initializer=_worker_init, initargs=(jobs <= 1,)
+    ) as pool:
         futures = {pool.submit(run_one, n, str(out_root), seed, quick): n for n in names}
         for i, future in enumerate(as_completed(futures), 1):
             outcome = future.result()
             outcomes[outcome.name] = outcome
             record_outcome(outcome, out_root)
-            claims = (f", {outcome.claims[0]}/{outcome.claims[1]} claims held"
-                      if outcome.claims else "")
-            print(f"[{i}/{len(names)}] {outcome.name}: {outcome.status} "
-                  f"({outcome.runtime_s:.1f} s{claims})", file=stream, flush=True)
+            claims = (
+                f", {outcome.claims[0]}/{outcome.claims[1]} claims held" if outcome.claims else ""
+            )
+            print(
+                f"[{i}/{len(names)}] {outcome.name}: {outcome.status} "
+                f"({outcome.runtime_s:.1f} s{claims})",
+                file=stream,
+                flush=True,
+            )
     ordered = [outcomes[n] for n in names]
     print("\n" + summary_table(ordered), file=stream)
     reasons = reasons_text(ordered)
@@ -151,16 +189,21 @@ def run(names: list[str], out_root: Path, seed: int = 0, quick: bool = False,
     if left_out:
         print("\n" + left_out_text(left_out), file=stream)
     path = build_report(out_root, invocation=invocation or _invocation(names, seed, quick, jobs))
-    print(f"\nreport: {path} (the latest result of every experiment in {out_root}/)",
-          file=stream)
-    (out_root / "summary.json").write_text(json.dumps(
-        [o.__dict__ for o in ordered], indent=2) + "\n")
+    print(f"\nreport: {path} (the latest result of every experiment in {out_root}/)", file=stream)
+    (out_root / "summary.json").write_text(
+        json.dumps([o.__dict__ for o in ordered], indent=2) + "\n"
+    )
     return ordered
 
 
 def _invocation(names: list[str], seed: int, quick: bool, jobs: int) -> str:
-    return ("python -m experiments run " + " ".join(names) + (" --quick" if quick else "")
-            + f" --seed {seed}" + (f" --jobs {jobs}" if jobs > 1 else ""))
+    return (
+        "python -m experiments run "
+        + " ".join(names)
+        + (" --quick" if quick else "")
+        + f" --seed {seed}"
+        + (f" --jobs {jobs}" if jobs > 1 else "")
+    )
 
 
 def record_outcome(outcome: Outcome, out_root: Path) -> Path:
@@ -173,6 +216,7 @@ def record_outcome(outcome: Outcome, out_root: Path) -> Path:
 
 
 # -- the summary -------------------------------------------------------------------------
+
 
 def _short(value: Any) -> str:
     if isinstance(value, float):
@@ -201,13 +245,19 @@ def _claims_text(claims: list) -> str:
 def summary_table(outcomes: list[Outcome]) -> str:
     """One row per outcome; a skip or failure shows the first line of its reason here and
     the whole reason in `reasons_text`."""
-    lines = ["| experiment | status | runtime | claims held | headline numbers |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| experiment | status | runtime | claims held | headline numbers |",
+        "|---|---|---|---|---|",
+    ]
     for o in outcomes:
-        detail = (_headline_text(o.headline) if o.status == "ok" else
-                  _cell(o.reason.splitlines()[0] if o.reason else "") + " (whole reason below)")
-        lines.append(f"| {o.name} | {o.status} | {o.runtime_s:.1f} s | "
-                     f"{_claims_text(o.claims)} | {detail} |")
+        detail = (
+            _headline_text(o.headline)
+            if o.status == "ok"
+            else _cell(o.reason.splitlines()[0] if o.reason else "") + " (whole reason below)"
+        )
+        lines.append(
+            f"| {o.name} | {o.status} | {o.runtime_s:.1f} s | {_claims_text(o.claims)} | {detail} |"
+        )
     return "\n".join(lines)
 
 
@@ -238,8 +288,10 @@ def reasons_text(outcomes: list[Outcome]) -> str:
     for o in outcomes:
         if o.status == "ok":
             continue
-        lines += [f"{o.name} ({o.status}):", *("    " + line for line in
-                                                o.reason.rstrip().splitlines())]
+        lines += [
+            f"{o.name} ({o.status}):",
+            *("    " + line for line in o.reason.rstrip().splitlines()),
+        ]
         if o.status == "skipped":
             lines.append(f"    offline, with the shared copies: {_hint_text(o.name)}")
     return ("Skipped or failed, and why:\n\n" + "\n".join(lines)) if lines else ""
@@ -251,33 +303,40 @@ def left_out_text(names: list[str]) -> str:
         return ""
     mirror = [n for n in names if data_hint(n).startswith("AUTODIFF_DATA_MIRROR")]
     other = [n for n in names if n not in mirror]
-    lines = ["Left out by --offline (they need datasets): "
-             + ", ".join(f"{n} ({describe(n)['data']})" for n in names) + "."]
+    lines = [
+        "Left out by --offline (they need datasets): "
+        + ", ".join(f"{n} ({describe(n)['data']})" for n in names)
+        + "."
+    ]
     if mirror:
-        lines.append(f"Run them with the shared offline copies: AUTODIFF_DATA_MIRROR="
-                     f"{SHARED_MIRROR} python -m experiments run {' '.join(mirror)}")
+        lines.append(
+            f"Run them with the shared offline copies: AUTODIFF_DATA_MIRROR="
+            f"{SHARED_MIRROR} python -m experiments run {' '.join(mirror)}"
+        )
     lines += [f"{n}: {_hint_text(n)}" for n in other]
     return "\n".join(lines)
 
 
 # -- the report --------------------------------------------------------------------------
 
+
 @dataclass
 class Entry:
     """The latest result of one experiment in the results folder."""
+
     name: str
-    status: str                 # "ok", "failed" or "skipped"
-    date: str                   # ISO, when the result was written
+    status: str  # "ok", "failed" or "skipped"
+    date: str  # ISO, when the result was written
     command: str
-    mode: str                   # "quick" or "full" ("" when unknown)
+    mode: str  # "quick" or "full" ("" when unknown)
     seed: Any
     runtime_s: float | None
     commit: str = ""
     headline: dict = field(default_factory=dict)
     claims: list = field(default_factory=list)
     reason: str = ""
-    body: str = ""              # results.md of this run, "" when it wrote none
-    earlier: str = ""           # an older results.json kept beside a later failure
+    body: str = ""  # results.md of this run, "" when it wrote none
+    earlier: str = ""  # an older results.json kept beside a later failure
 
 
 def _parse_date(text: str) -> _dt.datetime | None:
@@ -298,8 +357,11 @@ def _results_command(name: str, data: dict) -> str:
     if data.get("command"):
         return data["command"]
     config = data.get("config", {})
-    return (f"python -m experiments.{name}" + (" --quick" if config.get("quick") else "")
-            + f" --seed {config.get('seed')}")
+    return (
+        f"python -m experiments.{name}"
+        + (" --quick" if config.get("quick") else "")
+        + f" --seed {config.get('seed')}"
+    )
 
 
 def latest_entry(name: str, out_root: Path) -> Entry | None:
@@ -316,14 +378,20 @@ def latest_entry(name: str, out_root: Path) -> Entry | None:
         held = sum(1 for c in claims if c.get("holds"))
         failed = [c for c in claims if not c.get("holds")]
         md = folder / "results.md"
-        entry = Entry(name, "failed" if failed else "ok", env.get("date", ""),
-                      _results_command(name, data),
-                      data.get("mode") or ("quick" if config.get("quick") else "full"),
-                      config.get("seed"), data.get("runtime_s"), env.get("git_commit", ""),
-                      data.get("headline", {}), [held, len(claims)],
-                      reason="; ".join(f"claim does not hold: {c['claim']} ({c['detail']})"
-                                       for c in failed),
-                      body=md.read_text() if md.is_file() else "")
+        entry = Entry(
+            name,
+            "failed" if failed else "ok",
+            env.get("date", ""),
+            _results_command(name, data),
+            data.get("mode") or ("quick" if config.get("quick") else "full"),
+            config.get("seed"),
+            data.get("runtime_s"),
+            env.get("git_commit", ""),
+            data.get("headline", {}),
+            [held, len(claims)],
+            reason="; ".join(f"claim does not hold: {c['claim']} ({c['detail']})" for c in failed),
+            body=md.read_text() if md.is_file() else "",
+        )
     if record is None or (record.get("status") == "ok" and entry is not None):
         return entry
     when = _parse_date(record.get("finished", ""))
@@ -331,23 +399,33 @@ def latest_entry(name: str, out_root: Path) -> Entry | None:
     if entry is not None and when is not None and written is not None and written > when:
         return entry  # a later run (e.g. `python -m experiments.<name>`) wrote results
     started = _parse_date(record.get("started", ""))
-    same_run = (entry is not None and written is not None and started is not None
-                and written >= started)
+    same_run = (
+        entry is not None and written is not None and started is not None and written >= started
+    )
     command = record.get("command", "")
     quick = " --quick" in f" {command} "
     seed = None
     parts = command.split()
     if "--seed" in parts and parts.index("--seed") + 1 < len(parts):
         seed = parts[parts.index("--seed") + 1]
-    failure = Entry(name, record.get("status", "failed"), record.get("finished", ""), command,
-                    "quick" if quick else "full", seed, record.get("runtime_s"),
-                    reason=record.get("reason", "") or "its run wrote no results.json")
+    failure = Entry(
+        name,
+        record.get("status", "failed"),
+        record.get("finished", ""),
+        command,
+        "quick" if quick else "full",
+        seed,
+        record.get("runtime_s"),
+        reason=record.get("reason", "") or "its run wrote no results.json",
+    )
     if same_run:  # it failed a claim after writing its results: show them too
         failure.headline, failure.claims = entry.headline, entry.claims
         failure.commit, failure.body = entry.commit, entry.body
     elif entry is not None:
-        failure.earlier = (f"An earlier result ({entry.status}, {entry.mode} run of "
-                           f"{_nice_date(entry.date)}) is still in `{name}/results.md`.")
+        failure.earlier = (
+            f"An earlier result ({entry.status}, {entry.mode} run of "
+            f"{_nice_date(entry.date)}) is still in `{name}/results.md`."
+        )
     return failure
 
 
@@ -363,39 +441,55 @@ def _run_label(e: Entry) -> str:
 
 
 def report_summary_table(entries: list[Entry]) -> str:
-    lines = ["| experiment | status | run | date | runtime | claims held | headline numbers |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| experiment | status | run | date | runtime | claims held | headline numbers |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for e in entries:
-        detail = (_headline_text(e.headline) if e.status == "ok" else
-                  _cell(e.reason.splitlines()[0] if e.reason else ""))
+        detail = (
+            _headline_text(e.headline)
+            if e.status == "ok"
+            else _cell(e.reason.splitlines()[0] if e.reason else "")
+        )
         runtime = f"{e.runtime_s:.1f} s" if isinstance(e.runtime_s, (int, float)) else "-"
-        lines.append(f"| {e.name} | {e.status} | {_run_label(e)} | {_nice_date(e.date)} | "
-                     f"{runtime} | {_claims_text(e.claims)} | {detail} |")
+        lines.append(
+            f"| {e.name} | {e.status} | {_run_label(e)} | {_nice_date(e.date)} | "
+            f"{runtime} | {_claims_text(e.claims)} | {detail} |"
+        )
     return "\n".join(lines)
 
 
 def _section(e: Entry) -> list[str]:
     runtime = f"{e.runtime_s:.1f} s" if isinstance(e.runtime_s, (int, float)) else "runtime ?"
     source = describe(e.name)["source"]
-    md = [f"### {e.name}: {e.status} ({e.mode or 'unknown'} run, {_nice_date(e.date)}, "
-          f"{runtime})", "",
-          f"Source: `{source}`. From the run `{e.command}` ({_run_label(e)}) of "
-          f"{_nice_date(e.date)}" + (f", commit {e.commit}" if e.commit else "")
-          + f", {runtime}.", ""]
+    md = [
+        f"### {e.name}: {e.status} ({e.mode or 'unknown'} run, {_nice_date(e.date)}, {runtime})",
+        "",
+        f"Source: `{source}`. From the run `{e.command}` ({_run_label(e)}) of "
+        f"{_nice_date(e.date)}" + (f", commit {e.commit}" if e.commit else "") + f", {runtime}.",
+        "",
+    ]
     if e.status != "ok" and e.reason:
         md += ["```", e.reason.strip(), "```", ""]
         if e.status == "skipped":
             note = data_note(e.name)
-            md += [f"Offline, with the shared copies: `{data_hint(e.name)}`"
-                   + (f" ({note})" if note else "") + ".", ""]
+            md += [
+                f"Offline, with the shared copies: `{data_hint(e.name)}`"
+                + (f" ({note})" if note else "")
+                + ".",
+                "",
+            ]
     if e.earlier:
         md += [e.earlier, ""]
     if e.body:
         body = e.body.replace("](", f"]({e.name}/")  # plots live in the experiment folder
         body = body.replace(f"]({e.name}/http", "](http")
         lines = body.splitlines()[1:]  # without the title; the run line is said above
-        lines = [line for i, line in enumerate(lines)
-                 if not (i < 8 and line.startswith("Source: `") and "Run: `" in line)]
+        lines = [
+            line
+            for i, line in enumerate(lines)
+            if not (i < 8 and line.startswith("Source: `") and "Run: `" in line)
+        ]
         text = "\n".join(("#" + line) if line.startswith("#") else line for line in lines)
         md += [re.sub(r"\n{3,}", "\n\n", text).strip("\n"), ""]
     return md
@@ -404,11 +498,16 @@ def _section(e: Entry) -> list[str]:
 def coverage_section() -> list[str]:
     from ._coverage import markdown_table
 
-    return ["## Not covered, and choices left open", "",
-            "What the source documents ask for that the experiments do not reproduce (or only "
-            "in part), and the choices the documents leave open (or leave to starter code we "
-            "do not have). The same table is in README.md (`experiments/_coverage.py`).", "",
-            markdown_table(), ""]
+    return [
+        "## Not covered, and choices left open",
+        "",
+        "What the source documents ask for that the experiments do not reproduce (or only "
+        "in part), and the choices the documents leave open (or leave to starter code we "
+        "do not have). The same table is in README.md (`experiments/_coverage.py`).",
+        "",
+        markdown_table(),
+        "",
+    ]
 
 
 def build_report(out_root: Path, invocation: str = "") -> Path:
@@ -424,23 +523,39 @@ def build_report(out_root: Path, invocation: str = "") -> Path:
         for source in (describe(e.name)["source"] or "(no source document)").split(","):
             by_source.setdefault(source.strip(), []).append(e)
     dates = sorted(e.date for e in entries if e.date)
-    span = (f"from {_nice_date(dates[0])} to {_nice_date(dates[-1])}" if len(dates) > 1 else
-            f"of {_nice_date(dates[0])}" if dates else "none yet")
-    md = ["# Reproduction report", "",
-          f"The latest result of every experiment in `{out_root}/` ({len(entries)} of "
-          f"{len(entries) + len(missing)}; results {span}). Each section says which run its "
-          "result comes from: the command (quick or full run, seed), its date, commit and "
-          "runtime; results of different runs can sit side by side. Rebuilt"
-          + (f" by `{invocation}`" if invocation else "")
-          + f" on {_nice_date(env['date'])}, commit {env['git_commit']}.", "",
-          "Environment of this rebuild: " + ", ".join(f"{k}: {v}" for k, v in env.items()), "",
-          "## Summary", "", report_summary_table(entries), ""]
+    span = (
+        f"from {_nice_date(dates[0])} to {_nice_date(dates[-1])}"
+        if len(dates) > 1
+        else f"of {_nice_date(dates[0])}"
+        if dates
+        else "none yet"
+    )
+    md = [
+        "# Reproduction report",
+        "",
+        f"The latest result of every experiment in `{out_root}/` ({len(entries)} of "
+        f"{len(entries) + len(missing)}; results {span}). Each section says which run its "
+        "result comes from: the command (quick or full run, seed), its date, commit and "
+        "runtime; results of different runs can sit side by side. Rebuilt"
+        + (f" by `{invocation}`" if invocation else "")
+        + f" on {_nice_date(env['date'])}, commit {env['git_commit']}.",
+        "",
+        "Environment of this rebuild: " + ", ".join(f"{k}: {v}" for k, v in env.items()),
+        "",
+        "## Summary",
+        "",
+        report_summary_table(entries),
+        "",
+    ]
     if missing:
         offline = [f"`{data_hint(n)}`" for n in missing if needs_data(n)]
-        md += ["Not run yet (no results in this folder): " + ", ".join(missing) + ". Run "
-               "them with `python -m experiments run NAME`"
-               + ("; those that need datasets, offline: " + "; ".join(offline) if offline
-                  else "") + ".", ""]
+        md += [
+            "Not run yet (no results in this folder): " + ", ".join(missing) + ". Run "
+            "them with `python -m experiments run NAME`"
+            + ("; those that need datasets, offline: " + "; ".join(offline) if offline else "")
+            + ".",
+            "",
+        ]
         notes = sorted({data_note(n) for n in missing if data_note(n)})
         if notes:
             md += ["Note: " + "; ".join(notes) + ".", ""]
@@ -453,9 +568,12 @@ def build_report(out_root: Path, invocation: str = "") -> Path:
     path = out_root / "REPORT.md"
     _write_atomic(path, text)
     excerpt = tables_only(text).replace(
-        "# Reproduction report\n", "# Reproduction report: tables\n\n"
+        "# Reproduction report\n",
+        "# Reproduction report: tables\n\n"
         f"Excerpt of REPORT.md (results {span}; rebuilt {_nice_date(env['date'])}, "
-        f"commit {env['git_commit']}; {env.get('cpu', '')}, {env['cpu_count']} cores).\n", 1)
+        f"commit {env['git_commit']}; {env.get('cpu', '')}, {env['cpu_count']} cores).\n",
+        1,
+    )
     _write_atomic(out_root / "REPORT_TABLES.md", excerpt)
     return path
 
@@ -465,8 +583,9 @@ def write_report(outcomes: list[Outcome], out_root: Path, seed: int, quick: bool
     callers of the earlier API)."""
     for o in outcomes:
         record_outcome(o, out_root)
-    return build_report(out_root, invocation=_invocation([o.name for o in outcomes], seed,
-                                                         quick, 1))
+    return build_report(
+        out_root, invocation=_invocation([o.name for o in outcomes], seed, quick, 1)
+    )
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -499,24 +618,30 @@ def tables_only(markdown: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("list", help="list the experiments (the default)")
     r = sub.add_parser("run", help="run experiments and rebuild results/REPORT.md")
     r.add_argument("names", nargs="*", help="experiments to run")
     r.add_argument("--all", action="store_true", help="run every experiment")
-    r.add_argument("--offline", action="store_true",
-                   help="run every experiment that needs no dataset download (and say how "
-                        "to run the others)")
+    r.add_argument(
+        "--offline",
+        action="store_true",
+        help="run every experiment that needs no dataset download (and say how to run the others)",
+    )
     r.add_argument("--quick", action="store_true", help="reduced runs (under a minute each)")
     r.add_argument("--jobs", type=int, default=1, help="worker processes")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", type=Path, default=Path("results"))
     rep = sub.add_parser("report", help="rebuild results/REPORT.md from the results folder")
     rep.add_argument("--out", type=Path, default=Path("results"))
-    sub.add_parser("coverage", help="print the table of what the source documents ask for "
-                                    "that is not covered, and the choices they leave open")
+    sub.add_parser(
+        "coverage",
+        help="print the table of what the source documents ask for "
+        "that is not covered, and the choices they leave open",
+    )
     args = parser.parse_args(argv)
     if args.command in (None, "list"):
         rows = [describe(n) for n in experiment_names()]
@@ -533,14 +658,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {build_report(args.out, invocation='python -m experiments report')}")
         return 0
     known = experiment_names()
-    names = (known if args.all else
-             [n for n in known if not needs_data(n)] if args.offline else args.names)
+    names = (
+        known
+        if args.all
+        else [n for n in known if not needs_data(n)]
+        if args.offline
+        else args.names
+    )
     unknown = [n for n in names if n not in known]
     if unknown or not names:
-        parser.error(f"unknown experiments {unknown}; choose from {known}" if unknown else
-                     "name experiments to run, or pass --all or --offline")
+        parser.error(
+            f"unknown experiments {unknown}; choose from {known}"
+            if unknown
+            else "name experiments to run, or pass --all or --offline"
+        )
     left_out = [n for n in known if n not in names] if args.offline and not args.all else None
     invocation = "python -m experiments " + shlex.join(argv if argv is not None else sys.argv[1:])
-    outcomes = run(names, args.out, seed=args.seed, quick=args.quick, jobs=args.jobs,
-                   left_out=left_out, invocation=invocation)
+    outcomes = run(
+        names,
+        args.out,
+        seed=args.seed,
+        quick=args.quick,
+        jobs=args.jobs,
+        left_out=left_out,
+        invocation=invocation,
+    )
     return 0 if all(o.status == "ok" for o in outcomes) else 1

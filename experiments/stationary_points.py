@@ -13,6 +13,7 @@
    (-1)^(L+1) for L hidden layers; flipping one unit's weights leaves it unchanged.
 6. Linear regression at w = 0 is not stationary (the gradient is -2 X^T y / n).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,9 +26,11 @@ import datasets
 from experiments.common import Report, new_figure, parser, progress
 
 NAME = "stationary_points"
-DESCRIPTION = ("Stationary points and symmetries: the nine-weight ReLU net (y = 4), zero "
-               "initialisation, tanh/sigmoid at zero weights, identical hidden units, sign flips, "
-               "linear regression at w = 0")
+DESCRIPTION = (
+    "Stationary points and symmetries: the nine-weight ReLU net (y = 4), zero "
+    "initialisation, tanh/sigmoid at zero weights, identical hidden units, sign flips, "
+    "linear regression at w = 0"
+)
 SOURCE = "002_34d55ca37461e66e.txt, 003_3e2271feff96ec1f.txt"
 DATA = "none"
 
@@ -51,8 +54,22 @@ def nine_weight_gradient_by_hand(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     z1 = w[0] * x[0] + w[1] * x[1] + w[2]
     z2 = w[3] * x[0] + w[4] * x[1] + w[5]
     h1, h2 = float(z1 > 0), float(z2 > 0)
-    return np.array([0.0, 3 * w[6] * h1, w[6] * h1, 0.0, 3 * w[7] * h2, w[7] * h2,
-                     max(z1, 0.0), max(z2, 0.0), 1.0]) + 0.0   # + 0.0 turns -0.0 into 0.0
+    return (
+        np.array(
+            [
+                0.0,
+                3 * w[6] * h1,
+                w[6] * h1,
+                0.0,
+                3 * w[7] * h2,
+                w[7] * h2,
+                max(z1, 0.0),
+                max(z2, 0.0),
+                1.0,
+            ]
+        )
+        + 0.0
+    )  # + 0.0 turns -0.0 into 0.0
 
 
 def mlp(params: dict[str, Any], x: Any, act: Callable[[Any], Any]) -> Any:
@@ -69,14 +86,16 @@ def mlp(params: dict[str, Any], x: Any, act: Callable[[Any], Any]) -> Any:
     return h
 
 
-def init_mlp(sizes: list[int], rng: np.random.Generator | None,
-             biases: bool) -> dict[str, np.ndarray]:
+def init_mlp(
+    sizes: list[int], rng: np.random.Generator | None, biases: bool
+) -> dict[str, np.ndarray]:
     """Parameters for `mlp` with layer sizes [d, d_1, ..., k]: Gaussian N(0, 1/fan_in)
     weights and zero biases, or everything zero when rng is None."""
     params = {}
-    for layer, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{layer}"] = (np.zeros((a, b)) if rng is None
-                               else rng.standard_normal((a, b)) / np.sqrt(a))
+    for layer, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
+        params[f"W{layer}"] = (
+            np.zeros((a, b)) if rng is None else rng.standard_normal((a, b)) / np.sqrt(a)
+        )
         if biases:
             params[f"b{layer}"] = np.zeros(b)
     return params
@@ -87,8 +106,9 @@ def cross_entropy(params: dict[str, Any], x: np.ndarray, onehot: np.ndarray) -> 
     return -ad.sum(onehot * ad.log_softmax(mlp(params, x, ad.relu), axis=1)) / x.shape[0]
 
 
-def square_loss(params: dict[str, Any], x: np.ndarray, y: np.ndarray,
-                act: Callable[[Any], Any]) -> Any:
+def square_loss(
+    params: dict[str, Any], x: np.ndarray, y: np.ndarray, act: Callable[[Any], Any]
+) -> Any:
     """Mean square loss of an MLP with hidden activation act: x (n, d), y (n, k)."""
     return ad.sum((mlp(params, x, act) - y) ** 2) / x.shape[0]
 
@@ -100,8 +120,10 @@ def hessian_eigenvalues(loss: Callable[[dict], Any], params: dict[str, np.ndarra
     bounds = np.cumsum([0] + [leaf.size for leaf in leaves])
 
     def flat_loss(theta: Any) -> Any:
-        parts = [ad.reshape(theta[a:b], leaf.shape)
-                 for a, b, leaf in zip(bounds[:-1], bounds[1:], leaves)]
+        parts = [
+            ad.reshape(theta[a:b], leaf.shape)
+            for a, b, leaf in zip(bounds[:-1], bounds[1:], leaves, strict=False)
+        ]
         return loss(ad.tree_unflatten(treedef, parts))
 
     theta = np.concatenate([leaf.ravel() for leaf in leaves])
@@ -116,25 +138,43 @@ def _norms(tree: dict[str, np.ndarray]) -> dict[str, float]:
 def _nine_weights(report: Report) -> None:
     y, g = ad.value_and_grad(nine_weight_net)(NINE_WEIGHTS, NINE_INPUT)
     doc_g = nine_weight_gradient_by_hand(NINE_WEIGHTS, NINE_INPUT)
-    formulas = ["0", "3 w7 H(z1)", "w7 H(z1)", "0", "3 w8 H(z2)", "w8 H(z2)", "ReLU(z1)",
-                "ReLU(z2)", "1"]
+    formulas = [
+        "0",
+        "3 w7 H(z1)",
+        "w7 H(z1)",
+        "0",
+        "3 w8 H(z2)",
+        "w8 H(z2)",
+        "ReLU(z1)",
+        "ReLU(z2)",
+        "1",
+    ]
     rows = [[f"w{i + 1}", formulas[i], doc_g[i], g[i]] for i in range(9)]
-    report.table("003 part 1: gradient of the nine-weight ReLU network at x = (0, 3)",
-                 ["weight", "document's formula", "document (evaluated)", "ours (reverse mode)"],
-                 rows, note=f"Output: document y = 4, ours y = {float(y):g}. z1 = -6 (first "
-                            "neuron off), z2 = 3.")
+    report.table(
+        "003 part 1: gradient of the nine-weight ReLU network at x = (0, 3)",
+        ["weight", "document's formula", "document (evaluated)", "ours (reverse mode)"],
+        rows,
+        note=f"Output: document y = 4, ours y = {float(y):g}. z1 = -6 (first neuron off), z2 = 3.",
+    )
     report.number("nine_weight_y", float(y), headline=True)
     report.number("nine_weight_gradient", g, headline=True)
-    report.check(float(y) == 4.0, "the nine-weight network outputs y = 4 at x = (0, 3)",
-                 f"y = {float(y)!r} (exact: small integers)")
-    report.check(np.array_equal(g, doc_g) and np.array_equal(g, [0, 0, 0, 0, 3, 1, 0, 3, 1]),
-                 "its gradient is [0, 0, 0, 0, 3, 1, 0, 3, 1], the document's formula",
-                 f"ours {g.tolist()} (exact equality)")
+    report.check(
+        float(y) == 4.0,
+        "the nine-weight network outputs y = 4 at x = (0, 3)",
+        f"y = {float(y)!r} (exact: small integers)",
+    )
+    report.check(
+        np.array_equal(g, doc_g) and np.array_equal(g, [0, 0, 0, 0, 3, 1, 0, 3, 1]),
+        "its gradient is [0, 0, 0, 0, 3, 1, 0, 3, 1], the document's formula",
+        f"ours {g.tolist()} (exact equality)",
+    )
     relu_out = ad.value_and_grad(lambda w, x: ad.relu(nine_weight_net(w, x)))
     y_r, g_r = relu_out(NINE_WEIGHTS, NINE_INPUT)
-    report.check(float(y_r) == 4.0 and np.array_equal(g_r, g),
-                 "with a ReLU on the output neuron too (as the figure is described) nothing "
-                 "changes", "y = 4 > 0, where ReLU is the identity with slope 1")
+    report.check(
+        float(y_r) == 4.0 and np.array_equal(g_r, g),
+        "with a ReLU on the output neuron too (as the figure is described) nothing changes",
+        "y = 4 > 0, where ReLU is the identity with slope 1",
+    )
 
 
 # ------------------------------------------------------------------ 2. zero initialisation
@@ -150,18 +190,24 @@ def _zero_init(report: Report, rng: np.random.Generator, quick: bool) -> dict[st
     params = init_mlp(sizes, None, biases=True)
     loss0, g0 = vg(params, x, onehot)
     others_zero = all(np.all(v == 0.0) for key, v in g0.items() if key != "b3")
-    report.check(others_zero and np.linalg.norm(g0["b3"]) > 0.1,
-                 "ReLU MLP + softmax at all-zero parameters: only the last layer's bias has a "
-                 "non-zero gradient",
-                 f"‖grad b3‖ = {np.linalg.norm(g0['b3']):.4f}, every other gradient entry "
-                 "exactly 0")
-    report.check(np.allclose(g0["b3"], 1.0 / k - freq, rtol=0, atol=1e-12),
-                 "that gradient is softmax(0) - class frequencies = 1/3 - p_c",
-                 f"ours {np.round(g0['b3'], 6).tolist()}, "
-                 f"1/3 - p = {np.round(1 / k - freq, 6).tolist()}"
-                 " (to 1e-12: a mean of 300 terms)")
-    report.check(np.linalg.norm(g0["b3"]) > 0, "with biases, w = 0 is not a stationary point",
-                 "the last bias is pulled towards the log class frequencies")
+    report.check(
+        others_zero and np.linalg.norm(g0["b3"]) > 0.1,
+        "ReLU MLP + softmax at all-zero parameters: only the last layer's bias has a "
+        "non-zero gradient",
+        f"‖grad b3‖ = {np.linalg.norm(g0['b3']):.4f}, every other gradient entry exactly 0",
+    )
+    report.check(
+        np.allclose(g0["b3"], 1.0 / k - freq, rtol=0, atol=1e-12),
+        "that gradient is softmax(0) - class frequencies = 1/3 - p_c",
+        f"ours {np.round(g0['b3'], 6).tolist()}, "
+        f"1/3 - p = {np.round(1 / k - freq, 6).tolist()}"
+        " (to 1e-12: a mean of 300 terms)",
+    )
+    report.check(
+        np.linalg.norm(g0["b3"]) > 0,
+        "with biases, w = 0 is not a stationary point",
+        "the last bias is pulled towards the log class frequencies",
+    )
 
     steps, lr = (100, 1.0) if quick else (400, 1.0)
     history: dict[str, list[float]] = {key: [] for key in params}
@@ -178,14 +224,18 @@ def _zero_init(report: Report, rng: np.random.Generator, quick: bool) -> dict[st
         moved = moved or any(np.any(p != 0.0) for key, p in params.items() if key != "b3")
     probs = np.exp(params["b3"] - np.log(np.sum(np.exp(params["b3"]))))
     entropy = float(-np.sum(freq * np.log(freq)))
-    report.check(not moved and all(max(history[key]) == 0.0 for key in params if key != "b3"),
-                 f"gradient descent ({steps} steps, lr {lr:g}) changes only the last bias",
-                 "every other parameter and gradient stays exactly 0 at every step")
-    report.check(np.max(np.abs(probs - freq)) < 1e-3 and abs(losses[-1] - entropy) < 1e-4,
-                 "the last bias converges to the log class frequencies (softmax(b3) = p), the "
-                 "loss to the label entropy",
-                 f"max abs(softmax(b3) - p) = {np.max(np.abs(probs - freq)):.1e} < 1e-3, loss "
-                 f"{losses[-1]:.6f} vs entropy {entropy:.6f} (< 1e-4 apart)")
+    report.check(
+        not moved and all(max(history[key]) == 0.0 for key in params if key != "b3"),
+        f"gradient descent ({steps} steps, lr {lr:g}) changes only the last bias",
+        "every other parameter and gradient stays exactly 0 at every step",
+    )
+    report.check(
+        np.max(np.abs(probs - freq)) < 1e-3 and abs(losses[-1] - entropy) < 1e-4,
+        "the last bias converges to the log class frequencies (softmax(b3) = p), the "
+        "loss to the label entropy",
+        f"max abs(softmax(b3) - p) = {np.max(np.abs(probs - freq)):.1e} < 1e-3, loss "
+        f"{losses[-1]:.6f} vs entropy {entropy:.6f} (< 1e-4 apart)",
+    )
     report.number("zero_init_final_softmax_b3", probs)
     report.number("zero_init_class_frequencies", freq)
     report.number("zero_init_final_loss", losses[-1], headline=True)
@@ -193,17 +243,26 @@ def _zero_init(report: Report, rng: np.random.Generator, quick: bool) -> dict[st
 
     params_nb = init_mlp(sizes, None, biases=False)
     loss_nb, g_nb = vg(params_nb, x, onehot)
-    report.check(all(np.all(v == 0.0) for v in g_nb.values()),
-                 "without biases, w = 0 is a stationary point of the ReLU + softmax network",
-                 f"every gradient entry exactly 0 (loss stays log 3 = {float(loss_nb):.6f})")
-    report.table("Zero initialisation of a ReLU MLP (4-8-8-3) with softmax cross-entropy",
-                 ["parameter", "‖grad‖ at 0 (biases)", "‖grad‖ at 0 (no biases)",
-                  "‖param‖ after training"],
-                 [[key, float(np.linalg.norm(g0[key])),
-                   float(np.linalg.norm(g_nb[key])) if key in g_nb else "(none)",
-                   values[key][-1]] for key in g0],
-                 note=f"Class frequencies {np.round(freq, 3).tolist()}; after training "
-                      f"softmax(b3) = {np.round(probs, 4).tolist()}.")
+    report.check(
+        all(np.all(v == 0.0) for v in g_nb.values()),
+        "without biases, w = 0 is a stationary point of the ReLU + softmax network",
+        f"every gradient entry exactly 0 (loss stays log 3 = {float(loss_nb):.6f})",
+    )
+    report.table(
+        "Zero initialisation of a ReLU MLP (4-8-8-3) with softmax cross-entropy",
+        ["parameter", "‖grad‖ at 0 (biases)", "‖grad‖ at 0 (no biases)", "‖param‖ after training"],
+        [
+            [
+                key,
+                float(np.linalg.norm(g0[key])),
+                float(np.linalg.norm(g_nb[key])) if key in g_nb else "(none)",
+                values[key][-1],
+            ]
+            for key in g0
+        ],
+        note=f"Class frequencies {np.round(freq, 3).tolist()}; after training "
+        f"softmax(b3) = {np.round(probs, 4).tolist()}.",
+    )
     return {"history": history, "values": values, "losses": losses, "entropy": entropy}
 
 
@@ -220,8 +279,12 @@ def _plot_zero_init(report: Report, run: dict[str, Any]) -> None:
     for ax in axes[0]:
         ax.set_xlabel("gradient-descent step")
         ax.legend(fontsize=8, ncol=2)
-    report.figure(fig, "zero_init.png", "ReLU MLP with softmax output started at zero: only the "
-                  "last bias b3 ever has a gradient or moves (the other curves lie on 0)")
+    report.figure(
+        fig,
+        "zero_init.png",
+        "ReLU MLP with softmax output started at zero: only the "
+        "last bias b3 ever has a gradient or moves (the other curves lie on 0)",
+    )
 
 
 # ---------------------------------------------------------------- 3. zero weights, tanh
@@ -235,42 +298,54 @@ def _zero_weights_tanh(report: Report, rng: np.random.Generator) -> None:
         grads = ad.grad(square_loss)(params, x, y, ad.tanh)
         largest = max(float(np.abs(g).max()) for g in grads.values())
         rows.append([f"tanh, {hidden} hidden, no biases", largest, "yes"])
-        report.check(all(np.all(g == 0.0) for g in grads.values()),
-                     f"tanh MLP with {hidden} hidden layer(s), all weights 0: stationary",
-                     "every gradient entry exactly 0 (tanh(0) = 0 kills the forward signal, "
-                     "the zero output weights kill the backward one)")
+        report.check(
+            all(np.all(g == 0.0) for g in grads.values()),
+            f"tanh MLP with {hidden} hidden layer(s), all weights 0: stationary",
+            "every gradient entry exactly 0 (tanh(0) = 0 kills the forward signal, "
+            "the zero output weights kill the backward one)",
+        )
     params = init_mlp([d, h, 1], None, biases=True)
     grads = ad.grad(square_loss)(params, x, y, ad.tanh)
     expected = -2.0 * y.mean()
     others = max(float(np.abs(g).max()) for key, g in grads.items() if key != "b2")
     rows.append(["tanh, 1 hidden, zero biases too", float(np.abs(grads["b2"]).max()), "no"])
-    report.check(others == 0.0 and abs(float(grads["b2"][0]) - expected) < 1e-12,
-                 "with (zero) biases, only the output bias has a gradient: -2 mean(y)",
-                 f"d/db2 = {float(grads['b2'][0]):.6f} vs -2 mean(y) = {expected:.6f}; others 0")
+    report.check(
+        others == 0.0 and abs(float(grads["b2"][0]) - expected) < 1e-12,
+        "with (zero) biases, only the output bias has a gradient: -2 mean(y)",
+        f"d/db2 = {float(grads['b2'][0]):.6f} vs -2 mean(y) = {expected:.6f}; others 0",
+    )
     params = init_mlp([d, h, 1], None, biases=False)
     grads = ad.grad(square_loss)(params, x, y, ad.sigmoid)
     g_out = float(np.abs(grads["W2"]).max())
     rows.append(["sigmoid, 1 hidden, no biases", g_out, "no"])
-    report.check(g_out > 0.1 and np.allclose(grads["W2"], -y.mean(), rtol=1e-12, atol=0),
-                 "sigmoid MLP with all weights 0 is not stationary (sigmoid(0) = 1/2)",
-                 f"d/dW2 = -2 mean(y) / 2 = {-y.mean():.6f} for every hidden unit")
+    report.check(
+        g_out > 0.1 and np.allclose(grads["W2"], -y.mean(), rtol=1e-12, atol=0),
+        "sigmoid MLP with all weights 0 is not stationary (sigmoid(0) = 1/2)",
+        f"d/dW2 = -2 mean(y) / 2 = {-y.mean():.6f} for every hidden unit",
+    )
 
     # The tanh point is a saddle: the Hessian at 0 is [[0, B], [B^T, 0]] with B coupling
     # W1[:, j] and W2[j] through -2 mean(y x), so its eigenvalues are 0 and +-2 ‖mean(y x)‖.
-    eig = hessian_eigenvalues(lambda p: square_loss(p, x, y, ad.tanh),
-                              init_mlp([d, h, 1], None, biases=False))
+    eig = hessian_eigenvalues(
+        lambda p: square_loss(p, x, y, ad.tanh), init_mlp([d, h, 1], None, biases=False)
+    )
     predicted = 2.0 * np.linalg.norm((y * x).mean(axis=0))
     report.number("tanh_zero_hessian_eigenvalues", eig)
     report.number("tanh_zero_hessian_min_eigenvalue", float(eig[0]), headline=True)
-    report.check(abs(eig[0] + predicted) < 1e-10 and abs(eig[-1] - predicted) < 1e-10,
-                 "the tanh zero point is a saddle, not a minimum: the Hessian has eigenvalues "
-                 "+-2 ‖mean(y x)‖",
-                 f"lambda_min = {eig[0]:.10f}, lambda_max = {eig[-1]:.10f}, predicted "
-                 f"+-{predicted:.10f} (to 1e-10)")
-    report.table("All-zero weights: stationary or not (square loss, 1 output)",
-                 ["network", "max abs(gradient entry) at 0", "stationary"], rows,
-                 note=f"Hessian of the 1-hidden-layer tanh loss at 0: eigenvalues from "
-                      f"{eig[0]:.4f} to {eig[-1]:.4f}; +-2‖mean(y x)‖ = +-{predicted:.4f}.")
+    report.check(
+        abs(eig[0] + predicted) < 1e-10 and abs(eig[-1] - predicted) < 1e-10,
+        "the tanh zero point is a saddle, not a minimum: the Hessian has eigenvalues "
+        "+-2 ‖mean(y x)‖",
+        f"lambda_min = {eig[0]:.10f}, lambda_max = {eig[-1]:.10f}, predicted "
+        f"+-{predicted:.10f} (to 1e-10)",
+    )
+    report.table(
+        "All-zero weights: stationary or not (square loss, 1 output)",
+        ["network", "max abs(gradient entry) at 0", "stationary"],
+        rows,
+        note=f"Hessian of the 1-hidden-layer tanh loss at 0: eigenvalues from "
+        f"{eig[0]:.4f} to {eig[-1]:.4f}; +-2‖mean(y x)‖ = +-{predicted:.4f}.",
+    )
 
 
 # --------------------------------------------------------------- 4. identical sigmoid units
@@ -281,8 +356,12 @@ def _identical_units(report: Report, rng: np.random.Generator, quick: bool) -> d
     y = 2.0 / (1.0 + np.exp(-4.0 * x[:, :1])) + 2.0 / (1.0 + np.exp(-4.0 * x[:, 1:]))
     y = y - y.mean()
     row, bias, out = rng.standard_normal((d, 1)), rng.standard_normal(), rng.standard_normal()
-    params = {"W1": np.repeat(row, h, axis=1), "b1": np.full(h, bias),
-              "W2": np.full((h, 1), out / h), "b2": np.zeros(1)}
+    params = {
+        "W1": np.repeat(row, h, axis=1),
+        "b1": np.full(h, bias),
+        "W2": np.full((h, 1), out / h),
+        "b2": np.zeros(1),
+    }
     vg = ad.value_and_grad(square_loss)
     steps, lr = (3000, 0.3) if quick else (6000, 0.3)
 
@@ -291,7 +370,7 @@ def _identical_units(report: Report, rng: np.random.Generator, quick: bool) -> d
         return float(max(np.ptp(p["W1"], axis=1).max(), np.ptp(p["b1"]), np.ptp(p["W2"])))
 
     def grad_norm(p: dict[str, np.ndarray]) -> float:
-        return float(np.sqrt(sum(np.sum(g ** 2) for g in vg(p, x, y, ad.sigmoid)[1].values())))
+        return float(np.sqrt(sum(np.sum(g**2) for g in vg(p, x, y, ad.sigmoid)[1].values())))
 
     def train(p: dict[str, np.ndarray], desc: str) -> tuple[dict, list, list]:
         losses, spreads = [], []
@@ -308,39 +387,59 @@ def _identical_units(report: Report, rng: np.random.Generator, quick: bool) -> d
     kick = 1e-4
     perturbed = {key: v + kick * rng.standard_normal(v.shape) for key, v in sym.items()}
     brk, brk_losses, brk_spreads = train(perturbed, "after a 1e-4 kick")
-    report.check(max(sym_spreads) <= 1e-12,
-                 "sigmoid network with identical hidden units: they stay identical throughout "
-                 "gradient descent",
-                 f"max difference between units over {steps} steps: {max(sym_spreads):.1e} "
-                 "(<= 1e-12: rounding only; exactly 0 when BLAS treats the columns alike)")
-    report.check(g_end < 1e-3 * g_start,
-                 "gradient descent from there stalls at a (nearly) stationary point with "
-                 "identical units", f"‖grad‖ {g_start:.2e} -> {g_end:.2e} (< 1e-3 x the start)")
-    report.check(eig[0] < -0.01 and eig[-1] > 0.01,
-                 "that point is a saddle (the document's answer): the Hessian has negative and "
-                 "positive eigenvalues",
-                 f"lambda_min = {eig[0]:.4f} < -0.01, lambda_max = {eig[-1]:.4f} > 0.01, with "
-                 f"‖grad‖ = {g_end:.1e}")
-    report.check(brk_losses[-1] < 0.1 * sym_losses[-1] and brk_spreads[-1] > 100 * kick,
-                 "perturbing it by 1e-4 lets gradient descent escape: the units separate and the "
-                 "loss falls far below the symmetric plateau",
-                 f"loss {sym_losses[-1]:.5f} -> {brk_losses[-1]:.2e} (< 1/10), unit spread "
-                 f"{kick:g} -> {brk_spreads[-1]:.3f} (> 100x)")
+    report.check(
+        max(sym_spreads) <= 1e-12,
+        "sigmoid network with identical hidden units: they stay identical throughout "
+        "gradient descent",
+        f"max difference between units over {steps} steps: {max(sym_spreads):.1e} "
+        "(<= 1e-12: rounding only; exactly 0 when BLAS treats the columns alike)",
+    )
+    report.check(
+        g_end < 1e-3 * g_start,
+        "gradient descent from there stalls at a (nearly) stationary point with identical units",
+        f"‖grad‖ {g_start:.2e} -> {g_end:.2e} (< 1e-3 x the start)",
+    )
+    report.check(
+        eig[0] < -0.01 and eig[-1] > 0.01,
+        "that point is a saddle (the document's answer): the Hessian has negative and "
+        "positive eigenvalues",
+        f"lambda_min = {eig[0]:.4f} < -0.01, lambda_max = {eig[-1]:.4f} > 0.01, with "
+        f"‖grad‖ = {g_end:.1e}",
+    )
+    report.check(
+        brk_losses[-1] < 0.1 * sym_losses[-1] and brk_spreads[-1] > 100 * kick,
+        "perturbing it by 1e-4 lets gradient descent escape: the units separate and the "
+        "loss falls far below the symmetric plateau",
+        f"loss {sym_losses[-1]:.5f} -> {brk_losses[-1]:.2e} (< 1/10), unit spread "
+        f"{kick:g} -> {brk_spreads[-1]:.3f} (> 100x)",
+    )
     report.number("identical_units_max_spread", max(sym_spreads), headline=True)
     report.number("identical_units_plateau_loss", sym_losses[-1])
     report.number("identical_units_hessian_min_max", [float(eig[0]), float(eig[-1])])
     report.number("identical_units_loss_after_kick", brk_losses[-1])
-    report.table("Identical sigmoid hidden units (2-4-1 network with biases; target 2 sig(4 x1) "
-                 "+ 2 sig(4 x2), centred)",
-                 ["run", "steps (lr 0.3)", "final loss", "max unit difference at the end",
-                  "‖grad‖ at the end"],
-                 [["identical start", steps, sym_losses[-1], sym_spreads[-1], g_end],
-                  ["then perturbed by 1e-4", steps, brk_losses[-1], brk_spreads[-1],
-                   grad_norm(brk)]],
-                 note=f"Hessian at the symmetric end point: eigenvalues from {eig[0]:.4f} to "
-                      f"{eig[-1]:.4f}.")
-    return {"sym_losses": sym_losses, "sym_spreads": sym_spreads, "brk_losses": brk_losses,
-            "brk_spreads": brk_spreads, "kick": kick}
+    report.table(
+        "Identical sigmoid hidden units (2-4-1 network with biases; target 2 sig(4 x1) "
+        "+ 2 sig(4 x2), centred)",
+        [
+            "run",
+            "steps (lr 0.3)",
+            "final loss",
+            "max unit difference at the end",
+            "‖grad‖ at the end",
+        ],
+        [
+            ["identical start", steps, sym_losses[-1], sym_spreads[-1], g_end],
+            ["then perturbed by 1e-4", steps, brk_losses[-1], brk_spreads[-1], grad_norm(brk)],
+        ],
+        note=f"Hessian at the symmetric end point: eigenvalues from {eig[0]:.4f} to {eig[-1]:.4f}.",
+    )
+    return {
+        "sym_losses": sym_losses,
+        "sym_spreads": sym_spreads,
+        "brk_losses": brk_losses,
+        "brk_spreads": brk_spreads,
+        "kick": kick,
+    }
 
 
 def _plot_identical(report: Report, run: dict[str, Any]) -> None:
@@ -364,8 +463,12 @@ def _plot_identical(report: Report, run: dict[str, Any]) -> None:
     ax.set_ylabel("max difference between hidden units (symlog)")
     ax.set_title("Hidden units stay identical until perturbed")
     ax.legend(fontsize=8)
-    report.figure(fig, "identical_units.png", "Sigmoid network with identical hidden units: "
-                  "gradient descent keeps them identical; a tiny perturbation breaks the symmetry")
+    report.figure(
+        fig,
+        "identical_units.png",
+        "Sigmoid network with identical hidden units: "
+        "gradient descent keeps them identical; a tiny perturbation breaks the symmetry",
+    )
 
 
 # --------------------------------------------------------------------------- 5. sign flips
@@ -378,31 +481,42 @@ def _sign_flips(report: Report, rng: np.random.Generator) -> dict[int, tuple]:
         flipped = mlp({k: -v for k, v in params.items()}, x, ad.tanh)
         sign = (-1) ** (hidden + 1)
         err = float(np.abs(flipped - sign * out).max())
-        rows.append([hidden, sign, float(np.abs(flipped - out).max()),
-                     float(np.abs(flipped + out).max())])
+        rows.append(
+            [hidden, sign, float(np.abs(flipped - out).max()), float(np.abs(flipped + out).max())]
+        )
         pairs[hidden] = (out.ravel(), flipped.ravel())
-        report.check(err <= 1e-12, f"tanh, {hidden} hidden layer(s): flipping every weight "
-                     f"multiplies the output by (-1)^(L+1) = {sign:+d}",
-                     f"max abs(f(-W) - ({sign:+d}) f(W)) = {err:.1e} <= 1e-12 (tanh is odd)")
-    report.table("Sign flip of all weights of a tanh MLP without biases (3-5-...-5-2)",
-                 ["hidden layers L", "(-1)^(L+1)", "max abs(f(-W) - f(W))",
-                  "max abs(f(-W) + f(W))"], rows,
-                 note="So f(-W) = -f(W) only for an even number of hidden layers; with one hidden "
-                      "layer the output does not change.")
+        report.check(
+            err <= 1e-12,
+            f"tanh, {hidden} hidden layer(s): flipping every weight "
+            f"multiplies the output by (-1)^(L+1) = {sign:+d}",
+            f"max abs(f(-W) - ({sign:+d}) f(W)) = {err:.1e} <= 1e-12 (tanh is odd)",
+        )
+    report.table(
+        "Sign flip of all weights of a tanh MLP without biases (3-5-...-5-2)",
+        ["hidden layers L", "(-1)^(L+1)", "max abs(f(-W) - f(W))", "max abs(f(-W) + f(W))"],
+        rows,
+        note="So f(-W) = -f(W) only for an even number of hidden layers; with one hidden "
+        "layer the output does not change.",
+    )
     params = init_mlp([3, 5, 5, 2], rng, biases=True)
-    params = {k: v + (0.3 * rng.standard_normal(v.shape) if k.startswith("b") else 0.0)
-              for k, v in params.items()}
+    params = {
+        k: v + (0.3 * rng.standard_normal(v.shape) if k.startswith("b") else 0.0)
+        for k, v in params.items()
+    }
     flipped = dict(params)
     flipped["W1"] = params["W1"].copy()
-    flipped["W1"][:, 2] *= -1          # unit 2 of layer 1: incoming weights and bias...
+    flipped["W1"][:, 2] *= -1  # unit 2 of layer 1: incoming weights and bias...
     flipped["b1"] = params["b1"].copy()
     flipped["b1"][2] *= -1
     flipped["W2"] = params["W2"].copy()
-    flipped["W2"][2, :] *= -1          # ...and its outgoing weights
+    flipped["W2"][2, :] *= -1  # ...and its outgoing weights
     err = float(np.abs(mlp(flipped, x, ad.tanh) - mlp(params, x, ad.tanh)).max())
-    report.check(err <= 1e-12, "flipping the incoming weights, bias and outgoing weights of one "
-                 "tanh unit leaves the network unchanged (biases included)",
-                 f"max difference {err:.1e} <= 1e-12")
+    report.check(
+        err <= 1e-12,
+        "flipping the incoming weights, bias and outgoing weights of one "
+        "tanh unit leaves the network unchanged (biases included)",
+        f"max difference {err:.1e} <= 1e-12",
+    )
     report.number("sign_flip_rows", rows)
     return pairs
 
@@ -421,8 +535,11 @@ def _plot_sign_flips(report: Report, pairs: dict[int, tuple]) -> None:
         ax.legend(fontsize=8)
     axes[0][0].set_title("Odd L: outputs unchanged")
     axes[0][1].set_title("Even L: outputs negated")
-    report.figure(fig, "sign_flip.png", "Output of a tanh MLP with every weight negated, against "
-                  "the original output")
+    report.figure(
+        fig,
+        "sign_flip.png",
+        "Output of a tanh MLP with every weight negated, against the original output",
+    )
 
 
 # --------------------------------------------------------------- 6. linear regression at 0
@@ -435,22 +552,37 @@ def _linear_regression(report: Report, seed: int) -> None:
     w0 = np.zeros((10, 1))
     g = ad.grad(loss)(w0, y)
     expected = -2.0 * x.T @ y / x.shape[0]
-    report.check(np.allclose(g, expected, rtol=1e-12, atol=1e-14) and np.linalg.norm(g) > 0.1,
-                 "linear regression: w = 0 is not a stationary point (gradient -2 X^T y / n)",
-                 f"‖grad‖ = {np.linalg.norm(g):.4f}, equal to ‖2 X^T y / n‖ to 1e-12")
-    residual = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]   # targets orthogonal to X
+    report.check(
+        np.allclose(g, expected, rtol=1e-12, atol=1e-14) and np.linalg.norm(g) > 0.1,
+        "linear regression: w = 0 is not a stationary point (gradient -2 X^T y / n)",
+        f"‖grad‖ = {np.linalg.norm(g):.4f}, equal to ‖2 X^T y / n‖ to 1e-12",
+    )
+    residual = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]  # targets orthogonal to X
     g_orth = ad.grad(loss)(w0, residual)
-    report.check(np.abs(g_orth).max() < 1e-12,
-                 "it is stationary exactly when X^T y = 0 (targets orthogonal to every feature)",
-                 "with y replaced by its least-squares residual: max abs(grad) "
-                 f"{np.abs(g_orth).max():.1e}")
+    report.check(
+        np.abs(g_orth).max() < 1e-12,
+        "it is stationary exactly when X^T y = 0 (targets orthogonal to every feature)",
+        f"with y replaced by its least-squares residual: max abs(grad) {np.abs(g_orth).max():.1e}",
+    )
     report.number("linreg_grad_norm_at_zero", float(np.linalg.norm(g)), headline=True)
-    report.table("Linear regression (0 hidden layers) at w = 0",
-                 ["targets", "‖grad L(0)‖", "‖2 X^T y / n‖", "stationary"],
-                 [["y (linear_regression, n = 100, d = 10)", float(np.linalg.norm(g)),
-                   float(np.linalg.norm(expected)), "no"],
-                  ["least-squares residual of y", float(np.linalg.norm(g_orth)),
-                   float(np.linalg.norm(2.0 * x.T @ residual / x.shape[0])), "yes"]])
+    report.table(
+        "Linear regression (0 hidden layers) at w = 0",
+        ["targets", "‖grad L(0)‖", "‖2 X^T y / n‖", "stationary"],
+        [
+            [
+                "y (linear_regression, n = 100, d = 10)",
+                float(np.linalg.norm(g)),
+                float(np.linalg.norm(expected)),
+                "no",
+            ],
+            [
+                "least-squares residual of y",
+                float(np.linalg.norm(g_orth)),
+                float(np.linalg.norm(2.0 * x.T @ residual / x.shape[0])),
+                "yes",
+            ],
+        ],
+    )
 
 
 # ------------------------------------------------------------------------------- main

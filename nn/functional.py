@@ -4,6 +4,7 @@ Shapes follow PyTorch: batches first, images as (N, C, H, W).  Inputs may be Ten
 plain arrays; a plain-array input to `linear`/`conv2d` is converted to the weight's
 dtype, while a Tensor of another dtype is an error (cast it, or the model with `to`).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,15 +16,47 @@ import autodiff as ad
 from autodiff import Tensor
 from autodiff.ops.conv import int_pair
 
-from .losses import (binary_cross_entropy_with_logits, cross_entropy, half_mse_loss,
-                     hinge_loss, huber_loss, mse_loss, nll_loss)
+from .losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    half_mse_loss,
+    hinge_loss,
+    huber_loss,
+    mse_loss,
+    nll_loss,
+)
 from .rng import RngLike, resolve_rng
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "flatten", "dropout", "dropout2d",
-           "batch_norm", "layer_norm", "embedding", "relu", "tanh", "sigmoid", "identity",
-           "leaky_relu", "softplus", "quadratic", "gelu", "silu", "softmax", "log_softmax",
-           "mse_loss", "half_mse_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy_with_logits", "hinge_loss", "huber_loss"]
+__all__ = [
+    "linear",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "flatten",
+    "dropout",
+    "dropout2d",
+    "batch_norm",
+    "layer_norm",
+    "embedding",
+    "relu",
+    "tanh",
+    "sigmoid",
+    "identity",
+    "leaky_relu",
+    "softplus",
+    "quadratic",
+    "gelu",
+    "silu",
+    "softmax",
+    "log_softmax",
+    "mse_loss",
+    "half_mse_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy_with_logits",
+    "hinge_loss",
+    "huber_loss",
+]
 
 
 def _shape(x: Any) -> tuple:
@@ -51,8 +84,10 @@ def _match_input(x: Any, weight: Any, op: str) -> Any:
     dtype = weight.dtype
     if isinstance(x, (Tensor, ad.Batched)):  # (Batched: one example under ad.vmap)
         if x.dtype != dtype:
-            raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {dtype}; "
-                            f"cast the input with .astype() or the module with .to()")
+            raise TypeError(
+                f"{op}: input dtype {x.dtype} does not match weight dtype {dtype}; "
+                f"cast the input with .astype() or the module with .to()"
+            )
         return x
     return np.asarray(x, dtype=dtype)
 
@@ -72,15 +107,17 @@ def _conv_padding(padding: Any, kernel: tuple, dilation: Any) -> Any:
     if padding == "same":
         dil = _pair(dilation, "conv2d: dilation")
         if any(k % 2 == 0 for k in kernel):
-            raise ValueError(f"conv2d: padding='same' needs odd kernel sizes here (symmetric "
-                             f"padding), got kernel {kernel}")
-        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dil))
-    raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got "
-                     f"{padding!r}")
+            raise ValueError(
+                f"conv2d: padding='same' needs odd kernel sizes here (symmetric "
+                f"padding), got kernel {kernel}"
+            )
+        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dil, strict=False))
+    raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
 
 
-def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1) -> Any:
+def conv2d(
+    x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> Any:
     """2-D cross-correlation: x (N, C, H, W), weight (O, C, KH, KW), bias (O,) ->
     (N, O, OH, OW) with OH = (H + 2*padding - dilation*(KH-1) - 1) // stride + 1.
     padding may be 'same' (stride 1, odd kernels) or 'valid' (0)."""
@@ -110,10 +147,12 @@ def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Any:
         return ad.reshape(x, (1,))
     start, end = start_dim % ndim, end_dim % ndim
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for an "
-                         f"input of shape {shape}")
-    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
-    return ad.reshape(x, shape[:start] + (merged,) + shape[end + 1:])
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for an "
+            f"input of shape {shape}"
+        )
+    merged = int(np.prod(shape[start : end + 1], dtype=np.int64))
+    return ad.reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None) -> Any:
@@ -144,8 +183,9 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None
         raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
     shape = _shape(x)
     if len(shape) != 4:
-        raise ValueError(f"dropout2d: expected an input (N, C, H, W) with 4 dimensions, got "
-                         f"shape {tuple(shape)}")
+        raise ValueError(
+            f"dropout2d: expected an input (N, C, H, W) with 4 dimensions, got shape {tuple(shape)}"
+        )
     if not training or p == 0.0:
         return x
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
@@ -155,10 +195,17 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None
     return x * ad.reshape(mask, tuple(shape[:2]) + (1, 1))
 
 
-def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray | None,
-               weight: Any = None, bias: Any = None, training: bool = False,
-               momentum: float | None = 0.1, eps: float = 1e-5,
-               num_batches_tracked: np.ndarray | None = None) -> Any:
+def batch_norm(
+    x: Any,
+    running_mean: np.ndarray | None,
+    running_var: np.ndarray | None,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float | None = 0.1,
+    eps: float = 1e-5,
+    num_batches_tracked: np.ndarray | None = None,
+) -> Any:
     """Batch normalisation over the channel axis 1 of x (N, C), (N, C, L) or (N, C, H, W).
 
     Training (or no running statistics given): normalise with the batch's mean and
@@ -174,11 +221,17 @@ def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray 
     if len(shape) < 2:
         raise ValueError(f"batch_norm: expected an input (N, C, ...), got shape {shape}")
     channels = shape[1]
-    for name, a in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+    for name, a in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if a is not None and tuple(_shape(a)) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input "
-                             f"with {channels} channels, got {tuple(_shape(a))}")
+            raise ValueError(
+                f"batch_norm: {name} must have shape ({channels},) for an input "
+                f"with {channels} channels, got {tuple(_shape(a))}"
+            )
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
     axes = (0,) + tuple(range(2, len(shape)))
@@ -186,16 +239,19 @@ def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray 
     if training or running_mean is None:
         count = int(np.prod([shape[a] for a in axes]))
         if count < 2:
-            raise ValueError(f"batch_norm: training needs more than one value per channel, "
-                             f"got an input of shape {shape}")
+            raise ValueError(
+                f"batch_norm: training needs more than one value per channel, "
+                f"got an input of shape {shape}"
+            )
         mean = ad.mean(x, axis=axes, keepdims=True)
         centred = x - mean
         var = ad.mean(centred * centred, axis=axes, keepdims=True)
         if running_mean is not None:
             if momentum is None:
                 if num_batches_tracked is None:
-                    raise ValueError("batch_norm: momentum=None (cumulative average) needs "
-                                     "num_batches_tracked")
+                    raise ValueError(
+                        "batch_norm: momentum=None (cumulative average) needs num_batches_tracked"
+                    )
                 factor = 1.0 / float(num_batches_tracked)
             else:
                 factor = float(momentum)
@@ -222,24 +278,29 @@ def batch_norm(x: Any, running_mean: np.ndarray | None, running_var: np.ndarray 
 
 def _normalized_shape(normalized_shape: Any, op: str) -> tuple[int, ...]:
     """normalized_shape (an int or a sequence of positive ints) as a non-empty tuple."""
-    items = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
-             else normalized_shape)
+    items = (
+        (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+    )
     try:
         shape = tuple(items)
     except TypeError:
         shape = None
-    if (not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer))
-                         for d in shape)):
-        raise TypeError(f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
-                        f"positive ints, got {normalized_shape!r}")
+    if not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in shape):
+        raise TypeError(
+            f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
+            f"positive ints, got {normalized_shape!r}"
+        )
     if any(d < 1 for d in shape):
-        raise ValueError(f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
-                         f"positive ints, got {normalized_shape!r}")
+        raise ValueError(
+            f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
+            f"positive ints, got {normalized_shape!r}"
+        )
     return tuple(int(d) for d in shape)
 
 
-def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
-               eps: float = 1e-5) -> Any:
+def layer_norm(
+    x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     """Layer normalisation over the trailing dimensions: x (..., *normalized_shape) ->
     the same shape, (x - mean) / sqrt(var + eps) * weight + bias, with the mean and the
     biased variance taken over the last len(normalized_shape) axes of each sample, and
@@ -253,13 +314,16 @@ def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = No
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"layer_norm: input must be floating point, got dtype {x.dtype}")
     shape, k = tuple(x.shape), len(shape_n)
-    if len(shape) < k or shape[len(shape) - k:] != shape_n:
-        raise ValueError(f"layer_norm: input of shape {shape} does not end with normalized_shape "
-                         f"{shape_n}")
+    if len(shape) < k or shape[len(shape) - k :] != shape_n:
+        raise ValueError(
+            f"layer_norm: input of shape {shape} does not end with normalized_shape {shape_n}"
+        )
     for name, a in (("weight", weight), ("bias", bias)):
         if a is not None and tuple(_shape(a)) != shape_n:
-            raise ValueError(f"layer_norm: {name} must have shape {shape_n} (normalized_shape), "
-                             f"got {tuple(_shape(a))}")
+            raise ValueError(
+                f"layer_norm: {name} must have shape {shape_n} (normalized_shape), "
+                f"got {tuple(_shape(a))}"
+            )
     if not eps > 0:
         raise ValueError(f"layer_norm: eps must be positive, got {eps}")
     axes = tuple(range(len(shape) - k, len(shape)))
@@ -282,16 +346,19 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Any:
     gradient to it, as in PyTorch."""
     wshape = tuple(_shape(weight))
     if len(wshape) != 2:
-        raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
-                         f"got {wshape}")
+        raise ValueError(
+            f"embedding: weight must have shape (num_embeddings, embedding_dim), got {wshape}"
+        )
     num = wshape[0]
     index = np.asarray(input.data if isinstance(input, Tensor) else input)
     if not (np.issubdtype(index.dtype, np.integer) and index.dtype != bool):
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     if index.size and (index.min() < 0 or index.max() >= num):
         bad = index[(index < 0) | (index >= num)]
-        raise IndexError(f"embedding: index out of range: indices must lie in [0, {num}) for a "
-                         f"weight of shape {wshape}, found {bad[:5].tolist()}")
+        raise IndexError(
+            f"embedding: index out of range: indices must lie in [0, {num}) for a "
+            f"weight of shape {wshape}, found {bad[:5].tolist()}"
+        )
     out = ad.getitem(weight, index=index)
     if padding_idx is None:
         return out
@@ -308,8 +375,10 @@ def _padding_index(padding_idx: Any, num_embeddings: int, op: str) -> int:
     if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
         raise TypeError(f"{op}: padding_idx must be an int or None, got {padding_idx!r}")
     if not -num_embeddings <= padding_idx < num_embeddings:
-        raise ValueError(f"{op}: padding_idx must lie in [-{num_embeddings}, {num_embeddings}) "
-                         f"(num_embeddings={num_embeddings}), got {padding_idx}")
+        raise ValueError(
+            f"{op}: padding_idx must lie in [-{num_embeddings}, {num_embeddings}) "
+            f"(num_embeddings={num_embeddings}), got {padding_idx}"
+        )
     return int(padding_idx) % num_embeddings
 
 
@@ -322,8 +391,10 @@ sigmoid = ad.sigmoid
 def _dim(dim: Any, axis: Any, op: str) -> int:
     if axis is not None:
         if dim is not None and dim != axis:
-            raise TypeError(f"{op}: got both dim={dim} and axis={axis}; pass one (dim is "
-                            f"PyTorch's name, axis numpy's)")
+            raise TypeError(
+                f"{op}: got both dim={dim} and axis={axis}; pass one (dim is "
+                f"PyTorch's name, axis numpy's)"
+            )
         return axis
     return -1 if dim is None else dim
 

@@ -13,6 +13,7 @@ Layer defaults (PyTorch's): Linear and Conv2d draw the weight from
 U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform_ with a = sqrt(5)) and the bias from
 the same interval.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,10 @@ def calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight with at least 2 dimensions (see the module docstring)."""
     shape = _shape(tensor, "calculate_fan_in_and_fan_out")
     if len(shape) < 2:
-        raise ValueError(f"calculate_fan_in_and_fan_out: fans are defined for weights with at "
-                         f"least 2 dimensions, got shape {shape}")
+        raise ValueError(
+            f"calculate_fan_in_and_fan_out: fans are defined for weights with at "
+            f"least 2 dimensions, got shape {shape}"
+        )
     receptive = int(np.prod(shape[2:], dtype=np.int64))
     return shape[1] * receptive, shape[0] * receptive
 
@@ -62,7 +65,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else float(param)
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope**2))
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
@@ -115,19 +118,28 @@ def _kaiming_std(tensor: Any, a: float, mode: str, nonlinearity: str, op: str) -
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor: Any, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", rng: RngLike = None) -> Any:
+def kaiming_uniform_(
+    tensor: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    rng: RngLike = None,
+) -> Any:
     """He uniform: U(-b, b) with b = gain * sqrt(3 / fan), gain from `nonlinearity` (with
     negative slope `a` for leaky_relu; a = 0 gives ReLU's sqrt(2))."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound, rng)
 
 
-def kaiming_normal_(tensor: Any, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", rng: RngLike = None) -> Any:
+def kaiming_normal_(
+    tensor: Any,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    rng: RngLike = None,
+) -> Any:
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"),
-                   rng)
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"), rng)
 
 
 glorot_uniform_ = xavier_uniform_

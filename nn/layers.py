@@ -4,10 +4,12 @@ Layers with parameters take `dtype` (float32 by default) and `rng` (Generator, s
 None for the package-wide generator) for their default initialisation, which is
 PyTorch's (see `nn.init`).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -26,14 +28,20 @@ class Linear(Module):
     weight (out_features, in_features) and bias (out_features,) start from
     U(-1/sqrt(in_features), 1/sqrt(in_features))."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 dtype: Any = np.float32, rng: RngLike = None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        dtype: Any = np.float32,
+        rng: RngLike = None,
+    ):
         super().__init__()
         self.in_features = F._count(in_features, "Linear: in_features")
         self.out_features = F._count(out_features, "Linear: out_features")
         self.weight = Parameter(np.zeros((out_features, in_features), dtype))
-        self.register_parameter("bias", Parameter(np.zeros(out_features, dtype)) if bias
-                                else None)
+        self.register_parameter("bias", Parameter(np.zeros(out_features, dtype)) if bias else None)
         self.reset_parameters(rng)
 
     def reset_parameters(self, rng: RngLike = None) -> None:
@@ -43,8 +51,10 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Conv2d(Module):
@@ -54,23 +64,33 @@ class Conv2d(Module):
     (out_channels, in_channels, kh, kw) and bias (out_channels,) start from
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kh * kw."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any,
-                 stride: Any = 1, padding: Any = 0, bias: bool = True, dilation: Any = 1, *,
-                 dtype: Any = np.float32, rng: RngLike = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        bias: bool = True,
+        dilation: Any = 1,
+        *,
+        dtype: Any = np.float32,
+        rng: RngLike = None,
+    ):
         super().__init__()
         self.in_channels = F._count(in_channels, "Conv2d: in_channels")
         self.out_channels = F._count(out_channels, "Conv2d: out_channels")
         self.kernel_size = F._pair(kernel_size, "Conv2d: kernel_size")
         self.stride = F._pair(stride, "Conv2d: stride")
         self.dilation = F._pair(dilation, "Conv2d: dilation")
-        self.padding = (padding if isinstance(padding, str)
-                        else F._pair(padding, "Conv2d: padding", 0))
+        self.padding = (
+            padding if isinstance(padding, str) else F._pair(padding, "Conv2d: padding", 0)
+        )
         if self.padding == "same" and self.stride != (1, 1):
             raise ValueError(f"Conv2d: padding='same' requires stride 1, got {self.stride}")
         F._conv_padding(self.padding, self.kernel_size, self.dilation)  # validates strings
         self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size, dtype))
-        self.register_parameter("bias", Parameter(np.zeros(out_channels, dtype)) if bias
-                                else None)
+        self.register_parameter("bias", Parameter(np.zeros(out_channels, dtype)) if bias else None)
         self.reset_parameters(rng)
 
     def reset_parameters(self, rng: RngLike = None) -> None:
@@ -80,8 +100,10 @@ class Conv2d(Module):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}, padding={self.padding!r}")
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding!r}"
+        )
         if self.dilation != (1, 1):
             s += f", dilation={self.dilation}"
         return s + ("" if self.bias is not None else ", bias=False")
@@ -96,9 +118,10 @@ class _Pool2d(Module):
         self.kernel_size = F._pair(kernel_size, f"{name}: kernel_size")
         self.stride = self.kernel_size if stride is None else F._pair(stride, f"{name}: stride")
         self.padding = F._pair(padding, f"{name}: padding", 0)
-        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"{name}: padding {self.padding} must be at most half the kernel "
-                             f"{self.kernel_size}")
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size, strict=False)):
+            raise ValueError(
+                f"{name}: padding {self.padding} must be at most half the kernel {self.kernel_size}"
+            )
 
     def forward(self, x: Any) -> Any:
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding)
@@ -109,11 +132,13 @@ class _Pool2d(Module):
 
 class MaxPool2d(_Pool2d):
     """Maximum over windows: (N, C, H, W) -> (N, C, OH, OW); stride defaults to the kernel."""
+
     _fn = staticmethod(F.max_pool2d)
 
 
 class AvgPool2d(_Pool2d):
     """Mean over windows (zero padding counted): (N, C, H, W) -> (N, C, OH, OW)."""
+
     _fn = staticmethod(F.avg_pool2d)
 
 
@@ -181,27 +206,38 @@ class _BatchNorm(Module):
 
     _input_ndims: tuple = ()
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, *,
-                 dtype: Any = np.float32):
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        *,
+        dtype: Any = np.float32,
+    ):
         super().__init__()
         if num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be positive, got "
-                             f"{num_features}")
+            raise ValueError(
+                f"{type(self).__name__}: num_features must be positive, got {num_features}"
+            )
         if not eps > 0:
             raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1] or be None, "
-                             f"got {momentum}")
+            raise ValueError(
+                f"{type(self).__name__}: momentum must lie in [0, 1] or be None, got {momentum}"
+            )
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        self.register_parameter("weight", Parameter(np.ones(num_features, dtype)) if affine
-                                else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype)) if affine
-                                else None)
+        self.register_parameter(
+            "weight", Parameter(np.ones(num_features, dtype)) if affine else None
+        )
+        self.register_parameter(
+            "bias", Parameter(np.zeros(num_features, dtype)) if affine else None
+        )
         self.reset_running_stats(dtype)
 
     def reset_running_stats(self, dtype: Any = None) -> None:
@@ -225,29 +261,42 @@ class _BatchNorm(Module):
     def forward(self, x: Any) -> Any:
         shape = F._shape(x)
         if len(shape) not in self._input_ndims:
-            raise ValueError(f"{type(self).__name__}: expected an input with "
-                             f"{' or '.join(map(str, self._input_ndims))} dimensions, got "
-                             f"shape {tuple(shape)}")
+            raise ValueError(
+                f"{type(self).__name__}: expected an input with "
+                f"{' or '.join(map(str, self._input_ndims))} dimensions, got "
+                f"shape {tuple(shape)}"
+            )
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
             self.num_batches_tracked = np.asarray(self.num_batches_tracked + 1)
-        return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
-                            self.running_var if self.track_running_stats else None,
-                            self.weight, self.bias, use_batch, self.momentum, self.eps,
-                            self.num_batches_tracked)
+        return F.batch_norm(
+            x,
+            self.running_mean if self.track_running_stats else None,
+            self.running_var if self.track_running_stats else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            self.momentum,
+            self.eps,
+            self.num_batches_tracked,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation of (N, C) or (N, C, L) inputs over N (and L), per channel C."""
+
     _input_ndims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of images (N, C, H, W) over N, H and W, per channel C."""
+
     _input_ndims = (4,)
 
 
@@ -259,19 +308,31 @@ class LayerNorm(Module):
     normalized_shape: an int (the last dimension) or a tuple.  With elementwise_affine,
     weight (normalized_shape) starts at 1 and bias at 0 (bias=False drops the bias)."""
 
-    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, *,
-                 dtype: Any = np.float32):
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        *,
+        dtype: Any = np.float32,
+    ):
         super().__init__()
         self.normalized_shape = F._normalized_shape(normalized_shape, "LayerNorm")
         if not eps > 0:
             raise ValueError(f"LayerNorm: eps must be positive, got {eps}")
         self.eps = float(eps)
         self.elementwise_affine = bool(elementwise_affine)
-        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dtype))
-                                if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, dtype))
-                                if elementwise_affine and bias else None)
+        self.register_parameter(
+            "weight",
+            Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None,
+        )
+        self.register_parameter(
+            "bias",
+            Parameter(np.zeros(self.normalized_shape, dtype))
+            if elementwise_affine and bias
+            else None,
+        )
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
@@ -283,8 +344,9 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
 
 
 class Embedding(Module):
@@ -295,28 +357,43 @@ class Embedding(Module):
     negative counts from the end) set to zero; that row receives no gradient.  Gradients
     of rows picked several times in one batch accumulate."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 *, dtype: Any = np.float32, rng: RngLike = None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        *,
+        dtype: Any = np.float32,
+        rng: RngLike = None,
+    ):
         super().__init__()
         self.num_embeddings = F._count(num_embeddings, "Embedding: num_embeddings")
         self.embedding_dim = F._count(embedding_dim, "Embedding: embedding_dim")
-        self.padding_idx = (None if padding_idx is None else
-                            F._padding_index(padding_idx, self.num_embeddings, "Embedding"))
+        self.padding_idx = (
+            None
+            if padding_idx is None
+            else F._padding_index(padding_idx, self.num_embeddings, "Embedding")
+        )
         self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dtype))
         self.reset_parameters(rng)
 
     @classmethod
-    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
-                        padding_idx: int | None = None) -> "Embedding":
+    def from_pretrained(
+        cls, embeddings: Any, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
         """An Embedding holding a copy of `embeddings` (num_embeddings, embedding_dim), in
         its dtype; frozen (requires_grad False) unless freeze=False."""
         array = np.asarray(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
         if array.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must have shape "
-                             f"(num_embeddings, embedding_dim), got {array.shape}")
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must have shape "
+                f"(num_embeddings, embedding_dim), got {array.shape}"
+            )
         if not np.issubdtype(array.dtype, np.floating):
-            raise TypeError(f"Embedding.from_pretrained: embeddings must be floating point, "
-                            f"got dtype {array.dtype}")
+            raise TypeError(
+                f"Embedding.from_pretrained: embeddings must be floating point, "
+                f"got dtype {array.dtype}"
+            )
         layer = cls(array.shape[0], array.shape[1], padding_idx, dtype=array.dtype, rng=0)
         layer.weight.data = array.copy()
         layer.weight.requires_grad = not freeze
@@ -435,8 +512,10 @@ class _SoftmaxBase(Module):
         if dim is None:
             ndim = len(F._shape(x))
             if ndim > 2:  # PyTorch's deprecated implicit choice would be 0 or 1 here
-                raise ValueError(f"{type(self).__name__}: dim=None is ambiguous for an input "
-                                 f"with {ndim} dimensions; pass dim=")
+                raise ValueError(
+                    f"{type(self).__name__}: dim=None is ambiguous for an input "
+                    f"with {ndim} dimensions; pass dim="
+                )
             dim = -1  # the choice PyTorch makes for 1-d and 2-d inputs
         return type(self)._fn(x, dim)
 
@@ -447,11 +526,13 @@ class _SoftmaxBase(Module):
 class Softmax(_SoftmaxBase):
     """exp(x) / sum(exp(x)) along `dim` (stable); same shape as x.  dim=None: the last
     axis of 1-d and 2-d inputs (PyTorch's implicit choice), an error for others."""
+
     _fn = staticmethod(F.softmax)
 
 
 class LogSoftmax(_SoftmaxBase):
     """log(softmax(x)) along `dim` (stable); same shape as x.  dim=None as for Softmax."""
+
     _fn = staticmethod(F.log_softmax)
 
 
@@ -471,11 +552,12 @@ class Sequential(Module):
 
     def _add(self, name: str, module: Any) -> None:
         if not isinstance(module, Module):
-            raise TypeError(f"Sequential: entry {name} is a {type(module).__name__}, not an "
-                            f"nn.Module")
+            raise TypeError(
+                f"Sequential: entry {name} is a {type(module).__name__}, not an nn.Module"
+            )
         self.add_module(name, module)
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         self._add(str(len(self._modules)), module)
         return self
 
@@ -505,7 +587,7 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList: expected an nn.Module, got {type(module).__name__}")
         self.add_module(str(len(self._modules)), module)

@@ -4,6 +4,7 @@ Every loss takes `reduction`: "mean" (default), "sum" or "none" (the per-element
 per-sample losses).  Targets are converted to the input's dtype (Tensors with ad.astype,
 so derivatives with respect to them survive), so float32 stays float32.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -48,39 +49,48 @@ def _as_target(target: Any, input: Any, op: str) -> Any:
     else:
         t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=input.dtype)
     if t.shape != input.shape:
-        raise ValueError(f"{op}: input shape {input.shape} and target shape {t.shape} differ "
-                         f"(they must be equal; reshape one of them)")
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {t.shape} differ "
+            f"(they must be equal; reshape one of them)"
+        )
     return t
 
 
 def _class_targets(input: Any, target: Any, op: str) -> np.ndarray:
     """Validate (N, C) scores and (N,) integer labels in [0, C); return the labels."""
     if input.ndim != 2:
-        raise ValueError(f"{op}: expected input of shape (N, C) (a batch of class scores), got "
-                         f"shape {input.shape}")
+        raise ValueError(
+            f"{op}: expected input of shape (N, C) (a batch of class scores), got "
+            f"shape {input.shape}"
+        )
     labels = np.asarray(target.data if isinstance(target, Tensor) else target)
     if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype "
-                        f"{labels.dtype}")
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
     n, c = input.shape
     if labels.shape != (n,):
-        raise ValueError(f"{op}: target must have shape ({n},) to match input {input.shape}, "
-                         f"got {labels.shape}")
+        raise ValueError(
+            f"{op}: target must have shape ({n},) to match input {input.shape}, got {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= c):
         bad = labels[(labels < 0) | (labels >= c)]
-        raise ValueError(f"{op}: class indices must lie in [0, {c}) for input {input.shape}, "
-                         f"found {bad[:5].tolist()}")
+        raise ValueError(
+            f"{op}: class indices must lie in [0, {c}) for input {input.shape}, "
+            f"found {bad[:5].tolist()}"
+        )
     return labels
 
 
 def _numbers(value: Any, dtype: Any, op: str, name: str) -> np.ndarray:
     """A weight-like argument as a constant array of `dtype` (a copy)."""
     if isinstance(value, str):
-        raise TypeError(f"{op}: {name} must be an array of numbers, got the string {value!r} "
-                        f"(pass reduction= by keyword)")
+        raise TypeError(
+            f"{op}: {name} must be an array of numbers, got the string {value!r} "
+            f"(pass reduction= by keyword)"
+        )
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.floating)
-                                   or np.issubdtype(array.dtype, np.integer)):
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
+    ):
         raise TypeError(f"{op}: {name} must hold real numbers, got dtype {array.dtype}")
     return array.astype(dtype)
 
@@ -91,8 +101,10 @@ def _class_weight(weight: Any, input: Any, op: str) -> np.ndarray | None:
         return None
     w = _numbers(weight, input.dtype, op, "weight")
     if w.shape != input.shape[1:]:
-        raise ValueError(f"{op}: weight must have shape ({input.shape[1]},), one weight per "
-                         f"class of input {input.shape}, got {w.shape}")
+        raise ValueError(
+            f"{op}: weight must have shape ({input.shape[1]},), one weight per "
+            f"class of input {input.shape}, got {w.shape}"
+        )
     return w
 
 
@@ -104,8 +116,10 @@ def _broadcastable(value: Any, input: Any, op: str, name: str) -> np.ndarray:
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{op}: {name} of shape {array.shape} does not broadcast to the "
-                         f"input's shape {input.shape}")
+        raise ValueError(
+            f"{op}: {name} of shape {array.shape} does not broadcast to the "
+            f"input's shape {input.shape}"
+        )
     return array
 
 
@@ -149,8 +163,14 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, reduction: str = "m
     return _weighted_reduce(picked * w[labels], w[labels], reduction)
 
 
-def cross_entropy(input: Any, target: Any, weight: Any = None, *, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Any:
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    *,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
     """Softmax cross-entropy from logits: input (N, C) unnormalised scores, target (N,)
     integer labels; stable for logits of any magnitude.
 
@@ -166,10 +186,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, reduction: str
     input = _as_input(input, op)
     labels = _class_targets(input, target, op)
     w = _class_weight(weight, input, op)
-    if not isinstance(label_smoothing, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be a number in [0, 1], got "
-                         f"{label_smoothing!r}")
+    if (
+        not isinstance(label_smoothing, (int, float, np.integer, np.floating))
+        or not 0.0 <= label_smoothing <= 1.0
+    ):
+        raise ValueError(
+            f"{op}: label_smoothing must be a number in [0, 1], got {label_smoothing!r}"
+        )
     eps = float(label_smoothing)
     if w is None and eps == 0.0:
         return ad.softmax_cross_entropy(input, labels, reduction)
@@ -186,8 +209,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, reduction: str
     return _weighted_reduce(per, w_picked, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, *,
-                                     reduction: str = "mean", pos_weight: Any = None) -> Any:
+def binary_cross_entropy_with_logits(
+    input: Any, target: Any, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None
+) -> Any:
     """-w [pw * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] for logits x and targets y in
     [0, 1] of the same shape, computed stably (softplus(x) - x*y without pos_weight).
 
@@ -200,8 +224,9 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     y = _as_target(target, input, op)
     y_data = y.data if isinstance(y, Tensor) else y
     if y_data.size and (y_data.min() < 0 or y_data.max() > 1):
-        raise ValueError(f"{op}: targets must lie in [0, 1], got values in "
-                         f"[{y_data.min()}, {y_data.max()}]")
+        raise ValueError(
+            f"{op}: targets must lie in [0, 1], got values in [{y_data.min()}, {y_data.max()}]"
+        )
     if pos_weight is None:
         loss = ad.softplus(input) - input * y
     else:
@@ -214,8 +239,11 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 
 
 def _check_delta(delta: Any, op: str) -> float:
-    if (isinstance(delta, bool) or not isinstance(delta, (int, float, np.integer, np.floating))
-            or not 0.0 < delta < np.inf):
+    if (
+        isinstance(delta, bool)
+        or not isinstance(delta, (int, float, np.integer, np.floating))
+        or not 0.0 < delta < np.inf
+    ):
         raise ValueError(f"{op}: delta must be a positive finite number, got {delta!r}")
     return float(delta)
 
@@ -241,8 +269,9 @@ def hinge_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     y = _as_target(target, input, "hinge_loss")
     y_data = y.data if isinstance(y, Tensor) else y
     if not np.all((y_data == 1) | (y_data == -1)):
-        raise ValueError(f"hinge_loss: labels must be -1 or +1, got values "
-                         f"{np.unique(y_data)[:5].tolist()}")
+        raise ValueError(
+            f"hinge_loss: labels must be -1 or +1, got values {np.unique(y_data)[:5].tolist()}"
+        )
     return _reduce(ad.relu(1 - input * y), reduction)
 
 
@@ -267,8 +296,9 @@ def _weight_buffer(value: Any, op: str, name: str) -> np.ndarray | None:
     if value is None:
         return None
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
-    return _numbers(value, array.dtype if np.issubdtype(array.dtype, np.floating)
-                    else np.float64, op, name)
+    return _numbers(
+        value, array.dtype if np.issubdtype(array.dtype, np.floating) else np.float64, op, name
+    )
 
 
 class _WeightedLoss(_Loss):
@@ -285,31 +315,44 @@ class _WeightedLoss(_Loss):
 
 class MSELoss(_Loss):
     """Module form of `mse_loss`."""
+
     _fn = staticmethod(mse_loss)
 
 
 class HalfMSELoss(_Loss):
     """Module form of `half_mse_loss` (the 1/(2n) convention)."""
+
     _fn = staticmethod(half_mse_loss)
 
 
 class CrossEntropyLoss(_WeightedLoss):
     """Module form of `cross_entropy` (logits (N, C), integer labels (N,)):
     `CrossEntropyLoss(weight=None, reduction="mean", label_smoothing=0.0)`."""
+
     _fn = staticmethod(cross_entropy)
 
-    def __init__(self, weight: Any = None, *, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
+    def __init__(
+        self, weight: Any = None, *, reduction: str = "mean", label_smoothing: float = 0.0
+    ):
         super().__init__(weight, reduction=reduction)
-        if not isinstance(label_smoothing, (int, float, np.integer, np.floating)) \
-                or not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], "
-                             f"got {label_smoothing!r}")
+        if (
+            not isinstance(label_smoothing, (int, float, np.integer, np.floating))
+            or not 0.0 <= label_smoothing <= 1.0
+        ):
+            raise ValueError(
+                f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], "
+                f"got {label_smoothing!r}"
+            )
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, input: Any, target: Any) -> Any:
-        return cross_entropy(input, target, self.weight, reduction=self.reduction,
-                             label_smoothing=self.label_smoothing)
+        return cross_entropy(
+            input,
+            target,
+            self.weight,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -319,6 +362,7 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Module form of `nll_loss` (log-probabilities (N, C), integer labels (N,)):
     `NLLLoss(weight=None, reduction="mean")`."""
+
     _fn = staticmethod(nll_loss)
 
 
@@ -326,21 +370,24 @@ class BCEWithLogitsLoss(_WeightedLoss):
     """Module form of `binary_cross_entropy_with_logits`:
     `BCEWithLogitsLoss(weight=None, reduction="mean", pos_weight=None)`; weight and
     pos_weight are buffers."""
+
     _fn = staticmethod(binary_cross_entropy_with_logits)
 
     def __init__(self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None):
         super().__init__(weight, reduction=reduction)
-        self.register_buffer("pos_weight", _weight_buffer(pos_weight, "BCEWithLogitsLoss",
-                                                          "pos_weight"))
+        self.register_buffer(
+            "pos_weight", _weight_buffer(pos_weight, "BCEWithLogitsLoss", "pos_weight")
+        )
 
     def forward(self, input: Any, target: Any) -> Any:
-        return binary_cross_entropy_with_logits(input, target, self.weight,
-                                                reduction=self.reduction,
-                                                pos_weight=self.pos_weight)
+        return binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
 class HingeLoss(_Loss):
     """Module form of `hinge_loss` (labels in {-1, +1})."""
+
     _fn = staticmethod(hinge_loss)
 
 

@@ -1,5 +1,6 @@
 """Evaluation metrics on plain values (no gradients): accuracy and the sign-based
 misclassification error of 000_1157cdecf8ac0012.txt."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,10 @@ def accuracy(output: Any, target: Any) -> float:
     if out.ndim == labels.ndim + 1:
         out = out.argmax(axis=-1)
     if out.shape != labels.shape:
-        raise ValueError(f"accuracy: predictions of shape {out.shape} (from output "
-                         f"{_array(output).shape}) do not match targets of shape {labels.shape}")
+        raise ValueError(
+            f"accuracy: predictions of shape {out.shape} (from output "
+            f"{_array(output).shape}) do not match targets of shape {labels.shape}"
+        )
     if labels.size == 0:
         raise ValueError("accuracy: no samples")
     return float(np.mean(out == labels))
@@ -32,8 +35,9 @@ def misclassification_error(output: Any, target: Any) -> float:
     same shape.  An output of exactly 0 counts as an error (no tie-breaking)."""
     out, y = _array(output), _array(target)
     if out.shape != y.shape:
-        raise ValueError(f"misclassification_error: output shape {out.shape} and target shape "
-                         f"{y.shape} differ")
+        raise ValueError(
+            f"misclassification_error: output shape {out.shape} and target shape {y.shape} differ"
+        )
     if y.size == 0:
         raise ValueError("misclassification_error: no samples")
     return float(np.mean(np.sign(out) != np.sign(y)))

@@ -7,13 +7,15 @@ belong to the state but are not trained, such as batch norm's running statistics
 are in `state_dict()` and follow `to()`, but not `parameters()`.  State is saved to `.npz` archives of plain
 arrays (no pickle), keyed by dotted names such as `0.weight`.
 """
+
 from __future__ import annotations
 
 import os
 import zipfile
 import zlib
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, Mapping, NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,8 +33,10 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None):
         array = np.asarray(data.data if isinstance(data, Tensor) else data, dtype=dtype)
         if not np.issubdtype(array.dtype, np.floating):
-            raise TypeError(f"Parameter: data must be floating point, got dtype {array.dtype} "
-                            f"(pass dtype=np.float32 or np.float64)")
+            raise TypeError(
+                f"Parameter: data must be floating point, got dtype {array.dtype} "
+                f"(pass dtype=np.float32 or np.float64)"
+            )
         super().__init__(array, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -53,8 +57,9 @@ class _HeaderProblems(Exception):
     """Members of a state file whose .npy headers do not fit the model."""
 
 
-def _check_npy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple,
-                      name: str) -> str:
+def _check_npy_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple, name: str
+) -> str:
     """What is wrong with the .npy member `info` for a state entry of `shape`, judged
     from its header alone ('' if nothing): a wrong shape, a non-numeric dtype, or a
     header that disagrees with the member's size."""
@@ -71,14 +76,15 @@ def _check_npy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tu
     except ValueError as e:  # damage of the archive itself (CRC, zlib) is left to the caller
         return f"'{name}' has no readable .npy header ({e})"
     if tuple(found) != tuple(shape):
-        return (f"shape mismatch for '{name}': the model has {tuple(shape)}, the file has "
-                f"{tuple(found)}")
+        return (
+            f"shape mismatch for '{name}': the model has {tuple(shape)}, the file has "
+            f"{tuple(found)}"
+        )
     if dtype.hasobject or not (np.issubdtype(dtype, np.number) or dtype == bool):
         return f"'{name}' has dtype {dtype}, not a real number type"
     needed = header + int(np.prod(found, dtype=object)) * dtype.itemsize
     if info.file_size != needed:
-        return (f"'{name}': its header describes {needed} bytes, the member holds "
-                f"{info.file_size}")
+        return f"'{name}': its header describes {needed} bytes, the member holds {info.file_size}"
     return ""
 
 
@@ -104,14 +110,18 @@ class Module:
         buffers = self.__dict__.get("_buffers")
         if buffers is not None and name in buffers and not isinstance(value, (Parameter, Module)):
             if value is not None and not isinstance(value, np.ndarray):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
-                                f"(numpy array or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer '{name}' "
+                    f"(numpy array or None expected)"
+                )
             buffers[name] = value
             return
         if isinstance(value, (Parameter, Module)):
             if params is None:
-                raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before "
-                                     f"Module.__init__() has been called")
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} '{name}' before "
+                    f"Module.__init__() has been called"
+                )
             self.__dict__.pop(name, None)
             target, other = (params, modules) if isinstance(value, Parameter) else (modules, params)
             other.pop(name, None)
@@ -120,13 +130,17 @@ class Module:
             target[name] = value  # a reassigned name keeps its place in the order
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
-                                f"(nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter '{name}' "
+                    f"(nn.Parameter or None expected)"
+                )
             params[name] = None
         elif modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module "
-                                f"'{name}' (nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module "
+                    f"'{name}' (nn.Module or None expected)"
+                )
             modules[name] = None
         else:
             object.__setattr__(self, name, value)
@@ -155,8 +169,10 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register `param` (or None: a declared but absent parameter, like bias=False)."""
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be an nn.Parameter or None, "
-                            f"got {type(param).__name__}")
+            raise TypeError(
+                f"register_parameter: '{name}' must be an nn.Parameter or None, "
+                f"got {type(param).__name__}"
+            )
         self.__dict__.pop(name, None)
         self._modules.pop(name, None)
         self._parameters[name] = param
@@ -166,17 +182,20 @@ class Module:
         it is saved by `state_dict()`, cast by `to()` when floating point, and reached as
         `self.<name>`; assigning a new array to that name replaces it."""
         if array is not None and not isinstance(array, np.ndarray):
-            raise TypeError(f"register_buffer: '{name}' must be a numpy array or None, got "
-                            f"{type(array).__name__}")
+            raise TypeError(
+                f"register_buffer: '{name}' must be a numpy array or None, got "
+                f"{type(array).__name__}"
+            )
         if name in self._parameters or name in self._modules:
             raise KeyError(f"register_buffer: '{name}' is already a parameter or sub-module")
         self.__dict__.pop(name, None)
         self._buffers[name] = array
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be an nn.Module or None, got "
-                            f"{type(module).__name__}")
+            raise TypeError(
+                f"add_module: '{name}' must be an nn.Module or None, got {type(module).__name__}"
+            )
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
         self._buffers.pop(name, None)
@@ -190,17 +209,18 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --------------------------------------------------------------- traversal
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module (named `prefix`, '' by default) and every
         sub-module, depth first in registration order: '', 'fc1', 'block', 'block.0', ...
 
@@ -220,7 +240,7 @@ class Module:
 
         yield from walk(self, prefix)
 
-    def apply(self, fn: "Callable[[Module], Any]") -> "Module":
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call fn(module) on every sub-module (children first, recursively) and then on
         self, as PyTorch does (typically to initialise weights); returns self."""
         if not callable(fn):
@@ -230,7 +250,7 @@ class Module:
         fn(self)
         return self
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
@@ -242,13 +262,17 @@ class Module:
         for name, child in self.named_children():
             yield from child._all_named_parameters(prefix + name + ".")
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs in registration order; a parameter shared by
         several modules is listed once."""
         seen: set = set()
-        pairs = (self._all_named_parameters(prefix + "." if prefix else "") if recurse else
-                 ((prefix + n, p) for n, p in self._parameters.items() if p is not None))
+        pairs = (
+            self._all_named_parameters(prefix + "." if prefix else "")
+            if recurse
+            else ((prefix + n, p) for n, p in self._parameters.items() if p is not None)
+        )
         for name, p in pairs:
             if id(p) not in seen:
                 seen.add(id(p))
@@ -269,7 +293,7 @@ class Module:
         for _, b in self.named_buffers():
             yield b
 
-    def _state_owners(self, prefix: str = "") -> Iterator[tuple[str, "Module", str, bool]]:
+    def _state_owners(self, prefix: str = "") -> Iterator[tuple[str, Module, str, bool]]:
         # (dotted name, owning module, local name, is_buffer): per module its parameters,
         # then its buffers, then its children's (PyTorch's state_dict order).
         for name, p in self._parameters.items():
@@ -287,8 +311,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Number of scalar parameters (each shared parameter counted once)."""
-        return sum(p.size for p in self.parameters()
-                   if not trainable_only or p.requires_grad)
+        return sum(p.size for p in self.parameters() if not trainable_only or p.requires_grad)
 
     # ------------------------------------------------------------------- state
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -305,27 +328,28 @@ class Module:
             else:
                 p.grad = np.zeros(np.shape(p.grad), np.asarray(p.grad).dtype)
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Set training mode for this module and every sub-module; returns self."""
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode (`train(False)`): Dropout passes its input through."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Turn gradient tracking of every parameter on or off (False freezes the module:
         backward leaves the parameters' .grad alone); returns self."""
         if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"Module.requires_grad_: requires_grad must be True or False, got "
-                            f"{requires_grad!r}")
+            raise TypeError(
+                f"Module.requires_grad_: requires_grad must be True or False, got {requires_grad!r}"
+            )
         for p in self.parameters():
             p.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> "Module":
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
         """Cast the module, PyTorch style: `to(dtype)`, `to(device)`, `to(device, dtype)`,
         `to(tensor)` (its dtype) or keywords; returns self.
 
@@ -345,17 +369,21 @@ class Module:
         if device is not None:
             name = str(device)
             if name.lower() not in ("cpu", "cpu:0"):
-                raise ValueError(f"Module.to: device {name!r} is not available: this library "
-                                 f"computes with numpy on the CPU (no GPU backend yet); the "
-                                 f"only device is 'cpu' (for a dtype pass np.float32 or "
-                                 f"np.float64, not a string)")
+                raise ValueError(
+                    f"Module.to: device {name!r} is not available: this library "
+                    f"computes with numpy on the CPU (no GPU backend yet); the "
+                    f"only device is 'cpu' (for a dtype pass np.float32 or "
+                    f"np.float64, not a string)"
+                )
         if dtype is None:
             return self
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            raise TypeError(f"Module.to: expected a dtype (np.float32, np.float64), a device "
-                            f"string or a tensor, got {dtype!r}") from None
+            raise TypeError(
+                f"Module.to: expected a dtype (np.float32, np.float64), a device "
+                f"string or a tensor, got {dtype!r}"
+            ) from None
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")
         for p in self.parameters():
@@ -374,21 +402,23 @@ class Module:
                     m._buffers[name] = b.astype(dtype)
         return self
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self.to(np.float64)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self.to(np.float32)
 
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Copies of every parameter's and buffer's array, keyed by dotted name (`0.weight`,
         `1.running_mean`, ...)."""
-        return OrderedDict((name, np.array(m._buffers[local] if buf
-                                           else m._parameters[local].data))
-                           for name, m, local, buf in self._state_owners())
+        return OrderedDict(
+            (name, np.array(m._buffers[local] if buf else m._parameters[local].data))
+            for name, m, local, buf in self._state_owners()
+        )
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        check_finite: bool = True) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, check_finite: bool = True
+    ) -> IncompatibleKeys:
         """Copy arrays from `state_dict` into the parameters and buffers.
 
         As PyTorch's `param.copy_(value)` does, each value is cast to the dtype of the
@@ -402,12 +432,17 @@ class Module:
         unexpected keys are errors; a shape mismatch always is.  On error a ValueError
         lists every problem and the module is left unchanged."""
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
-                            f"{type(state_dict).__name__}")
-        owners = OrderedDict((name, (m, local, buf)) for name, m, local, buf
-                             in self._state_owners())
-        own = OrderedDict((name, m._buffers[local] if buf else m._parameters[local])
-                          for name, (m, local, buf) in owners.items())
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to arrays, got "
+                f"{type(state_dict).__name__}"
+            )
+        owners = OrderedDict(
+            (name, (m, local, buf)) for name, m, local, buf in self._state_owners()
+        )
+        own = OrderedDict(
+            (name, m._buffers[local] if buf else m._parameters[local])
+            for name, (m, local, buf) in owners.items()
+        )
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -421,27 +456,41 @@ class Module:
                 continue
             value = state_dict[name]
             if not isinstance(value, (np.ndarray, np.generic, Tensor)):
-                problems.append(f"'{name}' is a {type(value).__name__}, expected a numpy array or "
-                                f"Tensor")
+                problems.append(
+                    f"'{name}' is a {type(value).__name__}, expected a numpy array or Tensor"
+                )
                 continue
             array = np.asarray(value.data if isinstance(value, Tensor) else value)
             if array.shape != p.shape:
-                problems.append(f"shape mismatch for '{name}': the model has {p.shape}, the "
-                                f"state dict has {array.shape}")
-            elif not (np.issubdtype(array.dtype, np.floating)
-                      or np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+                problems.append(
+                    f"shape mismatch for '{name}': the model has {p.shape}, the "
+                    f"state dict has {array.shape}"
+                )
+            elif not (
+                np.issubdtype(array.dtype, np.floating)
+                or np.issubdtype(array.dtype, np.integer)
+                or array.dtype == bool
+            ):
                 problems.append(f"'{name}' has dtype {array.dtype}, not a real number type")
-            elif check_finite and np.issubdtype(array.dtype, np.floating) \
-                    and not np.isfinite(array).all():
+            elif (
+                check_finite
+                and np.issubdtype(array.dtype, np.floating)
+                and not np.isfinite(array).all()
+            ):
                 bad = int(array.size - np.count_nonzero(np.isfinite(array)))
-                problems.append(f"'{name}' holds {bad} non-finite value(s) (NaN or inf); pass "
-                                f"check_finite=False to load them")
+                problems.append(
+                    f"'{name}' holds {bad} non-finite value(s) (NaN or inf); pass "
+                    f"check_finite=False to load them"
+                )
             else:
                 new[name] = array.astype(p.dtype, copy=True)
         if problems:
-            raise ValueError(f"load_state_dict: cannot load into {type(self).__name__}: "
-                             + "; ".join(problems) + " (nothing was loaded; the module is "
-                             "unchanged)")
+            raise ValueError(
+                f"load_state_dict: cannot load into {type(self).__name__}: "
+                + "; ".join(problems)
+                + " (nothing was loaded; the module is "
+                "unchanged)"
+            )
         for name, array in new.items():
             m, local, buf = owners[name]
             if buf:
@@ -454,11 +503,15 @@ class Module:
         """Write `state_dict()` to `path` as an .npz archive of plain arrays (the file is
         written under a temporary name and then renamed, so a crash leaves no half file)."""
         path = os.fspath(path)
-        tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
-                           f".tmp-{os.getpid()}-{id(self):x}-{os.path.basename(path)}")
+        tmp = os.path.join(
+            os.path.dirname(os.path.abspath(path)),
+            f".tmp-{os.getpid()}-{id(self):x}-{os.path.basename(path)}",
+        )
         try:
-            with open(tmp, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED,
-                                                       allowZip64=True) as archive:
+            with (
+                open(tmp, "wb") as f,
+                zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
+            ):
                 for name, array in self.state_dict().items():
                     with archive.open(name + ".npy", "w", force_zip64=True) as member:
                         np.lib.format.write_array(member, array, allow_pickle=False)
@@ -468,8 +521,9 @@ class Module:
                 os.remove(tmp)
             raise
 
-    def load(self, path: str | os.PathLike, strict: bool = True,
-             check_finite: bool = True) -> IncompatibleKeys:
+    def load(
+        self, path: str | os.PathLike, strict: bool = True, check_finite: bool = True
+    ) -> IncompatibleKeys:
         """Load parameters saved by `save` (plain .npy members, never unpickled), with the
         checks and dtype casts of `load_state_dict`.
 
@@ -484,30 +538,46 @@ class Module:
         where = f"Module.load: '{path}'"
         with open(path, "rb") as f:
             if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
-                raise ValueError(f"{where} holds a single array, not an .npz archive of named "
-                                 f"parameters; the module is unchanged")
+                raise ValueError(
+                    f"{where} holds a single array, not an .npz archive of named "
+                    f"parameters; the module is unchanged"
+                )
         try:
             archive = zipfile.ZipFile(path)
         except (OSError, zipfile.BadZipFile, ValueError, EOFError) as e:
-            raise ValueError(f"{where} is not a readable .npz state file "
-                             f"({type(e).__name__}: {e}); the module is unchanged") from e
+            raise ValueError(
+                f"{where} is not a readable .npz state file "
+                f"({type(e).__name__}: {e}); the module is unchanged"
+            ) from e
         with archive:
-            members = {(n[:-4] if n.endswith(".npy") else n): archive.getinfo(n)
-                       for n in archive.namelist()}
-            shapes = OrderedDict((name, (m._buffers[local] if buf else m._parameters[local]).shape)
-                                 for name, m, local, buf in self._state_owners())
+            members = {
+                (n[:-4] if n.endswith(".npy") else n): archive.getinfo(n)
+                for n in archive.namelist()
+            }
+            shapes = OrderedDict(
+                (name, (m._buffers[local] if buf else m._parameters[local]).shape)
+                for name, m, local, buf in self._state_owners()
+            )
             missing = [k for k in shapes if k not in members]
             unexpected = [k for k in members if k not in shapes]
             if strict and (missing or unexpected):
-                problems = ([f"missing keys: {missing}"] if missing else []) + \
-                           ([f"unexpected keys: {unexpected}"] if unexpected else [])
-                raise ValueError(f"{where}: cannot load into {type(self).__name__}: "
-                                 + "; ".join(problems) + " (nothing was read; the module is "
-                                 "unchanged)")
+                problems = ([f"missing keys: {missing}"] if missing else []) + (
+                    [f"unexpected keys: {unexpected}"] if unexpected else []
+                )
+                raise ValueError(
+                    f"{where}: cannot load into {type(self).__name__}: "
+                    + "; ".join(problems)
+                    + " (nothing was read; the module is "
+                    "unchanged)"
+                )
             try:
-                problems = [p for name in shapes if name in members
-                            for p in [_check_npy_member(archive, members[name], shapes[name], name)]
-                            if p]
+                problems = [
+                    p
+                    for name in shapes
+                    if name in members
+                    for p in [_check_npy_member(archive, members[name], shapes[name], name)]
+                    if p
+                ]
                 if problems:
                     raise _HeaderProblems("; ".join(problems))
                 state = {}
@@ -517,11 +587,15 @@ class Module:
                             state[name] = np.lib.format.read_array(member, allow_pickle=False)
                             member.read()  # to the end, so that the member's CRC is checked
             except _HeaderProblems as e:
-                raise ValueError(f"{where}: cannot load into {type(self).__name__}: {e} (nothing "
-                                 f"was read; the module is unchanged)") from None
+                raise ValueError(
+                    f"{where}: cannot load into {type(self).__name__}: {e} (nothing "
+                    f"was read; the module is unchanged)"
+                ) from None
             except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-                raise ValueError(f"{where} is a damaged .npz archive "
-                                 f"({type(e).__name__}: {e}); the module is unchanged") from e
+                raise ValueError(
+                    f"{where} is a damaged .npz archive "
+                    f"({type(e).__name__}: {e}); the module is unchanged"
+                ) from e
         result = self.load_state_dict(state, strict=strict, check_finite=check_finite)
         return IncompatibleKeys(result.missing_keys, unexpected)
 

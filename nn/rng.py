@@ -4,6 +4,7 @@ Everything random in `nn` takes an `rng` argument: a `numpy.random.Generator`, a
 seed, or None for the package-wide generator, which `manual_seed` resets (the analogue
 of `torch.manual_seed`: one call makes a whole run reproducible).
 """
+
 from __future__ import annotations
 
 from typing import Union
@@ -36,5 +37,6 @@ def resolve_rng(rng: RngLike, op: str = "nn") -> np.random.Generator:
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
-    raise TypeError(f"{op}: rng must be a numpy.random.Generator, an int seed or None, got "
-                    f"{type(rng).__name__}")
+    raise TypeError(
+        f"{op}: rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+    )

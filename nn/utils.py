@@ -1,11 +1,13 @@
 """Helpers on collections of parameters (PyTorch's `torch.nn.utils` names).
 
-    vec = nn.utils.parameters_to_vector(model.parameters())    # (P,) Tensor, differentiable
-    nn.utils.vector_to_parameters(vec, model.parameters())     # writes the values back
+vec = nn.utils.parameters_to_vector(model.parameters())    # (P,) Tensor, differentiable
+nn.utils.vector_to_parameters(vec, model.parameters())     # writes the values back
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +23,9 @@ def _as_list(parameters: Any, op: str) -> list[Tensor]:
     params = list(parameters)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise TypeError(f"{op}: expected Parameters (Tensors), got a "
-                            f"{type(p).__name__} at position {i}")
+            raise TypeError(
+                f"{op}: expected Parameters (Tensors), got a {type(p).__name__} at position {i}"
+            )
     return params
 
 
@@ -35,8 +38,10 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         raise ValueError("parameters_to_vector: got no parameters")
     dtypes = sorted({str(p.dtype) for p in params})
     if len(dtypes) > 1:
-        raise TypeError(f"parameters_to_vector: parameters have different dtypes {dtypes}; "
-                        f"cast the model with .to() first")
+        raise TypeError(
+            f"parameters_to_vector: parameters have different dtypes {dtypes}; "
+            f"cast the model with .to() first"
+        )
     return ad.concatenate([ad.reshape(p, (p.size,)) for p in params], axis=0)
 
 
@@ -51,13 +56,16 @@ def vector_to_parameters(vec: Any, parameters: Iterable[Tensor]) -> None:
     if values.ndim != 1:
         raise ValueError(f"vector_to_parameters: vec must be 1-d, got shape {values.shape}")
     if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
-        raise TypeError(f"vector_to_parameters: vec must hold real numbers, got dtype "
-                        f"{values.dtype}")
+        raise TypeError(
+            f"vector_to_parameters: vec must hold real numbers, got dtype {values.dtype}"
+        )
     total = sum(p.size for p in params)
     if values.shape[0] != total:
-        raise ValueError(f"vector_to_parameters: vec has {values.shape[0]} elements but the "
-                         f"{len(params)} parameters have {total} in all")
+        raise ValueError(
+            f"vector_to_parameters: vec has {values.shape[0]} elements but the "
+            f"{len(params)} parameters have {total} in all"
+        )
     start = 0
     for p in params:
-        p.data = np.array(values[start:start + p.size].reshape(p.shape), dtype=p.dtype)
+        p.data = np.array(values[start : start + p.size].reshape(p.shape), dtype=p.dtype)
         start += p.size

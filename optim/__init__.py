@@ -10,19 +10,44 @@ Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad (PyTorch's update rules and state
 Schedules: ConstantLR, ExponentialLR, StepLR, CosineAnnealingLR, WarmupDecayLR,
 OneCycleLR, LambdaLR, and ReduceLROnPlateau (`sched.step(val_loss)`).
 """
+
+from . import schedules as lr_scheduler  # PyTorch's module name for the schedules
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
 from .compiled import compile_step
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
-from .schedules import (ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler,
-                        OneCycleLR, ReduceLROnPlateau, StepLR, WarmupDecayLR)
+from .schedules import (
+    ConstantLR,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    StepLR,
+    WarmupDecayLR,
+)
 from .sgd import SGD
 
-from . import schedules as lr_scheduler  # PyTorch's module name for the schedules
-
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LRScheduler",
-           "ConstantLR", "ExponentialLR", "StepLR", "CosineAnnealingLR", "WarmupDecayLR",
-           "OneCycleLR", "LambdaLR", "ReduceLROnPlateau", "clip_grad_norm_", "lr_scheduler",
-           "compile_step"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "LRScheduler",
+    "ConstantLR",
+    "ExponentialLR",
+    "StepLR",
+    "CosineAnnealingLR",
+    "WarmupDecayLR",
+    "OneCycleLR",
+    "LambdaLR",
+    "ReduceLROnPlateau",
+    "clip_grad_norm_",
+    "lr_scheduler",
+    "compile_step",
+]

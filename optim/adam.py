@@ -1,10 +1,12 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019) with PyTorch's defaults
 and update rules, including the AMSGrad variant (Reddi et al., 2018)."""
+
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -27,13 +29,27 @@ class Adam(Optimizer):
     (and max_exp_avg_sq with amsgrad), as PyTorch names them.
     """
 
-    _decoupled = False   # AdamW: weight decay applied to p, not added to the gradient
+    _decoupled = False  # AdamW: weight decay applied to p, not added to the gradient
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas) if np.iterable(betas) else betas,
-                                      eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas) if np.iterable(betas) else betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=amsgrad,
+            ),
+        )
 
     def _check_hyperparameters(self, group: dict) -> None:
         name = type(self).__name__
@@ -41,9 +57,14 @@ class Adam(Optimizer):
             _check_number(name, key, group[key])
         _check_number(name, "eps", group["eps"], "positive")
         betas = group["betas"]
-        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(
+        if not (
+            isinstance(betas, (tuple, list))
+            and len(betas) == 2
+            and all(
                 isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1
-                for b in betas)):
+                for b in betas
+            )
+        ):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         _check_flag(name, "amsgrad", group["amsgrad"])
 
@@ -75,9 +96,9 @@ class Adam(Optimizer):
             np.maximum(v_max, v, out=v_max)
             v = v_max
         else:
-            state.pop("max_exp_avg_sq", None)   # switched off: keep the state's layout
-        step_size = lr / (1.0 - beta1 ** t)
-        denom = np.sqrt(v) * (1.0 / math.sqrt(1.0 - beta2 ** t))
+            state.pop("max_exp_avg_sq", None)  # switched off: keep the state's layout
+        step_size = lr / (1.0 - beta1**t)
+        denom = np.sqrt(v) * (1.0 / math.sqrt(1.0 - beta2**t))
         np.add(denom, float(group["eps"]), out=denom)
         delta = m / denom * -step_size
         if weight_decay and self._decoupled:
@@ -97,8 +118,15 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01, amsgrad: bool = False):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        amsgrad: bool = False,
+    ):
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )

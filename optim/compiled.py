@@ -10,17 +10,20 @@ optimizer's update is numpy code outside the engine, so it runs as it always doe
 the compiled part.  Parameters, gradients and optimizer state are exactly those of the
 eager step.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import autodiff as ad
 
 from .optimizer import Optimizer
 
 
-def compile_step(loss_fn: Callable[..., Any], optimizer: Optimizer,
-                 static_argnums: Any = ()) -> Callable[..., Any]:
+def compile_step(
+    loss_fn: Callable[..., Any], optimizer: Optimizer, static_argnums: Any = ()
+) -> Callable[..., Any]:
     """step(*batch) = optimizer.zero_grad(); loss = loss_fn(*batch); loss.backward();
     optimizer.step(); return loss (a Tensor), with loss_fn and the backward pass compiled.
 

@@ -8,12 +8,14 @@ As in PyTorch, a step updates exactly the parameters that have a gradient (`.gra
 None): frozen parameters (requires_grad=False) may be passed, and are left alone since
 backward never gives them a gradient.
 """
+
 from __future__ import annotations
 
 import copy
 import math
 import numbers
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -73,13 +75,15 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict):
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or "
-                            f"of parameter-group dicts, got a single Tensor of shape "
-                            f"{params.shape} (wrap it in a list)")
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or "
+                f"of parameter-group dicts, got a single Tensor of shape "
+                f"{params.shape} (wrap it in a list)"
+            )
         self.defaults = dict(defaults)
-        self.state: dict = {}       # Tensor -> dict of arrays
+        self.state: dict = {}  # Tensor -> dict of arrays
         self.param_groups: list[dict] = []
-        self.iterations = 0         # completed step() calls
+        self.iterations = 0  # completed step() calls
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -99,18 +103,24 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameters must be Tensors, got {type(p).__name__}")
             if not np.issubdtype(p.dtype, np.floating):
-                raise TypeError(f"{name}: a parameter of shape {p.shape} has dtype {p.dtype}; "
-                                f"only real floating-point tensors can be optimised")
+                raise TypeError(
+                    f"{name}: a parameter of shape {p.shape} has dtype {p.dtype}; "
+                    f"only real floating-point tensors can be optimised"
+                )
             if not p.is_leaf:
-                raise ValueError(f"{name}: can only optimise leaf tensors (a parameter of shape "
-                                 f"{p.shape} was computed by an operation)")
+                raise ValueError(
+                    f"{name}: can only optimise leaf tensors (a parameter of shape "
+                    f"{p.shape} was computed by an operation)"
+                )
             if id(p) in seen:
                 raise ValueError(f"{name}: a parameter of shape {p.shape} appears more than once")
             seen.add(id(p))
         unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
-            raise ValueError(f"{name}: unknown hyper-parameter(s) {sorted(unknown)} in a "
-                             f"parameter group; known: {sorted(self.defaults)}")
+            raise ValueError(
+                f"{name}: unknown hyper-parameter(s) {sorted(unknown)} in a "
+                f"parameter group; known: {sorted(self.defaults)}"
+            )
         full = {**self.defaults, **group, "params": params}
         self._check_hyperparameters(full)
         self.param_groups.append(full)
@@ -151,9 +161,11 @@ class Optimizer:
                     continue
                 grad = p.grad.data if isinstance(p.grad, Tensor) else p.grad
                 if grad.shape != p.shape:
-                    raise ValueError(f"{type(self).__name__}.step: gradient shape {grad.shape} "
-                                     f"does not match parameter shape {p.shape}")
-                if grad.dtype != p.dtype:   # state and parameter keep the parameter's dtype
+                    raise ValueError(
+                        f"{type(self).__name__}.step: gradient shape {grad.shape} "
+                        f"does not match parameter shape {p.shape}"
+                    )
+                if grad.dtype != p.dtype:  # state and parameter keep the parameter's dtype
                     grad = grad.astype(p.dtype)
                 if grad.flags.c_contiguous != p.data.flags.c_contiguous:
                     # one reordering copy instead of several passes with mismatched strides
@@ -189,8 +201,7 @@ class Optimizer:
                 index[id(p)] = len(index)
                 ids.append(index[id(p)])
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
-        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items()
-                 if id(p) in index}
+        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups, "iterations": self.iterations}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -198,50 +209,69 @@ class Optimizer:
         shapes, in the same groups).  Everything is validated first (structure, parameter
         indices, per-parameter state, hyper-parameters): on error nothing changes."""
         where = f"{type(self).__name__}.load_state_dict"
-        if (not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict)
-                or not isinstance(state_dict.get("param_groups"), (list, tuple))):
-            raise ValueError(f"{where}: expected a dict with 'state' (a dict) and "
-                             f"'param_groups' (a list), as returned by state_dict()")
+        if (
+            not isinstance(state_dict, dict)
+            or not isinstance(state_dict.get("state"), dict)
+            or not isinstance(state_dict.get("param_groups"), (list, tuple))
+        ):
+            raise ValueError(
+                f"{where}: expected a dict with 'state' (a dict) and "
+                f"'param_groups' (a list), as returned by state_dict()"
+            )
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{where}: the state has {len(groups)} parameter groups, this "
-                             f"optimizer {len(self.param_groups)}")
+            raise ValueError(
+                f"{where}: the state has {len(groups)} parameter groups, this "
+                f"optimizer {len(self.param_groups)}"
+            )
         by_index, group_of, new_groups = {}, {}, []
-        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups, strict=False)):
             if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
-                raise ValueError(f"{where}: parameter group {i} must be a dict with a 'params' "
-                                 f"list of parameter indices, got {saved!r}")
+                raise ValueError(
+                    f"{where}: parameter group {i} must be a dict with a 'params' "
+                    f"list of parameter indices, got {saved!r}"
+                )
             if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{where}: group {i} has {len(saved['params'])} parameters in "
-                                 f"the state, {len(own['params'])} here")
-            for idx, p in zip(saved["params"], own["params"]):
+                raise ValueError(
+                    f"{where}: group {i} has {len(saved['params'])} parameters in "
+                    f"the state, {len(own['params'])} here"
+                )
+            for idx, p in zip(saved["params"], own["params"], strict=False):
                 if idx in by_index:
-                    raise ValueError(f"{where}: parameter index {idx!r} appears more than once "
-                                     f"in param_groups")
+                    raise ValueError(
+                        f"{where}: parameter index {idx!r} appears more than once in param_groups"
+                    )
                 by_index[idx] = p
                 group_of[idx] = i
             new_groups.append(self._loaded_group(saved, own, f"{where}: parameter group {i}"))
         new_state = {}
         for idx, s in state_dict["state"].items():
             if idx not in by_index:
-                raise ValueError(f"{where}: state for unknown parameter {idx!r} (param_groups "
-                                 f"list {len(by_index)} parameters)")
+                raise ValueError(
+                    f"{where}: state for unknown parameter {idx!r} (param_groups "
+                    f"list {len(by_index)} parameters)"
+                )
             layout = self._state_layout_for(new_groups[group_of[idx]])
             new_state[by_index[idx]] = self._loaded_state(s, by_index[idx], idx, where, layout)
         iterations = _check_count(where, "iterations", state_dict.get("iterations", 0))
-        for own, group in zip(self.param_groups, new_groups):
+        for own, group in zip(self.param_groups, new_groups, strict=False):
             own.update(group)
         self.state = new_state
         self.iterations = iterations
 
     def _loaded_group(self, saved: dict, own: dict, where: str) -> dict:
         """own updated with the saved hyper-parameters (copies), validated."""
-        group = {**own, **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"},
-                 "params": own["params"]}
+        group = {
+            **own,
+            **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"},
+            "params": own["params"],
+        }
         unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
-            raise ValueError(f"{where}: unknown hyper-parameter(s) {sorted(unknown)}; known: "
-                             f"{sorted(self.defaults)}")
+            raise ValueError(
+                f"{where}: unknown hyper-parameter(s) {sorted(unknown)}; known: "
+                f"{sorted(self.defaults)}"
+            )
         try:
             self._check_hyperparameters(group)
             if "initial_lr" in group:
@@ -250,19 +280,23 @@ class Optimizer:
             raise type(e)(f"{where}: {e}") from None
         return group
 
-    def _loaded_state(self, s: Any, p: Tensor, idx: Any, where: str,
-                      layout: dict[str, str] | None) -> dict:
+    def _loaded_state(
+        self, s: Any, p: Tensor, idx: Any, where: str, layout: dict[str, str] | None
+    ) -> dict:
         """A copy of parameter idx's saved state, arrays cast to the parameter's dtype,
         after checking it against `layout` (its group's `_state_layout_for`), the
         parameter's shape and dtypes."""
         if not isinstance(s, dict):
-            raise ValueError(f"{where}: the state of parameter {idx} must be a dict, got "
-                             f"{type(s).__name__}")
+            raise ValueError(
+                f"{where}: the state of parameter {idx} must be a dict, got {type(s).__name__}"
+            )
         if layout is not None and s and set(s) != set(layout):
-            raise ValueError(f"{where}: the state of parameter {idx} has entries {sorted(s)}; "
-                             f"expected all of {sorted(layout)} or none (missing "
-                             f"{sorted(set(layout) - set(s))}, unexpected "
-                             f"{sorted(set(s) - set(layout))})")
+            raise ValueError(
+                f"{where}: the state of parameter {idx} has entries {sorted(s)}; "
+                f"expected all of {sorted(layout)} or none (missing "
+                f"{sorted(set(layout) - set(s))}, unexpected "
+                f"{sorted(set(s) - set(layout))})"
+            )
         out = {}
         for key, value in s.items():
             what = f"state '{key}' of parameter {idx}"
@@ -271,14 +305,19 @@ class Optimizer:
                 out[key] = _check_count(where, what, value)
             elif kind == "array" or isinstance(value, np.ndarray):
                 if not isinstance(value, np.ndarray):
-                    raise ValueError(f"{where}: {what} must be an array of shape {p.shape}, "
-                                     f"got {type(value).__name__}")
+                    raise ValueError(
+                        f"{where}: {what} must be an array of shape {p.shape}, "
+                        f"got {type(value).__name__}"
+                    )
                 if value.shape != p.shape:
-                    raise ValueError(f"{where}: {what} has shape {value.shape}, the parameter "
-                                     f"{p.shape}")
+                    raise ValueError(
+                        f"{where}: {what} has shape {value.shape}, the parameter {p.shape}"
+                    )
                 if value.dtype.kind not in "fiu":
-                    raise ValueError(f"{where}: {what} has dtype {value.dtype}; expected real "
-                                     f"numbers (cast to the parameter's {p.dtype})")
+                    raise ValueError(
+                        f"{where}: {what} has dtype {value.dtype}; expected real "
+                        f"numbers (cast to the parameter's {p.dtype})"
+                    )
                 out[key] = value.astype(p.dtype, copy=True)
             else:
                 out[key] = copy.deepcopy(value)
@@ -287,6 +326,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
-            lines.append(f"  group {i}: {len(group['params'])} params, " + ", ".join(
-                f"{k}={v}" for k, v in group.items() if k != "params"))
+            lines.append(
+                f"  group {i}: {len(group['params'])} params, "
+                + ", ".join(f"{k}={v}" for k, v in group.items() if k != "params")
+            )
         return "\n".join(lines + [")"])

@@ -7,11 +7,13 @@ Call `step()` once per epoch, or once per batch for per-iteration schedules
 (WarmupDecayLR, OneCycleLR).  ReduceLROnPlateau is the exception: it reacts to a
 metric, `step(metric)`, instead of following a formula.
 """
+
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,14 +56,16 @@ class LRScheduler:
             lrs = self.get_lr()
             for i, lr in enumerate(lrs):
                 if not (math.isfinite(lr) and lr >= 0):
-                    raise ValueError(f"{type(self).__name__}: step {self.last_epoch} gives "
-                                     f"parameter group {i} the learning rate {lr}; expected a "
-                                     f"finite non-negative rate")
+                    raise ValueError(
+                        f"{type(self).__name__}: step {self.last_epoch} gives "
+                        f"parameter group {i} the learning rate {lr}; expected a "
+                        f"finite non-negative rate"
+                    )
         except Exception:
             self.last_epoch -= 1
             raise
         self._last_lr = lrs
-        for group, lr in zip(self.optimizer.param_groups, lrs):
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=False):
             group["lr"] = lr
 
     def get_last_lr(self) -> list[float]:
@@ -76,8 +80,10 @@ class LRScheduler:
         own = self.state_dict()
         if not isinstance(state_dict, dict) or set(state_dict) != set(own):
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the entries "
-                             f"{sorted(own)}, got {got}")
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected the entries "
+                f"{sorted(own)}, got {got}"
+            )
         self.__dict__.update(state_dict)
 
 
@@ -85,8 +91,9 @@ class ConstantLR(LRScheduler):
     """lr = base * factor for t < total_iters, then base.  The defaults keep lr constant
     (the "constant" scheme of 000_1157cdecf8ac0012.txt, question 4(e))."""
 
-    def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0, last_epoch: int = -1
+    ):
         self.factor = _check_number("ConstantLR", "factor", factor, "positive")
         self.total_iters = _check_count("ConstantLR", "total_iters", total_iters)
         super().__init__(optimizer, last_epoch)
@@ -104,14 +111,15 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
-        return base_lr * self.gamma ** t
+        return base_lr * self.gamma**t
 
 
 class StepLR(LRScheduler):
     """lr = base * gamma^(t // step_size): multiplied by gamma every step_size steps."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ):
         self.step_size = _check_count("StepLR", "step_size", step_size, 1)
         self.gamma = _check_number("StepLR", "gamma", gamma, "positive")
         super().__init__(optimizer, last_epoch)
@@ -124,8 +132,9 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base - eta_min) * (1 + cos(pi * t / T_max)) / 2 for t <= T_max, then
     eta_min."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ):
         self.T_max = _check_count("CosineAnnealingLR", "T_max", T_max, 1)
         self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
@@ -144,20 +153,28 @@ class WarmupDecayLR(LRScheduler):
                                                 cosine: min_lr + (base - min_lr) * (1 + cos(pi p)) / 2
     """
 
-    def __init__(self, optimizer: Optimizer, warmup_steps: int, total_steps: int,
-                 decay: str = "linear", min_lr: float = 0.0, start_factor: float = 0.0,
-                 last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        warmup_steps: int,
+        total_steps: int,
+        decay: str = "linear",
+        min_lr: float = 0.0,
+        start_factor: float = 0.0,
+        last_epoch: int = -1,
+    ):
         self.warmup_steps = _check_count("WarmupDecayLR", "warmup_steps", warmup_steps)
         self.total_steps = _check_count("WarmupDecayLR", "total_steps", total_steps, 1)
         if not warmup_steps < total_steps:
-            raise ValueError(f"WarmupDecayLR: need 0 <= warmup_steps < total_steps, got "
-                             f"{warmup_steps} and {total_steps}")
+            raise ValueError(
+                f"WarmupDecayLR: need 0 <= warmup_steps < total_steps, got "
+                f"{warmup_steps} and {total_steps}"
+            )
         if decay not in ("linear", "cosine"):
             raise ValueError(f"WarmupDecayLR: decay must be 'linear' or 'cosine', got {decay!r}")
         self.decay = decay
         self.min_lr = _check_number("WarmupDecayLR", "min_lr", min_lr)
-        self.start_factor = _check_number("WarmupDecayLR", "start_factor", start_factor,
-                                          "[0, 1]")
+        self.start_factor = _check_number("WarmupDecayLR", "start_factor", start_factor, "[0, 1]")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -177,28 +194,38 @@ class OneCycleLR(LRScheduler):
     batch (after the optimizer): stepping more than total_steps times is an error.  This is the "special" scheme of
     000_1157cdecf8ac0012.txt, question 4(e).  max_lr may be one value per group."""
 
-    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int,
-                 pct_start: float = 0.3, anneal_strategy: str = "cos",
-                 div_factor: float = 25.0, final_div_factor: float = 1e4,
-                 last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        last_epoch: int = -1,
+    ):
         _check_optimizer("OneCycleLR", optimizer)
         groups = optimizer.param_groups
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if len(max_lrs) != len(groups):
-            raise ValueError(f"OneCycleLR: {len(max_lrs)} max_lr values for {len(groups)} "
-                             f"parameter groups")
+            raise ValueError(
+                f"OneCycleLR: {len(max_lrs)} max_lr values for {len(groups)} parameter groups"
+            )
         max_lrs = [_check_number("OneCycleLR", "max_lr", v, "positive") for v in max_lrs]
         self.total_steps = _check_count("OneCycleLR", "total_steps", total_steps, 2)
         pct_start = _check_number("OneCycleLR", "pct_start", pct_start, "(0, 1)")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
-                             f"{anneal_strategy!r}")
+            raise ValueError(
+                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
         self.peak_step = pct_start * total_steps - 1
         self.anneal_strategy = anneal_strategy
         self.div_factor = _check_number("OneCycleLR", "div_factor", div_factor, "positive")
-        self.final_div_factor = _check_number("OneCycleLR", "final_div_factor", final_div_factor,
-                                              "positive")
-        for group, peak in zip(groups, max_lrs):
+        self.final_div_factor = _check_number(
+            "OneCycleLR", "final_div_factor", final_div_factor, "positive"
+        )
+        for group, peak in zip(groups, max_lrs, strict=False):
             group["initial_lr"] = peak / self.div_factor
         super().__init__(optimizer, last_epoch)
 
@@ -209,8 +236,9 @@ class OneCycleLR(LRScheduler):
 
     def lr_at(self, base_lr: float, t: int) -> float:
         if t > self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {t} times, more than total_steps = "
-                             f"{self.total_steps}")
+            raise ValueError(
+                f"OneCycleLR: stepped {t} times, more than total_steps = {self.total_steps}"
+            )
         peak = base_lr * self.div_factor
         final = base_lr / self.final_div_factor
         if t <= self.peak_step:
@@ -222,8 +250,9 @@ class OneCycleLR(LRScheduler):
 class LambdaLR(LRScheduler):
     """lr = base * lr_lambda(t) for any function of the step counter."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float],
-                 last_epoch: int = -1):
+    def __init__(
+        self, optimizer: Optimizer, lr_lambda: Callable[[int], float], last_epoch: int = -1
+    ):
         if not callable(lr_lambda):
             raise TypeError("LambdaLR: lr_lambda must be callable")
         self.lr_lambda = lr_lambda
@@ -255,31 +284,43 @@ class ReduceLROnPlateau(LRScheduler):
     should not pass as an unimproved epoch); +-inf are accepted.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
-                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,
-                 eps: float = 1e-8):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+    ):
         name = "ReduceLROnPlateau"
         _check_optimizer(name, optimizer)
         if mode not in ("min", "max"):
             raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got "
-                             f"{threshold_mode!r}")
+            raise ValueError(
+                f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
+            )
         self.factor = _check_number(name, "factor", factor, "[0, 1)")
         self.patience = _check_count(name, "patience", patience)
         self.threshold = _check_number(name, "threshold", threshold)
         if mode == "min" and threshold_mode == "rel" and self.threshold >= 1:
-            raise ValueError(f"{name}: threshold must be below 1 with mode='min' and "
-                             f"threshold_mode='rel' (a < best * (1 - threshold)), got "
-                             f"{threshold!r}")
+            raise ValueError(
+                f"{name}: threshold must be below 1 with mode='min' and "
+                f"threshold_mode='rel' (a < best * (1 - threshold)), got "
+                f"{threshold!r}"
+            )
         self.cooldown = _check_count(name, "cooldown", cooldown)
         self.eps = _check_number(name, "eps", eps)
         groups = optimizer.param_groups
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
-                raise ValueError(f"{name}: {len(min_lr)} min_lr values for {len(groups)} "
-                                 f"parameter groups")
+                raise ValueError(
+                    f"{name}: {len(min_lr)} min_lr values for {len(groups)} parameter groups"
+                )
             self.min_lrs = [_check_number(name, "min_lr", v) for v in min_lr]
         else:
             self.min_lrs = [_check_number(name, "min_lr", min_lr)] * len(groups)
@@ -300,11 +341,15 @@ class ReduceLROnPlateau(LRScheduler):
     def is_better(self, a: float, best: float) -> bool:
         """Whether metric a improves on best (by the threshold rule above)."""
         if self.mode == "min":
-            bound = best * (1.0 - self.threshold) if self.threshold_mode == "rel" \
+            bound = (
+                best * (1.0 - self.threshold)
+                if self.threshold_mode == "rel"
                 else best - self.threshold
+            )
             return a < bound
-        bound = best * (1.0 + self.threshold) if self.threshold_mode == "rel" \
-            else best + self.threshold
+        bound = (
+            best * (1.0 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold
+        )
         return a > bound
 
     def get_lr(self) -> list[float]:
@@ -324,9 +369,9 @@ class ReduceLROnPlateau(LRScheduler):
             self.num_bad_epochs += 1
         if self.in_cooldown:
             self.cooldown_counter -= 1
-            self.num_bad_epochs = 0   # bad epochs in cooldown are ignored
+            self.num_bad_epochs = 0  # bad epochs in cooldown are ignored
         if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=False):
                 old = float(group["lr"])
                 new = max(old * self.factor, min_lr)
                 if old - new > self.eps:
@@ -348,34 +393,40 @@ class ReduceLROnPlateau(LRScheduler):
             if s["mode"] not in ("min", "max"):
                 raise ValueError(f"mode must be 'min' or 'max', got {s['mode']!r}")
             if s["threshold_mode"] not in ("rel", "abs"):
-                raise ValueError(f"threshold_mode must be 'rel' or 'abs', got "
-                                 f"{s['threshold_mode']!r}")
+                raise ValueError(
+                    f"threshold_mode must be 'rel' or 'abs', got {s['threshold_mode']!r}"
+                )
             _check_number(where, "factor", s["factor"], "[0, 1)")
             _check_number(where, "threshold", s["threshold"])
             _check_number(where, "eps", s["eps"])
-            for key in ("patience", "cooldown", "num_bad_epochs", "cooldown_counter",
-                        "last_epoch"):
+            for key in ("patience", "cooldown", "num_bad_epochs", "cooldown_counter", "last_epoch"):
                 _check_count(where, key, s[key])
             n = len(self.optimizer.param_groups)
             for key in ("min_lrs", "_last_lr"):
                 if not isinstance(s[key], (list, tuple)) or len(s[key]) != n:
-                    raise ValueError(f"{key} must be a list of {n} rates (one per parameter "
-                                     f"group), got {s[key]!r}")
+                    raise ValueError(
+                        f"{key} must be a list of {n} rates (one per parameter "
+                        f"group), got {s[key]!r}"
+                    )
                 for v in s[key]:
                     _check_number(where, key, v)
             worse = math.inf if s["mode"] == "min" else -math.inf
             if s["mode_worse"] != worse:
-                raise ValueError(f"mode_worse must be {worse} for mode {s['mode']!r}, got "
-                                 f"{s['mode_worse']!r}")
-            if isinstance(s["best"], bool) or not isinstance(s["best"], numbers.Real) \
-                    or math.isnan(s["best"]):
+                raise ValueError(
+                    f"mode_worse must be {worse} for mode {s['mode']!r}, got {s['mode_worse']!r}"
+                )
+            if (
+                isinstance(s["best"], bool)
+                or not isinstance(s["best"], numbers.Real)
+                or math.isnan(s["best"])
+            ):
                 raise ValueError(f"best must be a number (+-inf allowed), got {s['best']!r}")
         except (TypeError, ValueError) as e:
             message = str(e)
-            raise type(e)(message if message.startswith(where) else f"{where}: {message}") \
-                from None
-        self.__dict__.update({k: list(v) if isinstance(v, (list, tuple)) else v
-                              for k, v in s.items()})
+            raise type(e)(message if message.startswith(where) else f"{where}: {message}") from None
+        self.__dict__.update(
+            {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in s.items()}
+        )
 
 
 def _metric_value(metrics: Any) -> float:
@@ -385,10 +436,13 @@ def _metric_value(metrics: Any) -> float:
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "fiu":
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"ReduceLROnPlateau.step: the metric must be a real number (or a "
-                        f"one-element array or Tensor), got {metrics!r}")
+        raise TypeError(
+            f"ReduceLROnPlateau.step: the metric must be a real number (or a "
+            f"one-element array or Tensor), got {metrics!r}"
+        )
     value = float(value)
     if math.isnan(value):
-        raise ValueError("ReduceLROnPlateau.step: the metric is nan (a diverged run?); "
-                         "expected a number")
+        raise ValueError(
+            "ReduceLROnPlateau.step: the metric is nan (a diverged run?); expected a number"
+        )
     return value

@@ -1,8 +1,10 @@
 """Stochastic gradient descent with momentum (optionally dampened or Nesterov), L2 weight
 decay and Keras-style time-based learning-rate decay."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -31,12 +33,27 @@ class SGD(Optimizer):
 
     _state_layout = {"velocity": "array"}
 
-    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0, decay: float = 0.0,
-                 dampening: float = 0.0):
-        super().__init__(params, dict(lr=lr, momentum=momentum, nesterov=nesterov,
-                                      weight_decay=weight_decay, decay=decay,
-                                      dampening=dampening))
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        decay: float = 0.0,
+        dampening: float = 0.0,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                nesterov=nesterov,
+                weight_decay=weight_decay,
+                decay=decay,
+                dampening=dampening,
+            ),
+        )
 
     def _check_hyperparameters(self, group: dict) -> None:
         for key in ("lr", "weight_decay", "decay"):
@@ -47,8 +64,9 @@ class SGD(Optimizer):
             if group["momentum"] <= 0:
                 raise ValueError("SGD: nesterov=True requires momentum > 0")
             if group["dampening"] != 0:
-                raise ValueError(f"SGD: nesterov=True requires dampening = 0, got "
-                                 f"{group['dampening']!r}")
+                raise ValueError(
+                    f"SGD: nesterov=True requires dampening = 0, got {group['dampening']!r}"
+                )
 
     def current_lr(self, group: dict | None = None) -> float:
         """The learning rate the next step uses (after time-based decay)."""
@@ -65,7 +83,7 @@ class SGD(Optimizer):
             return
         step = grad * -lr
         v = state.get("velocity")
-        if v is None:                     # PyTorch: buf = g (undampened) at the first step
+        if v is None:  # PyTorch: buf = g (undampened) at the first step
             v = state["velocity"] = step.copy()
         else:
             np.multiply(v, momentum, out=v)

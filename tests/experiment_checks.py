@@ -1,4 +1,5 @@
 """What every experiment's quick-run test checks about its output folder."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ one whose checksums are those of the generated files, and points
 experiments load them exactly as they load the real files. Each class is a fixed
 random template plus noise, so a small model separates the classes quickly.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,9 @@ from datasets.formats import write_idx
 SHAPES = {"mnist": (28, 28), "fashion_mnist": (28, 28), "kmnist": (28, 28), "cifar10": (3, 32, 32)}
 
 
-def easy_images(n: int, shape: tuple[int, ...], seed: int, classes: int = 10,
-                noise: float = 40.0) -> tuple[np.ndarray, np.ndarray]:
+def easy_images(
+    n: int, shape: tuple[int, ...], seed: int, classes: int = 10, noise: float = 40.0
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` uint8 images of ``shape`` (templates shared by every call) and labels 0..9,
     every class present when n >= classes."""
     templates = np.random.default_rng(12345).integers(0, 256, (classes, *shape)).astype(np.float64)
@@ -45,16 +47,16 @@ def _write(key: str, folder: Path, splits: dict[str, tuple]) -> dict[str, bytes]
         names = spec.splits[split]
         if key == "cifar10":
             parts = np.array_split(np.arange(len(y)), len(names))
-            for name, part in zip(names, parts):
+            for name, part in zip(names, parts, strict=False):
                 records = np.concatenate([y[part, None], x[part].reshape(len(part), -1)], axis=1)
                 written[name] = records.astype(np.uint8).tobytes()
         elif key == "kmnist":
-            for name, array in zip(names, (x, y)):
+            for name, array in zip(names, (x, y), strict=False):
                 buffer = io.BytesIO()
                 np.savez_compressed(buffer, arr_0=array)
                 written[name] = buffer.getvalue()
         else:
-            for name, array in zip(names, (x, y)):
+            for name, array in zip(names, (x, y), strict=False):
                 raw = folder / (name + ".raw")
                 write_idx(raw, array, compress=False)
                 written[name] = gzip.compress(raw.read_bytes(), mtime=0)
@@ -64,19 +66,39 @@ def _write(key: str, folder: Path, splits: dict[str, tuple]) -> dict[str, bytes]
     return written
 
 
-def fake_mirror(monkeypatch, tmp_path: Path, key: str, n_train: int = 600, n_test: int = 200,
-                seed: int = 0, noise: float = 40.0, splits: tuple[str, ...] = ("train", "test")) -> Path:
+def fake_mirror(
+    monkeypatch,
+    tmp_path: Path,
+    key: str,
+    n_train: int = 600,
+    n_test: int = 200,
+    seed: int = 0,
+    noise: float = 40.0,
+    splits: tuple[str, ...] = ("train", "test"),
+) -> Path:
     """Generated ``key`` files in a mirror folder the loaders use; returns the mirror folder.
     ``splits`` chooses which splits' files are written (e.g. only "test")."""
     mirror = tmp_path / "mirror"
     shape = SHAPES[key]
-    data = {"train": easy_images(n_train, shape, seed, noise=noise),
-            "test": easy_images(n_test, shape, seed + 1, noise=noise)}
+    data = {
+        "train": easy_images(n_train, shape, seed, noise=noise),
+        "test": easy_images(n_test, shape, seed + 1, noise=noise),
+    }
     written = _write(key, mirror / key, {s: data[s] for s in splits})
     spec = real.DATASETS[key]
-    files = tuple(dataclasses.replace(f, md5=hashlib.md5(written[f.name]).hexdigest(), sha256=None,
-                                      content_sha256=None, archive=None, member=None)
-                  if f.name in written else f for f in spec.files)
+    files = tuple(
+        dataclasses.replace(
+            f,
+            md5=hashlib.md5(written[f.name]).hexdigest(),
+            sha256=None,
+            content_sha256=None,
+            archive=None,
+            member=None,
+        )
+        if f.name in written
+        else f
+        for f in spec.files
+    )
     monkeypatch.setitem(real.DATASETS, key, dataclasses.replace(spec, files=files))
     monkeypatch.setenv(download.ENV_MIRROR, str(mirror))
     monkeypatch.setenv(download.ENV_CACHE, str(tmp_path / "cache"))

@@ -4,6 +4,7 @@
   its public API: no underscored Tensor attributes, no private names from autodiff;
 - benchmarks/ (not an installed package) does not import experiments/.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,9 +18,23 @@ CLIENT_PACKAGES = ("nn", "optim", "datasets", "experiments", "benchmarks")
 
 # The engine's private Tensor slots and class attributes; their public counterparts are
 # .data / .numpy(), .op, .inputs, autodiff.graph, .requires_grad, .grad, retain_grad().
-PRIVATE_ENGINE_ATTRS = frozenset({
-    "_data", "_prim", "_args", "_seq", "_raw", "_kwargs", "_needs", "_tangents", "_watch",
-    "_requires_grad", "_retain", "_lock", "_grad"})
+PRIVATE_ENGINE_ATTRS = frozenset(
+    {
+        "_data",
+        "_prim",
+        "_args",
+        "_seq",
+        "_raw",
+        "_kwargs",
+        "_needs",
+        "_tangents",
+        "_watch",
+        "_requires_grad",
+        "_retain",
+        "_lock",
+        "_grad",
+    }
+)
 
 
 def _is_private(name: str) -> bool:
@@ -44,23 +59,32 @@ def private_engine_uses(tree: ast.AST) -> list[str]:
                 if _is_module(alias.name, "autodiff"):
                     autodiff_aliases.add(alias.asname or alias.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "autodiff":
-            autodiff_aliases.update(a.asname or a.name for a in node.names
-                                    if not _is_private(a.name))
+            autodiff_aliases.update(
+                a.asname or a.name for a in node.names if not _is_private(a.name)
+            )
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             if node.attr in PRIVATE_ENGINE_ATTRS or (
-                    _is_private(node.attr) and isinstance(node.value, ast.Name)
-                    and node.value.id in autodiff_aliases):
+                _is_private(node.attr)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in autodiff_aliases
+            ):
                 found.append(_where(node))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 \
-                and _is_module(node.module, "autodiff"):
-            if any(_is_private(part) for part in node.module.split(".")) \
-                    or any(_is_private(a.name) for a in node.names):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and _is_module(node.module, "autodiff")
+        ):
+            if any(_is_private(part) for part in node.module.split(".")) or any(
+                _is_private(a.name) for a in node.names
+            ):
                 found.append(_where(node))
         elif isinstance(node, ast.Import):
-            if any(_is_module(a.name, "autodiff") and any(map(_is_private, a.name.split(".")))
-                   for a in node.names):
+            if any(
+                _is_module(a.name, "autodiff") and any(map(_is_private, a.name.split(".")))
+                for a in node.names
+            ):
                 found.append(_where(node))
     return sorted(found, key=lambda s: int(s.split(":")[0]))
 
@@ -69,11 +93,15 @@ def experiments_imports(tree: ast.AST) -> list[str]:
     """Each import of the experiments package (or a module of it) in `tree`."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(_is_module(a.name, "experiments")
-                                                for a in node.names):
+        if isinstance(node, ast.Import) and any(
+            _is_module(a.name, "experiments") for a in node.names
+        ):
             found.append(_where(node))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 \
-                and _is_module(node.module, "experiments"):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and _is_module(node.module, "experiments")
+        ):
             found.append(_where(node))
     return found
 
@@ -91,8 +119,10 @@ def _offences(package: str, rule) -> list[str]:
 @pytest.mark.parametrize("package", CLIENT_PACKAGES)
 def test_no_private_engine_names_outside_the_engine(package):
     offences = _offences(package, private_engine_uses)
-    assert not offences, ("use the engine's public API (.data, .numpy(), .op, .inputs, "
-                          "autodiff.graph, ...) instead of:\n" + "\n".join(offences))
+    assert not offences, (
+        "use the engine's public API (.data, .numpy(), .op, .inputs, "
+        "autodiff.graph, ...) instead of:\n" + "\n".join(offences)
+    )
 
 
 def test_benchmarks_do_not_import_experiments():
@@ -100,31 +130,37 @@ def test_benchmarks_do_not_import_experiments():
     assert not offences, "benchmarks/ must not import experiments/:\n" + "\n".join(offences)
 
 
-@pytest.mark.parametrize("code, flagged", [
-    ("y = t._data + 1", True),
-    ("t._prim.name", True),
-    ("for a in t._args: pass", True),
-    ("from autodiff.tensor import _values", True),
-    ("from autodiff import Tensor, _helper", True),
-    ("from autodiff._internal import thing", True),
-    ("import autodiff._internal", True),
-    ("import autodiff as ad\nad._helper(1)", True),
-    ("from autodiff import tape\ntape._state", True),
-    ("import autodiff as ad\nad.graph.nodes(y); t.data; t.op; t.inputs; ad.__version__", False),
-    ("from experiments._data import load_28x28\nself._modules = {}", False),
-    ("from .module import _helper", False),
-])
+@pytest.mark.parametrize(
+    "code, flagged",
+    [
+        ("y = t._data + 1", True),
+        ("t._prim.name", True),
+        ("for a in t._args: pass", True),
+        ("from autodiff.tensor import _values", True),
+        ("from autodiff import Tensor, _helper", True),
+        ("from autodiff._internal import thing", True),
+        ("import autodiff._internal", True),
+        ("import autodiff as ad\nad._helper(1)", True),
+        ("from autodiff import tape\ntape._state", True),
+        ("import autodiff as ad\nad.graph.nodes(y); t.data; t.op; t.inputs; ad.__version__", False),
+        ("from experiments._data import load_28x28\nself._modules = {}", False),
+        ("from .module import _helper", False),
+    ],
+)
 def test_the_private_name_detector(code, flagged):
     assert bool(private_engine_uses(ast.parse(code))) == flagged
 
 
-@pytest.mark.parametrize("code, flagged", [
-    ("import experiments", True),
-    ("import experiments.common as c", True),
-    ("from experiments.common import tune_malloc", True),
-    ("from experiments import common", True),
-    ("from benchmarks.common import tune_malloc\nimport experimental", False),
-])
+@pytest.mark.parametrize(
+    "code, flagged",
+    [
+        ("import experiments", True),
+        ("import experiments.common as c", True),
+        ("from experiments.common import tune_malloc", True),
+        ("from experiments import common", True),
+        ("from benchmarks.common import tune_malloc\nimport experimental", False),
+    ],
+)
 def test_the_experiments_import_detector(code, flagged):
     assert bool(experiments_imports(ast.parse(code))) == flagged
 
@@ -145,7 +181,7 @@ def engine_imports() -> dict[str, set[str]]:
         targets = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level:
-                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
                 module = base + (node.module.split(".") if node.module else [])
                 if node.module:
                     targets.add(".".join(module))
@@ -163,8 +199,11 @@ def test_engine_modules_import_one_way():
         state[module] = 1
         for target in sorted(graph.get(module, ())):
             if state.get(target) == 1:
-                cycle = path[path.index(target):] + [module, target] if target in path \
+                cycle = (
+                    path[path.index(target) :] + [module, target]
+                    if target in path
                     else [module, target]
+                )
                 raise AssertionError("import cycle among engine modules: " + " -> ".join(cycle))
             if target in graph and state.get(target) is None:
                 visit(target, path + [module])

@@ -18,6 +18,7 @@ Fast paths (same results, same derivative semantics):
   works on a (N, C, OH, KH, OW, KW) view of the input (`_block_*`): a running maximum
   over the KH*KW offsets forward, one masked write backward, no im2col copy.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,11 +28,12 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..dispatch import replayed, primitive
+from ..dispatch import primitive, replayed
 from ..tensor import Tensor
 from .batch_rules import merged_batch
-from .reductions import max as _max, mean as _mean
 from .linalg import matmul
+from .reductions import max as _max
+from .reductions import mean as _mean
 from .shape_ops import moveaxis, repeat_example, reshape, transpose
 
 
@@ -39,30 +41,39 @@ def int_pair(v: Any, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
     """v (an int or a pair of ints, each >= minimum) as a pair of Python ints; the error
     names the operation `op` and the parameter `name` (also used by nn's layers)."""
     pair = (v, v) if isinstance(v, (int, np.integer)) else v
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
-                       for p in pair)):
+    if (
+        not isinstance(pair, (tuple, list))
+        or len(pair) != 2
+        or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pair)
+    ):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
     if pair[0] < minimum or pair[1] < minimum:
-        raise ValueError(f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, "
-                         f"got {v!r}")
+        raise ValueError(
+            f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, got {v!r}"
+        )
     return int(pair[0]), int(pair[1])
 
 
 def _check_geometry(op: str, kernel: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
     """The four window parameters of im2col/col2im as validated pairs."""
-    return (int_pair(kernel, "kernel", op), int_pair(stride, "stride", op),
-            int_pair(padding, "padding", op, 0), int_pair(dilation, "dilation", op))
+    return (
+        int_pair(kernel, "kernel", op),
+        int_pair(stride, "stride", op),
+        int_pair(padding, "padding", op, 0),
+        int_pair(dilation, "dilation", op),
+    )
 
 
 def _fit_error(op: str, size: tuple, kernel: tuple, padding: tuple, dilation: tuple) -> str:
     """The message for a (dilated) kernel that spans more than the padded input."""
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    return (f"{op}: the {kernel[0]}x{kernel[1]} kernel with dilation {dilation} spans "
-            f"{span[0]}x{span[1]}, larger than the padded input {padded[0]}x{padded[1]} "
-            f"(input {size[0]}x{size[1]}, padding {padding}); expected a span of at most "
-            f"the padded input size")
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=False))
+    padded = tuple(s + 2 * p for s, p in zip(size, padding, strict=False))
+    return (
+        f"{op}: the {kernel[0]}x{kernel[1]} kernel with dilation {dilation} spans "
+        f"{span[0]}x{span[1]}, larger than the padded input {padded[0]}x{padded[1]} "
+        f"(input {size[0]}x{size[1]}, padding {padding}); expected a span of at most "
+        f"the padded input size"
+    )
 
 
 def _out_size(size, k, s, p, d):
@@ -72,8 +83,9 @@ def _out_size(size, k, s, p, d):
 @primitive
 def im2col(x, *, kernel, stride, padding, dilation, pad_value=0.0):
     """(N, C, H, W) -> (N, OH, OW, C, KH, KW): every window of the padded input."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _check_geometry("im2col", kernel, stride,
-                                                             padding, dilation)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _check_geometry(
+        "im2col", kernel, stride, padding, dilation
+    )
     if x.ndim != 4:
         raise ValueError(f"im2col: expected an input of shape (N, C, H, W), got {x.shape}")
     size = x.shape[2:]
@@ -85,15 +97,17 @@ def im2col(x, *, kernel, stride, padding, dilation, pad_value=0.0):
     if oh < 1 or ow < 1:
         raise ValueError(_fit_error("im2col", size, (kh, kw), (ph, pw), (dh, dw)))
     s0, s1, s2, s3 = x.strides
-    return as_strided(x, (n, oh, ow, c, kh, kw),
-                      (s0, s2 * sh, s3 * sw, s1, s2 * dh, s3 * dw), writeable=False)
+    return as_strided(
+        x, (n, oh, ow, c, kh, kw), (s0, s2 * sh, s3 * sw, s1, s2 * dh, s3 * dw), writeable=False
+    )
 
 
 @primitive
 def col2im(cols, *, x_shape, kernel, stride, padding, dilation):
     """Transpose of im2col: (N, OH, OW, C, KH, KW) windows summed back into (N, C, H, W)."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _check_geometry("col2im", kernel, stride,
-                                                             padding, dilation)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _check_geometry(
+        "col2im", kernel, stride, padding, dilation
+    )
     if len(x_shape) != 4:
         raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {x_shape}")
     n, c, h, w = x_shape
@@ -102,15 +116,21 @@ def col2im(cols, *, x_shape, kernel, stride, padding, dilation):
     if oh < 1 or ow < 1:
         raise ValueError(_fit_error("col2im", (h, w), (kh, kw), (ph, pw), (dh, dw)))
     if cols.shape != (n, oh, ow, c, kh, kw):
-        raise ValueError(f"col2im: windows of shape {cols.shape} do not match x_shape "
-                         f"{tuple(x_shape)} and this geometry; expected {(n, oh, ow, c, kh, kw)}")
+        raise ValueError(
+            f"col2im: windows of shape {cols.shape} do not match x_shape "
+            f"{tuple(x_shape)} and this geometry; expected {(n, oh, ow, c, kh, kw)}"
+        )
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     windows = cols.transpose(0, 3, 4, 5, 1, 2)  # (N, C, KH, KW, OH, OW)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                j * dw:j * dw + sw * (ow - 1) + 1:sw] += windows[:, :, i, j]
-    return out[:, :, ph:ph + h, pw:pw + w]
+            out[
+                :,
+                :,
+                i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+            ] += windows[:, :, i, j]
+    return out[:, :, ph : ph + h, pw : pw + w]
 
 
 def _geometry(kw):
@@ -131,8 +151,9 @@ def _merged_shape(size, x_shape):
 
 
 def _col2im_batch(args, axes, *, x_shape, **kw):
-    out = merged_batch(col2im)(args, axes, x_shape=_merged_shape(_shape(args[0])[0], x_shape),
-                               **kw)[0]
+    out = merged_batch(col2im)(
+        args, axes, x_shape=_merged_shape(_shape(args[0])[0], x_shape), **kw
+    )[0]
     return out, 0
 
 
@@ -151,9 +172,14 @@ def _raw(x):
 # The window copies and sums are many short strided numpy loops: they run at a fraction of
 # memory speed, and numpy releases the GIL in them, so large ones are split by channel
 # across threads (the BLAS calls between them use all cores anyway).
-_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1)))
-_MIN_SPLIT = 1 << 20   # elements; below this a thread hand-off costs more than it saves
+_THREADS = max(
+    1,
+    min(
+        4,
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+    ),
+)
+_MIN_SPLIT = 1 << 20  # elements; below this a thread hand-off costs more than it saves
 _executor = None
 _executor_pid = None
 
@@ -169,7 +195,7 @@ def _split_channels(work, channels, size):
         _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="autodiff-conv")
         _executor_pid = os.getpid()
     bounds = [channels * k // parts for k in range(parts + 1)]
-    futures = [_executor.submit(work, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    futures = [_executor.submit(work, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:], strict=False)]
     work(bounds[0], bounds[1])
     for f in futures:
         f.result()
@@ -184,13 +210,17 @@ def _unfold(x, *, kernel, stride, padding, dilation):
     xt = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x is a conv output
     if ph or pw:
         padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), x.dtype)
-        padded[:, ph:ph + h, pw:pw + w] = xt
+        padded[:, ph : ph + h, pw : pw + w] = xt
         xt = padded
     oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     s_c, s_h, s_w, s_n = xt.strides
-    windows = as_strided(xt, (c, kh, kw, oh, ow, n),
-                         (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n), writeable=False)
+    windows = as_strided(
+        xt,
+        (c, kh, kw, oh, ow, n),
+        (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
+        writeable=False,
+    )
     cols = np.empty((c, kh, kw, oh, ow, n), x.dtype)
     _split_channels(lambda lo, hi: np.copyto(cols[lo:hi], windows[lo:hi]), c, cols.size)
     return cols.reshape(c * kh * kw, oh * ow * n)
@@ -210,11 +240,14 @@ def _fold(cols, *, x_shape, kernel, stride, padding, dilation):
     def add_windows(lo, hi):
         for i in range(kh):
             for j in range(kw):
-                out[lo:hi, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                    j * dw:j * dw + sw * (ow - 1) + 1:sw] += windows[lo:hi, i, j]
+                out[
+                    lo:hi,
+                    i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                    j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+                ] += windows[lo:hi, i, j]
 
     _split_channels(add_windows, c, cols.size)
-    return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
+    return out[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
 
 
 _unfold.defvjp(lambda g, ans, x, **kw: _fold(g, x_shape=x.shape, **kw))
@@ -246,20 +279,26 @@ _unfold.defbatch(_unfold_batch)
 _fold.defbatch(_fold_batch)
 
 
-def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1) -> Any:
+def conv2d(
+    x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> Any:
     """Cross-correlation of x (N, C, H, W) with weight (O, C, KH, KW) -> (N, O, OH, OW),
     OH = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1 (likewise OW); bias (O,)."""
     xs, ws = _shape(x), _shape(weight)
     if len(xs) != 4 or len(ws) != 4:
-        raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (O, C, KH, KW), got "
-                         f"shapes {xs} and {ws}")
+        raise ValueError(
+            f"conv2d: expected input (N, C, H, W) and weight (O, C, KH, KW), got "
+            f"shapes {xs} and {ws}"
+        )
     if xs[1] != ws[1]:
-        raise ValueError(f"conv2d: input has {xs[1]} channels (shape {xs}) but the weight "
-                         f"expects {ws[1]} (shape {ws})")
+        raise ValueError(
+            f"conv2d: input has {xs[1]} channels (shape {xs}) but the weight "
+            f"expects {ws[1]} (shape {ws})"
+        )
     if ws[2] < 1 or ws[3] < 1:
-        raise ValueError(f"conv2d: the weight (O, C, KH, KW) must have a kernel of at least "
-                         f"1x1, got shape {ws}")
+        raise ValueError(
+            f"conv2d: the weight (O, C, KH, KW) must have a kernel of at least 1x1, got shape {ws}"
+        )
     kernel = (ws[2], ws[3])
     stride = int_pair(stride, "stride", "conv2d")
     padding = int_pair(padding, "padding", "conv2d", 0)
@@ -272,7 +311,7 @@ def conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any 
     if bias is not None and _shape(bias) != (o,):
         raise ValueError(f"conv2d: bias must have shape ({o},), got {_shape(bias)}")
     geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    cols = _unfold(x, **geometry)                                   # (C*KH*KW, OH*OW*N)
+    cols = _unfold(x, **geometry)  # (C*KH*KW, OH*OW*N)
     out = reshape(matmul(reshape(weight, (o, -1)), cols), (o, oh, ow, n))
     if bias is not None:
         out = out + reshape(bias, (o, 1, 1, 1))
@@ -285,8 +324,12 @@ def _blocks(a, kernel):
     columns beyond OH*KH, OW*KW are left out)."""
     (kh, kw), (n, c, h, w) = kernel, a.shape
     s0, s1, s2, s3 = a.strides
-    return as_strided(a, (n, c, h // kh, kh, w // kw, kw), (s0, s1, s2 * kh, s2, s3 * kw, s3),
-                      writeable=a.flags.writeable)
+    return as_strided(
+        a,
+        (n, c, h // kh, kh, w // kw, kw),
+        (s0, s1, s2 * kh, s2, s3 * kw, s3),
+        writeable=a.flags.writeable,
+    )
 
 
 def _slabs(a, kernel):
@@ -348,12 +391,18 @@ def _block_spread(g, weights, *, kernel, x_shape, order):
     return out
 
 
-_block_gather.defvjp(lambda g, ans, x, weights, kernel: _block_spread(
-    g, weights, kernel=kernel, x_shape=x.shape, order=tuple(range(x.ndim))), None)
-_block_gather.defjvp(lambda t, ans, x, weights, kernel: _block_gather(t, weights, kernel=kernel),
-                     None)
-_block_spread.defvjp(lambda g, ans, gp, weights, kernel, **kw: _block_gather(
-    g, weights, kernel=kernel), None)
+_block_gather.defvjp(
+    lambda g, ans, x, weights, kernel: _block_spread(
+        g, weights, kernel=kernel, x_shape=x.shape, order=tuple(range(x.ndim))
+    ),
+    None,
+)
+_block_gather.defjvp(
+    lambda t, ans, x, weights, kernel: _block_gather(t, weights, kernel=kernel), None
+)
+_block_spread.defvjp(
+    lambda g, ans, gp, weights, kernel, **kw: _block_gather(g, weights, kernel=kernel), None
+)
 _block_spread.defjvp(lambda t, ans, gp, weights, **kw: _block_spread(t, weights, **kw), None)
 
 
@@ -366,8 +415,9 @@ def _merged_block_operands(args, axes):
         a = repeat_example(a, size)
     a = reshape(a, _merged_shape(size, _shape(a)[1:]))
     if weights is not None:
-        weights = moveaxis(weights if axes[1] is not None else repeat_example(weights, size),
-                           0, 1)  # (KH*KW, B, N, ...)
+        weights = moveaxis(
+            weights if axes[1] is not None else repeat_example(weights, size), 0, 1
+        )  # (KH*KW, B, N, ...)
         shape = _shape(weights)
         weights = reshape(weights, (shape[0], shape[1] * shape[2]) + shape[3:])
     return a, weights, size
@@ -382,8 +432,9 @@ def _block_gather_batch(args, axes, *, kernel):
 
 def _block_spread_batch(args, axes, *, kernel, x_shape, order):
     g, weights, size = _merged_block_operands(args, axes)
-    out = _block_spread(g, weights, kernel=kernel, x_shape=_merged_shape(size, x_shape),
-                        order=order)
+    out = _block_spread(
+        g, weights, kernel=kernel, x_shape=_merged_shape(size, x_shape), order=order
+    )
     return reshape(out, (size,) + tuple(x_shape)), 0
 
 
@@ -409,8 +460,9 @@ def _max_hits(x, ans, kernel):
 
 def _block_max_vjp(g, ans, x, kernel):
     hits, count = _max_hits(x, ans, kernel)
-    return _block_spread(g / count, hits, kernel=kernel, x_shape=x.shape,
-                         order=_memory_order(_raw(x)))
+    return _block_spread(
+        g / count, hits, kernel=kernel, x_shape=x.shape, order=_memory_order(_raw(x))
+    )
 
 
 def _block_max_jvp(t, ans, x, kernel):
@@ -434,13 +486,16 @@ def _pool(x, kernel_size, stride, padding, op, pad_value):
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
     if xs[2] + 2 * padding[0] < kernel[0] or xs[3] + 2 * padding[1] < kernel[1]:
-        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input "
-                         f"{(xs[2] + 2 * padding[0], xs[3] + 2 * padding[1])} (input shape "
-                         f"{xs}, padding {padding}); expected a kernel of at most that size")
+        raise ValueError(
+            f"{op}: kernel {kernel} is larger than the padded input "
+            f"{(xs[2] + 2 * padding[0], xs[3] + 2 * padding[1])} (input shape "
+            f"{xs}, padding {padding}); expected a kernel of at most that size"
+        )
     if stride == kernel and padding == (0, 0):
         return kernel, None
-    return kernel, im2col(x, kernel=kernel, stride=stride, padding=padding, dilation=(1, 1),
-                          pad_value=pad_value)
+    return kernel, im2col(
+        x, kernel=kernel, stride=stride, padding=padding, dilation=(1, 1), pad_value=pad_value
+    )
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:

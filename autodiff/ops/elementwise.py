@@ -12,14 +12,16 @@ Subgradients at kinks: relu'(0) = 0, abs'(0) = sign(0) = 0, leaky_relu'(0) = slo
 maximum/minimum split the gradient equally between tied operands, clip passes the
 gradient where a_min <= x <= a_max (inclusive).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ..dispatch import Primitive, replayed, primitive
+from ..dispatch import Primitive, primitive, replayed
 from ..tensor import Tensor
 from .batch_rules import elementwise, unary
 
@@ -49,16 +51,14 @@ def _partner(fun: Callable, sign: float) -> Primitive:
     does not depend on p (its rules are identically zero), but higher derivatives still
     flow through p's own history."""
     prim = Primitive(lambda x, p: fun(x), f"{fun.__name__}_given_partner")
-    prim.defvjp(lambda g, ans, x, p: g * p if sign > 0 else -g * p,
-                lambda g, ans, x, p: None)
-    prim.defjvp(lambda t, ans, x, p: t * p if sign > 0 else -t * p,
-                lambda t, ans, x, p: None)
+    prim.defvjp(lambda g, ans, x, p: g * p if sign > 0 else -g * p, lambda g, ans, x, p: None)
+    prim.defjvp(lambda t, ans, x, p: t * p if sign > 0 else -t * p, lambda t, ans, x, p: None)
     prim.defbatch(elementwise(prim))
     return prim
 
 
 _cos_given_sin = _partner(np.cos, -1.0)  # cos(x) from (x, sin(x))
-_sin_given_cos = _partner(np.sin, 1.0)   # sin(x) from (x, cos(x))
+_sin_given_cos = _partner(np.sin, 1.0)  # sin(x) from (x, cos(x))
 
 # ------------------------------------------------------------------ unary ops
 copy = Primitive(np.copy, "copy")  # a new array: Tensor.clone()
@@ -120,24 +120,18 @@ leaky_relu.defbatch(unary(leaky_relu))
 
 # ----------------------------------------------------------------- binary ops
 add = Primitive(np.add)
-add.defvjp(lambda g, ans, x, y: g,
-           lambda g, ans, x, y: g)
-add.defjvp(lambda t, ans, x, y: t,
-           lambda t, ans, x, y: t)
+add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+add.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 add.defbatch(elementwise(add))
 
 subtract = Primitive(np.subtract)
-subtract.defvjp(lambda g, ans, x, y: g,
-                lambda g, ans, x, y: -g)
-subtract.defjvp(lambda t, ans, x, y: t,
-                lambda t, ans, x, y: -t)
+subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
+subtract.defjvp(lambda t, ans, x, y: t, lambda t, ans, x, y: -t)
 subtract.defbatch(elementwise(subtract))
 
 multiply = Primitive(np.multiply)
-multiply.defvjp(lambda g, ans, x, y: g * y,
-                lambda g, ans, x, y: g * x)
-multiply.defjvp(lambda t, ans, x, y: t * y,
-                lambda t, ans, x, y: x * t)
+multiply.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+multiply.defjvp(lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
 multiply.defbatch(elementwise(multiply))
 
 
@@ -148,8 +142,7 @@ def _divide_vjp(needs, g, ans, x, y):
 
 divide = Primitive(np.divide)
 divide.defvjp_joint(_divide_vjp)
-divide.defjvp(lambda t, ans, x, y: t / y,
-              lambda t, ans, x, y: -t * ans / y)
+divide.defjvp(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y)
 divide.defbatch(elementwise(divide))
 
 
@@ -160,10 +153,12 @@ def _log_where_positive(x):
 
 
 power = Primitive(np.power)
-power.defvjp(lambda g, ans, x, y: g * y * x ** (y - 1),
-             lambda g, ans, x, y: g * ans * _log_where_positive(x))
-power.defjvp(lambda t, ans, x, y: t * y * x ** (y - 1),
-             lambda t, ans, x, y: t * ans * _log_where_positive(x))
+power.defvjp(
+    lambda g, ans, x, y: g * y * x ** (y - 1), lambda g, ans, x, y: g * ans * _log_where_positive(x)
+)
+power.defjvp(
+    lambda t, ans, x, y: t * y * x ** (y - 1), lambda t, ans, x, y: t * ans * _log_where_positive(x)
+)
 power.defbatch(elementwise(power))
 
 
@@ -173,17 +168,21 @@ def _share(g, wins, ties):
 
 
 maximum = Primitive(np.maximum)
-maximum.defvjp(lambda g, ans, x, y: _share(g, x > y, x == y),
-               lambda g, ans, x, y: _share(g, y > x, x == y))
-maximum.defjvp(lambda t, ans, x, y: _share(t, x > y, x == y),
-               lambda t, ans, x, y: _share(t, y > x, x == y))
+maximum.defvjp(
+    lambda g, ans, x, y: _share(g, x > y, x == y), lambda g, ans, x, y: _share(g, y > x, x == y)
+)
+maximum.defjvp(
+    lambda t, ans, x, y: _share(t, x > y, x == y), lambda t, ans, x, y: _share(t, y > x, x == y)
+)
 maximum.defbatch(elementwise(maximum))
 
 minimum = Primitive(np.minimum)
-minimum.defvjp(lambda g, ans, x, y: _share(g, x < y, x == y),
-               lambda g, ans, x, y: _share(g, y < x, x == y))
-minimum.defjvp(lambda t, ans, x, y: _share(t, x < y, x == y),
-               lambda t, ans, x, y: _share(t, y < x, x == y))
+minimum.defvjp(
+    lambda g, ans, x, y: _share(g, x < y, x == y), lambda g, ans, x, y: _share(g, y < x, x == y)
+)
+minimum.defjvp(
+    lambda t, ans, x, y: _share(t, x < y, x == y), lambda t, ans, x, y: _share(t, y < x, x == y)
+)
 minimum.defbatch(elementwise(minimum))
 
 
@@ -194,12 +193,8 @@ def where(condition, x, y):
     return np.where(condition, x, y)
 
 
-where.defvjp(None,
-             lambda g, ans, c, x, y: where(c, g, 0),
-             lambda g, ans, c, x, y: where(c, 0, g))
-where.defjvp(None,
-             lambda t, ans, c, x, y: where(c, t, 0),
-             lambda t, ans, c, x, y: where(c, 0, t))
+where.defvjp(None, lambda g, ans, c, x, y: where(c, g, 0), lambda g, ans, c, x, y: where(c, 0, g))
+where.defjvp(None, lambda t, ans, c, x, y: where(c, t, 0), lambda t, ans, c, x, y: where(c, 0, t))
 where.defbatch(elementwise(where))
 
 

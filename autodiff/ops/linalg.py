@@ -1,4 +1,5 @@
 """Products: matmul (numpy semantics: 1-D, 2-D and broadcast batches), dot, outer, einsum."""
+
 from __future__ import annotations
 
 import math
@@ -21,18 +22,23 @@ def matmul(a, b):
     are promoted to a row (a) or column (b) vector and the added axis is removed."""
     a_ndim, b_ndim = _ndim(a), _ndim(b)
     if a_ndim == 0 or b_ndim == 0:
-        raise ValueError(f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} "
-                         f"@ {np.shape(b)}")
+        raise ValueError(
+            f"matmul: operands must be at least 1-D, got shapes {np.shape(a)} @ {np.shape(b)}"
+        )
     if a_ndim == 2 and b_ndim == 2:
         if a.shape[1] != b.shape[0]:
-            raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not match: the inner "
-                             f"dimensions {a.shape[1]} and {b.shape[0]} differ")
+            raise ValueError(
+                f"matmul: shapes {a.shape} @ {b.shape} do not match: the inner "
+                f"dimensions {a.shape[1]} and {b.shape[0]} differ"
+            )
         return np.dot(a, b)  # BLAS gemm also for the transposed operands of the backward pass
     try:
         return np.matmul(a, b)
     except ValueError:
-        raise ValueError(f"matmul: shapes {np.shape(a)} @ {np.shape(b)} do not match (inner "
-                         f"dimensions must agree and batch dimensions must broadcast)") from None
+        raise ValueError(
+            f"matmul: shapes {np.shape(a)} @ {np.shape(b)} do not match (inner "
+            f"dimensions must agree and batch dimensions must broadcast)"
+        ) from None
 
 
 def _mT(x):
@@ -70,8 +76,7 @@ def _matmul_vjp_b(g, ans, a, b):
 
 
 matmul.defvjp(_matmul_vjp_a, _matmul_vjp_b)
-matmul.defjvp(lambda t, ans, a, b: matmul(t, b),
-              lambda t, ans, a, b: matmul(a, t))
+matmul.defjvp(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t))
 
 
 def _matmul_batch(args, axes):
@@ -93,7 +98,8 @@ def _matmul_batch(args, axes):
     if not a_batched:  # b batched
         if db == 1:  # a (..., n, k) @ b_e (k,) for every example: a @ b.T, batch last
             return matmul(a, swapaxes(b, -1, -2)) if da >= 2 else matmul(b, a), (
-                -1 if da >= 2 else 0)
+                -1 if da >= 2 else 0
+            )
         return matmul(a, pad_example_axes(b, da)), 0
     # both batched
     if da == 1 and db == 1:
@@ -113,8 +119,10 @@ def dot(a: Any, b: Any) -> Any:
     if _ndim(a) == 0 or _ndim(b) == 0:
         return a * b
     if _ndim(a) > 2 or _ndim(b) > 2:
-        raise ValueError("dot: operands with more than 2 dimensions are not supported; use "
-                         "matmul (batched) or einsum")
+        raise ValueError(
+            "dot: operands with more than 2 dimensions are not supported; use "
+            "matmul (batched) or einsum"
+        )
     return matmul(a, b)
 
 
@@ -136,8 +144,10 @@ def _parse_einsum(subscripts: str, n_operands: int) -> tuple[list[str], str]:
         output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     ins = inputs.split(",")
     if len(ins) != n_operands:
-        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(ins)} operands but "
-                         f"{n_operands} were given")
+        raise ValueError(
+            f"einsum: subscripts {subscripts!r} name {len(ins)} operands but "
+            f"{n_operands} were given"
+        )
     return ins, output
 
 
@@ -151,8 +161,10 @@ def _einsum_vjp(i, g, ans, *operands, subscripts):
     ins, out = subscripts[0], subscripts[1]
     target = ins[i]
     if len(set(target)) != len(target):
-        raise NotImplementedError(f"einsum: the derivative for an operand with a repeated "
-                                  f"index ({target!r}) is not supported")
+        raise NotImplementedError(
+            f"einsum: the derivative for an operand with a repeated "
+            f"index ({target!r}) is not supported"
+        )
     others = [op for j, op in enumerate(operands) if j != i]
     other_subs = [s for j, s in enumerate(ins) if j != i]
     available = set(out).union(*other_subs) if other_subs else set(out)
@@ -181,9 +193,10 @@ def _einsum_batch(args, axes, *, subscripts):
     # the batch gets an index letter of its own, in front of each batched operand's
     # subscript and of the output's
     ins, out, spec = subscripts
-    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
-                  if c not in spec)
-    new_ins = tuple(letter + sub if ax is not None else sub for sub, ax in zip(ins, axes))
+    letter = next(
+        c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in spec
+    )
+    new_ins = tuple(letter + sub if ax is not None else sub for sub, ax in zip(ins, axes, strict=False))
     new_out = letter + out
     new_spec = ",".join(new_ins) + "->" + new_out
     return _einsum(*args, subscripts=(new_ins, new_out, new_spec)), 0
@@ -195,10 +208,11 @@ _einsum.defbatch(_einsum_batch)
 def einsum(subscripts: str, *operands: Any) -> Any:
     """numpy.einsum with explicit or implicit output (no ellipsis)."""
     ins, out = _parse_einsum(subscripts, len(operands))
-    for sub, op in zip(ins, operands):
+    for sub, op in zip(ins, operands, strict=False):
         if len(sub) != _ndim(op):
-            raise ValueError(f"einsum: subscript {sub!r} has {len(sub)} indices but its operand "
-                             f"has shape {op.shape if hasattr(op, 'shape') else np.shape(op)}")
+            raise ValueError(
+                f"einsum: subscript {sub!r} has {len(sub)} indices but its operand "
+                f"has shape {op.shape if hasattr(op, 'shape') else np.shape(op)}"
+            )
     spec = ",".join(ins) + "->" + out
     return _einsum(*operands, subscripts=(tuple(ins), out, spec))
-

@@ -5,6 +5,7 @@ mean), and give the same derivatives; as single primitives they record one tape 
 instead of four, which is most of the cost of a small model's training step, and
 their rules use the closed forms (dW = g^T x, dlogits = softmax - onehot).
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,7 +18,8 @@ from ..batched import Batched
 from ..dispatch import primitive
 from ..tensor import Tensor
 from .linalg import matmul
-from .reductions import mean, softmax, sum as _sum
+from .reductions import mean, softmax
+from .reductions import sum as _sum
 from .shape_ops import expand_dims, pad_example_axes, repeat_example, reshape, swapaxes
 
 
@@ -33,13 +35,18 @@ def _linear(x, weight, bias):
         x, weight = np.asarray(x), np.asarray(weight)
     xs, ws = x.shape, weight.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        raise ValueError(f"linear: input of shape {xs} does not match weight of shape {ws}: "
-                         f"expected weight (out_features, in_features) and input "
-                         f"(..., in_features)")
-    if bias is not None and (bias.shape if bias.__class__ is np.ndarray
-                             else np.shape(bias)) != ws[:1]:
-        raise ValueError(f"linear: bias has shape {np.shape(bias)}, expected ({ws[0]},) for "
-                         f"weight {ws}")
+        raise ValueError(
+            f"linear: input of shape {xs} does not match weight of shape {ws}: "
+            f"expected weight (out_features, in_features) and input "
+            f"(..., in_features)"
+        )
+    if (
+        bias is not None
+        and (bias.shape if bias.__class__ is np.ndarray else np.shape(bias)) != ws[:1]
+    ):
+        raise ValueError(
+            f"linear: bias has shape {np.shape(bias)}, expected ({ws[0]},) for weight {ws}"
+        )
     out = np.dot(x, weight.T) if len(xs) == 2 else np.matmul(x, weight.T)
     if bias is not None:
         out += bias
@@ -71,12 +78,12 @@ def _linear_vjp_input(g, ans, x, weight, bias):
     return matmul(g, weight)
 
 
-_linear.defvjp(_linear_vjp_input,
-               _linear_vjp_weight,
-               _linear_vjp_bias)
-_linear.defjvp(lambda t, ans, x, weight, bias: _linear(t, weight, None),
-               lambda t, ans, x, weight, bias: _linear(x, t, None),
-               lambda t, ans, x, weight, bias: t)  # the engine broadcasts t
+_linear.defvjp(_linear_vjp_input, _linear_vjp_weight, _linear_vjp_bias)
+_linear.defjvp(
+    lambda t, ans, x, weight, bias: _linear(t, weight, None),
+    lambda t, ans, x, weight, bias: _linear(x, t, None),
+    lambda t, ans, x, weight, bias: t,
+)  # the engine broadcasts t
 
 
 def _linear_batch(args, axes):
@@ -94,8 +101,9 @@ def _linear_batch(args, axes):
         if example_ndim == 1:
             out = reshape(matmul(weight, expand_dims(x, -1)), (size, _shape(weight)[1]))
         else:
-            out = swapaxes(matmul(pad_example_axes(weight, example_ndim), swapaxes(x, -1, -2)),
-                           -1, -2)
+            out = swapaxes(
+                matmul(pad_example_axes(weight, example_ndim), swapaxes(x, -1, -2)), -1, -2
+            )
     if bias is not None:
         out = out + (pad_example_axes(bias, example_ndim) if axes[2] is not None else bias)
     return out, 0
@@ -131,16 +139,20 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
     if len(shape) != 2:
         raise ValueError(f"softmax_cross_entropy: logits must have shape (N, C), got {shape}")
     if labels.dtype.kind not in "iu" or labels.shape != shape[:1]:
-        raise ValueError(f"softmax_cross_entropy: labels must be ({shape[0]},) integers for "
-                         f"logits {shape}, got shape {labels.shape} dtype {labels.dtype}")
+        raise ValueError(
+            f"softmax_cross_entropy: labels must be ({shape[0]},) integers for "
+            f"logits {shape}, got shape {labels.shape} dtype {labels.dtype}"
+        )
     n = len(labels)
     if n == 1:  # a scalar check is much cheaper than two reductions
         low = high = labels[0]
     elif n:
         low, high = labels.min(), labels.max()
     if n and (low < 0 or high >= shape[1]):
-        raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {shape[1]}) for "
-                         f"logits {shape}, got values {low}..{high}")
+        raise ValueError(
+            f"softmax_cross_entropy: labels must lie in [0, {shape[1]}) for "
+            f"logits {shape}, got values {low}..{high}"
+        )
     z = logits - np.maximum.reduce(logits, axis=1, keepdims=True) if n else logits
     picked = z[0, labels[0]] if n == 1 else z[_rows(n), labels]  # batch 1: scalar indexing
     e = np.exp(z)
@@ -205,10 +217,14 @@ def _xent_batch(args, axes, *, labels, reduction, param_axes):
     shape = _shape(logits)
     if isinstance(labels, Tensor):
         labels = labels._data
-    labels = np.broadcast_to(labels, shape[:2]) if param_axes["labels"] is not None else \
-        np.broadcast_to(labels, (shape[0],) + labels.shape)
-    losses = _softmax_cross_entropy(reshape(logits, (-1, shape[-1])),
-                                    labels=labels.reshape(-1), reduction="none")
+    labels = (
+        np.broadcast_to(labels, shape[:2])
+        if param_axes["labels"] is not None
+        else np.broadcast_to(labels, (shape[0],) + labels.shape)
+    )
+    losses = _softmax_cross_entropy(
+        reshape(logits, (-1, shape[-1])), labels=labels.reshape(-1), reduction="none"
+    )
     losses = reshape(losses, shape[:2])
     if reduction == "none":
         return losses, 0
@@ -223,8 +239,9 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
     in [0, C) -> (N,) losses, or their mean (default) or sum (a scalar). Stable for any
     finite magnitude; the gradient is (softmax(logits) - onehot(labels)) / N for the mean."""
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, "
-                         f"got {reduction!r}")
+        raise ValueError(
+            f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
+        )
     if labels.__class__ is not np.ndarray and labels.__class__ is not Batched:
         labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     # the forward checks the shapes and the labels

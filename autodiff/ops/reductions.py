@@ -4,17 +4,18 @@
 JAX).  logsumexp, softmax and log_softmax subtract the maximum first, so they stay
 finite for inputs of any magnitude.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from ..dispatch import broadcast_to, replayed, primitive
-from .elementwise import exp, sqrt
-from .batch_rules import along_axis
-from .shape_ops import flip, reshape
+from ..dispatch import broadcast_to, primitive, replayed
 from ..tensor import Tensor
+from .batch_rules import along_axis
+from .elementwise import exp, sqrt
+from .shape_ops import flip, reshape
 from .util import count, normalize_axis, reduced_shape
 
 
@@ -36,7 +37,8 @@ def sum_to_shape(g: Any, shape: tuple) -> Any:
     if lead < 0:
         return broadcast_to(g, shape=shape)
     axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
+    )
     if g.__class__ is np.ndarray:  # the plain backward pass: numpy directly
         return np.add.reduce(g, axis=axes, keepdims=True).reshape(shape) if axes else g
     if axes:
@@ -79,7 +81,8 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     ax = normalize_axis(axis, _ndim(x), "var")
     centred = x - _sum(x, axis=ax, keepdims=True) / count(np.shape(_raw(x)), ax)
     return _sum(centred * centred, axis=ax, keepdims=keepdims) / (
-        count(np.shape(_raw(x)), ax) - ddof)
+        count(np.shape(_raw(x)), ax) - ddof
+    )
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
@@ -103,15 +106,23 @@ def _extreme(fun, name):
     @primitive
     def reduce(x, *, axis, keepdims):
         if np.size(x) == 0:
-            raise ValueError(f"{name}: cannot reduce an empty array of shape {np.shape(x)} "
-                             f"(there is no identity for {name})")
+            raise ValueError(
+                f"{name}: cannot reduce an empty array of shape {np.shape(x)} "
+                f"(there is no identity for {name})"
+            )
         return fun(np.asarray(x), axis=axis, keepdims=keepdims)
 
     reduce.name = reduce.__name__ = name
-    reduce.defvjp(lambda g, ans, x, axis, keepdims:
-                  expand_reduced(g, x.shape, axis, keepdims) * _tie_share(x, ans, axis, keepdims))
-    reduce.defjvp(lambda t, ans, x, axis, keepdims:
-                  _sum(t * _tie_share(x, ans, axis, keepdims), axis=axis, keepdims=keepdims))
+    reduce.defvjp(
+        lambda g, ans, x, axis, keepdims: (
+            expand_reduced(g, x.shape, axis, keepdims) * _tie_share(x, ans, axis, keepdims)
+        )
+    )
+    reduce.defjvp(
+        lambda t, ans, x, axis, keepdims: _sum(
+            t * _tie_share(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
+        )
+    )
     reduce.defbatch(along_axis(reduce))
     return reduce
 
@@ -157,10 +168,16 @@ def _lse_softmax(x, ans, axis, keepdims):
     return exp(x - ans)
 
 
-_logsumexp.defvjp(lambda g, ans, x, axis, keepdims:
-                  expand_reduced(g, x.shape, axis, keepdims) * _lse_softmax(x, ans, axis, keepdims))
-_logsumexp.defjvp(lambda t, ans, x, axis, keepdims:
-                  _sum(t * _lse_softmax(x, ans, axis, keepdims), axis=axis, keepdims=keepdims))
+_logsumexp.defvjp(
+    lambda g, ans, x, axis, keepdims: (
+        expand_reduced(g, x.shape, axis, keepdims) * _lse_softmax(x, ans, axis, keepdims)
+    )
+)
+_logsumexp.defjvp(
+    lambda t, ans, x, axis, keepdims: _sum(
+        t * _lse_softmax(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
+    )
+)
 _logsumexp.defbatch(along_axis(_logsumexp))
 
 
@@ -188,10 +205,8 @@ def _log_softmax(x, *, axis):
         return z - np.log(np.add.reduce(np.exp(z), axis=axis, keepdims=True))
 
 
-_log_softmax.defvjp(lambda g, ans, x, axis:
-                    g - exp(ans) * _sum(g, axis=axis, keepdims=True))
-_log_softmax.defjvp(lambda t, ans, x, axis:
-                    t - _sum(exp(ans) * t, axis=axis, keepdims=True))
+_log_softmax.defvjp(lambda g, ans, x, axis: g - exp(ans) * _sum(g, axis=axis, keepdims=True))
+_log_softmax.defjvp(lambda t, ans, x, axis: t - _sum(exp(ans) * t, axis=axis, keepdims=True))
 _log_softmax.defbatch(along_axis(_log_softmax))
 
 

@@ -6,15 +6,18 @@ derivatives of every order come for free.  Composite helpers (swapaxes, squeeze,
 stack, split, take, moveaxis, ...) are ordinary functions of these primitives.  Their
 batching rules (vmap) shift the axes they name past the batch axis.
 """
+
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..batched import Batched
-from ..dispatch import broadcast_to as _broadcast_to, primitive
+from ..dispatch import broadcast_to as _broadcast_to
+from ..dispatch import primitive
 from ..tensor import Tensor
 
 
@@ -46,8 +49,14 @@ def repeat_example(x: Any, size: int) -> Any:
     return _broadcast_to(_reshape(x, shape=(1,) + shape), shape=(size,) + shape)
 
 
-_broadcast_to.defbatch(lambda args, axes, shape: (_broadcast_to(
-    pad_example_axes(args[0], len(shape)), shape=_shape(args[0])[:1] + tuple(shape)), 0))
+_broadcast_to.defbatch(
+    lambda args, axes, shape: (
+        _broadcast_to(
+            pad_example_axes(args[0], len(shape)), shape=_shape(args[0])[:1] + tuple(shape)
+        ),
+        0,
+    )
+)
 
 
 # ----------------------------------------------------------------------- reshape
@@ -56,14 +65,17 @@ def _reshape(x, *, shape):
     try:
         return np.asarray(x).reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape an operand of shape {np.shape(x)} "
-                         f"({np.size(x)} elements) into shape {tuple(shape)}") from None
+        raise ValueError(
+            f"reshape: cannot reshape an operand of shape {np.shape(x)} "
+            f"({np.size(x)} elements) into shape {tuple(shape)}"
+        ) from None
 
 
 _reshape.defvjp(lambda g, ans, x, shape: _reshape(g, shape=x.shape))
 _reshape.defjvp(lambda t, ans, x, shape: _reshape(t, shape=ans.shape))
-_reshape.defbatch(lambda args, axes, shape: (
-    _reshape(args[0], shape=_shape(args[0])[:1] + tuple(shape)), 0))
+_reshape.defbatch(
+    lambda args, axes, shape: (_reshape(args[0], shape=_shape(args[0])[:1] + tuple(shape)), 0)
+)
 
 
 def reshape(x: Any, shape: Any) -> Any:
@@ -86,8 +98,12 @@ def _transpose(x, *, axes):
 
 _transpose.defvjp(lambda g, ans, x, axes: _transpose(g, axes=tuple(np.argsort(axes))))
 _transpose.defjvp(lambda t, ans, x, axes: _transpose(t, axes=axes))
-_transpose.defbatch(lambda args, batched, axes: (  # (its parameter is called axes)
-    _transpose(args[0], axes=(0,) + tuple(a + 1 for a in axes)), 0))
+_transpose.defbatch(
+    lambda args, batched, axes: (  # (its parameter is called axes)
+        _transpose(args[0], axes=(0,) + tuple(a + 1 for a in axes)),
+        0,
+    )
+)
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
@@ -97,8 +113,10 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
         axes = tuple(range(ndim))[::-1]
     axes = tuple(int(a) % ndim if ndim else int(a) for a in axes)
     if sorted(axes) != list(range(ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes "
-                         f"of an operand of shape {_shape(x)}")
+        raise ValueError(
+            f"transpose: axes {axes} are not a permutation of the {ndim} axes "
+            f"of an operand of shape {_shape(x)}"
+        )
     return _transpose(x, axes=axes)
 
 
@@ -128,16 +146,19 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Any:
     try:
         shape = np.squeeze(np.empty(_shape(x), bool), axis).shape
     except ValueError:
-        raise ValueError(f"squeeze: cannot squeeze axis {axis} of an operand of shape "
-                         f"{_shape(x)}: its size is not 1") from None
+        raise ValueError(
+            f"squeeze: cannot squeeze axis {axis} of an operand of shape "
+            f"{_shape(x)}: its size is not 1"
+        ) from None
     return _reshape(x, shape=shape)
 
 
 # ---------------------------------------------------------------------- indexing
 def _has_integer_array(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return builtins.any(isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype != bool
-                        for i in items)
+    return builtins.any(
+        isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype != bool for i in items
+    )
 
 
 @primitive
@@ -146,8 +167,9 @@ def getitem(x, *, index):
     try:
         return x[index]
     except IndexError as e:
-        raise IndexError(f"getitem: index {index!r} is invalid for an operand of shape "
-                         f"{np.shape(x)}: {e}") from None
+        raise IndexError(
+            f"getitem: index {index!r} is invalid for an operand of shape {np.shape(x)}: {e}"
+        ) from None
 
 
 @primitive
@@ -178,8 +200,11 @@ def _batch_axis_after(items: tuple) -> int:
     advanced-index axes to the front (advanced indices not next to each other)."""
     if not builtins.any(_is_array_index(i) for i in items):
         return 0
-    advanced = [k for k, i in enumerate(items)
-                if _is_array_index(i) or isinstance(i, (int, np.integer, bool, np.bool_))]
+    advanced = [
+        k
+        for k, i in enumerate(items)
+        if _is_array_index(i) or isinstance(i, (int, np.integer, bool, np.bool_))
+    ]
     if advanced == list(range(advanced[0], advanced[-1] + 1)):
         return 0
     shapes = []
@@ -196,21 +221,22 @@ def _batched_gather(x: Any, x_batched: bool, items: tuple, batched: tuple) -> An
     """x[items] per example where some index arrays are batched (their batch along axis
     0): one advanced index over the whole batch, with the batch's own arange in front
     when x is batched too."""
-    if builtins.any(not isinstance(i, (np.ndarray, list, int, np.integer, Batched))
-                    for i in items):
+    if builtins.any(not isinstance(i, (np.ndarray, list, int, np.integer, Batched)) for i in items):
         raise NotImplementedError(
             "getitem: inside vmap, an index with batched (per-example) arrays may hold only "
             "integer arrays and integers (no slices, Ellipsis, None or masks); write "
-            "x[idx] or x[rows, cols], or use take")
-    size = next(_shape(i)[0] for i, b in zip(items, batched) if b)
-    shapes = [_shape(i)[1:] if b else np.shape(i) for i, b in zip(items, batched)]
+            "x[idx] or x[rows, cols], or use take"
+        )
+    size = next(_shape(i)[0] for i, b in zip(items, batched, strict=False) if b)
+    shapes = [_shape(i)[1:] if b else np.shape(i) for i, b in zip(items, batched, strict=False)]
     example = np.broadcast_shapes(*shapes)
     full = []
-    for i, b, s in zip(items, batched, shapes):
+    for i, b, s in zip(items, batched, shapes, strict=False):
         if b:
             if np.result_type(i).kind not in "iu":
-                raise IndexError(f"getitem: a batched index must hold integers, got dtype "
-                                 f"{np.result_type(i)}")
+                raise IndexError(
+                    f"getitem: a batched index must hold integers, got dtype {np.result_type(i)}"
+                )
             i = np.reshape(i, (size,) + (1,) * (len(example) - len(s)) + tuple(s))
         full.append(i)
     if x_batched:
@@ -262,13 +288,16 @@ def _piece(i, xs, axis):
     """The index of operand i's block in a concatenation along `axis`."""
     start = builtins.sum(_shape(x)[axis] for x in xs[:i])
     ndim = len(_shape(xs[i]))
-    return (slice(None),) * axis + (slice(start, start + _shape(xs[i])[axis]),) + (
-        slice(None),) * (ndim - axis - 1)
+    return (
+        (slice(None),) * axis
+        + (slice(start, start + _shape(xs[i])[axis]),)
+        + (slice(None),) * (ndim - axis - 1)
+    )
 
 
 def _pad_widths(i, xs, axis):
     before = builtins.sum(_shape(x)[axis] for x in xs[:i])
-    after = builtins.sum(_shape(x)[axis] for x in xs[i + 1:])
+    after = builtins.sum(_shape(x)[axis] for x in xs[i + 1 :])
     ndim = len(_shape(xs[i]))
     return tuple((before, after) if d == axis else (0, 0) for d in range(ndim))
 
@@ -278,9 +307,11 @@ _concatenate.defjvp_argnum(lambda i, t, ans, *xs, axis: pad(t, _pad_widths(i, xs
 
 
 def _concatenate_batch(args: tuple, axes: tuple, *, axis: int) -> tuple:
-    size = next(_shape(a)[0] for a, ax in zip(args, axes) if ax is not None)
-    return _concatenate(*(a if ax is not None else repeat_example(a, size)
-                          for a, ax in zip(args, axes)), axis=axis + 1), 0
+    size = next(_shape(a)[0] for a, ax in zip(args, axes, strict=False) if ax is not None)
+    return _concatenate(
+        *(a if ax is not None else repeat_example(a, size) for a, ax in zip(args, axes, strict=False)),
+        axis=axis + 1,
+    ), 0
 
 
 _concatenate.defbatch(_concatenate_batch)
@@ -297,10 +328,12 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Any:
         raise ValueError("concatenate: zero-dimensional operands cannot be concatenated")
     axis = axis % ndim
     for s in shapes:
-        if len(s) != ndim or builtins.any(a != b for d, (a, b) in enumerate(zip(s, shapes[0]))
-                                          if d != axis):
-            raise ValueError(f"concatenate: operand shapes {shapes} must agree except along "
-                             f"axis {axis}")
+        if len(s) != ndim or builtins.any(
+            a != b for d, (a, b) in enumerate(zip(s, shapes[0], strict=False)) if d != axis
+        ):
+            raise ValueError(
+                f"concatenate: operand shapes {shapes} must agree except along axis {axis}"
+            )
     return _concatenate(*xs, axis=axis)
 
 
@@ -324,14 +357,16 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list:
     n = shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:
-            raise ValueError(f"split: an axis of size {n} cannot be split into "
-                             f"{indices_or_sections} equal sections")
+            raise ValueError(
+                f"split: an axis of size {n} cannot be split into "
+                f"{indices_or_sections} equal sections"
+            )
         step = n // indices_or_sections
         bounds = list(range(0, n + 1, step)) if step else [0] * (indices_or_sections + 1)
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
     lead = (slice(None),) * axis
-    return [getitem(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
 
 
 @primitive
@@ -340,15 +375,21 @@ def _pad(x, *, pad_width, constant_values):
 
 
 def _unpad_index(shape, pad_width):
-    return tuple(slice(before, before + s) for s, (before, _) in zip(shape, pad_width))
+    return tuple(slice(before, before + s) for s, (before, _) in zip(shape, pad_width, strict=False))
 
 
-_pad.defvjp(lambda g, ans, x, pad_width, constant_values:
-            getitem(g, index=_unpad_index(x.shape, pad_width)))
-_pad.defjvp(lambda t, ans, x, pad_width, constant_values:
-            _pad(t, pad_width=pad_width, constant_values=0))
-_pad.defbatch(lambda args, axes, pad_width, constant_values: (_pad(
-    args[0], pad_width=((0, 0),) + tuple(pad_width), constant_values=constant_values), 0))
+_pad.defvjp(
+    lambda g, ans, x, pad_width, constant_values: getitem(g, index=_unpad_index(x.shape, pad_width))
+)
+_pad.defjvp(
+    lambda t, ans, x, pad_width, constant_values: _pad(t, pad_width=pad_width, constant_values=0)
+)
+_pad.defbatch(
+    lambda args, axes, pad_width, constant_values: (
+        _pad(args[0], pad_width=((0, 0),) + tuple(pad_width), constant_values=constant_values),
+        0,
+    )
+)
 
 
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Any:
@@ -370,8 +411,17 @@ def _flip(x, *, axis):
 
 _flip.defvjp(lambda g, ans, x, axis: _flip(g, axis=axis))
 _flip.defjvp(lambda t, ans, x, axis: _flip(t, axis=axis))
-_flip.defbatch(lambda args, axes, axis: (_flip(args[0], axis=tuple(
-    range(1, len(_shape(args[0])))) if axis is None else tuple(a + 1 for a in axis)), 0))
+_flip.defbatch(
+    lambda args, axes, axis: (
+        _flip(
+            args[0],
+            axis=tuple(range(1, len(_shape(args[0]))))
+            if axis is None
+            else tuple(a + 1 for a in axis),
+        ),
+        0,
+    )
+)
 
 
 def flip(x: Any, axis: int | Sequence[int] | None = None) -> Any:
@@ -382,6 +432,21 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Any:
     return _flip(x, axis=axis)
 
 
-__all__ = ["reshape", "flatten", "transpose", "swapaxes", "expand_dims", "squeeze",
-           "getitem", "index_add", "take", "concatenate", "stack", "split", "pad", "flip",
-           "broadcast_to", "moveaxis"]
+__all__ = [
+    "reshape",
+    "flatten",
+    "transpose",
+    "swapaxes",
+    "expand_dims",
+    "squeeze",
+    "getitem",
+    "index_add",
+    "take",
+    "concatenate",
+    "stack",
+    "split",
+    "pad",
+    "flip",
+    "broadcast_to",
+    "moveaxis",
+]

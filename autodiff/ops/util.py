@@ -1,4 +1,5 @@
 """Shape helpers shared by the derivative rules: pure shape arithmetic, no primitives."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,7 +17,9 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     out = []
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a} is out of bounds for an operand with {ndim} dimensions")
+            raise ValueError(
+                f"{op}: axis {a} is out of bounds for an operand with {ndim} dimensions"
+            )
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
@@ -35,4 +38,3 @@ def count(shape: tuple, axis: tuple | None) -> int:
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
     return int(np.prod([shape[a] for a in axis], dtype=np.int64))
-

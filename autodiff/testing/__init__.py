@@ -9,6 +9,7 @@ domain, broadcastable shapes, axes, index expressions, random expression graphs)
 $AUTODIFF_HYPOTHESIS_PROFILE; both need hypothesis (`pip install -e '.[test]'`), and are
 imported only when first used, so `check_grads` works without it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,9 +26,12 @@ def _needs_hypothesis(name: str) -> Any:
     except ModuleNotFoundError as e:
         if e.name != "hypothesis" and not (e.name or "").startswith("hypothesis."):
             raise
-        raise ModuleNotFoundError(f"autodiff.testing.{name} needs hypothesis, which is a test "
-                                  f"extra: pip install hypothesis (or the project with "
-                                  f"'.[test]')", name="hypothesis") from None
+        raise ModuleNotFoundError(
+            f"autodiff.testing.{name} needs hypothesis, which is a test "
+            f"extra: pip install hypothesis (or the project with "
+            f"'.[test]')",
+            name="hypothesis",
+        ) from None
 
 
 def __getattr__(name: str) -> Any:

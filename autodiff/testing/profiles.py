@@ -1,15 +1,21 @@
 """Hypothesis settings profiles: "ci" (fast, the default) and "deep" (thousands of examples).
 
 Select with the environment variable AUTODIFF_HYPOTHESIS_PROFILE=ci|deep (or "dev")."""
+
 from __future__ import annotations
 
 import os
 
 from hypothesis import HealthCheck, settings
 
-_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.filter_too_much,
-                                                     HealthCheck.data_too_large])
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
 settings.register_profile("ci", max_examples=20, derandomize=True, print_blob=True, **_COMMON)
 settings.register_profile("dev", max_examples=60, **_COMMON)

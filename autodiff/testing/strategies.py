@@ -1,24 +1,32 @@
 """Hypothesis strategies for derivative tests: arrays in a function's domain, broadcastable
 shapes, axes, index expressions, and random expression graphs over the primitive set."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 0,
-           max_side: int = 4) -> st.SearchStrategy[tuple]:
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 4
+) -> st.SearchStrategy[tuple]:
     """Array shapes, including size-0 and size-1 axes by default."""
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
-def floats(min_value: float = -3.0, max_value: float = 3.0,
-           avoid: Sequence[float] = (), margin: float = 1e-2,
-           width: int = 64) -> st.SearchStrategy[float]:
+def floats(
+    min_value: float = -3.0,
+    max_value: float = 3.0,
+    avoid: Sequence[float] = (),
+    margin: float = 1e-2,
+    width: int = 64,
+) -> st.SearchStrategy[float]:
     """Finite floats in [min_value, max_value], at least `margin` away from each point in
     `avoid` (kinks and poles, where finite differences are meaningless)."""
     base = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
@@ -27,10 +35,18 @@ def floats(min_value: float = -3.0, max_value: float = 3.0,
     return base
 
 
-def arrays(shape: Any = None, dtype: Any = np.float64, min_value: float = -3.0,
-           max_value: float = 3.0, avoid: Sequence[float] = (), margin: float = 1e-2,
-           min_dims: int = 0, max_dims: int = 3, min_side: int = 0,
-           max_side: int = 4) -> st.SearchStrategy[np.ndarray]:
+def arrays(
+    shape: Any = None,
+    dtype: Any = np.float64,
+    min_value: float = -3.0,
+    max_value: float = 3.0,
+    avoid: Sequence[float] = (),
+    margin: float = 1e-2,
+    min_dims: int = 0,
+    max_dims: int = 3,
+    min_side: int = 0,
+    max_side: int = 4,
+) -> st.SearchStrategy[np.ndarray]:
     """Float arrays of `shape` (a shape, a strategy for shapes, or None for any small shape)
     with values in the function's domain."""
     if shape is None:
@@ -39,12 +55,17 @@ def arrays(shape: Any = None, dtype: Any = np.float64, min_value: float = -3.0,
     return hnp.arrays(dtype, shape, elements=floats(min_value, max_value, avoid, margin, width))
 
 
-def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
-                         min_side: int = 0, max_side: int = 3) -> st.SearchStrategy[tuple]:
+def broadcastable_shapes(
+    num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 3
+) -> st.SearchStrategy[tuple]:
     """Tuples of `num_shapes` mutually broadcastable shapes (with size-1 and size-0 axes)."""
     return hnp.mutually_broadcastable_shapes(
-        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-        max_side=max_side).map(lambda b: tuple(b.input_shapes))
+        num_shapes=num_shapes,
+        min_dims=min_dims,
+        max_dims=max_dims,
+        min_side=min_side,
+        max_side=max_side,
+    ).map(lambda b: tuple(b.input_shapes))
 
 
 def axes(ndim: int, allow_none: bool = True, allow_tuple: bool = True) -> st.SearchStrategy:
@@ -55,8 +76,11 @@ def axes(ndim: int, allow_none: bool = True, allow_tuple: bool = True) -> st.Sea
     if ndim > 0:
         options.append(st.integers(-ndim, ndim - 1))
         if allow_tuple:
-            options.append(st.lists(st.integers(0, ndim - 1), unique=True, min_size=1,
-                                    max_size=ndim).map(tuple))
+            options.append(
+                st.lists(st.integers(0, ndim - 1), unique=True, min_size=1, max_size=ndim).map(
+                    tuple
+                )
+            )
     return st.one_of(options) if options else st.none()
 
 
@@ -76,20 +100,29 @@ def index_expressions(draw: Callable, shape: tuple) -> Any:
     axis = draw(st.integers(0, len(shape) - 1))
     if shape[axis] == 0:
         return (slice(None),) * axis + (np.zeros(0, np.intp),)
-    idx = draw(hnp.arrays(np.intp, st.integers(0, 5),
-                          elements=st.integers(-shape[axis], shape[axis] - 1)))
+    idx = draw(
+        hnp.arrays(np.intp, st.integers(0, 5), elements=st.integers(-shape[axis], shape[axis] - 1))
+    )
     return (slice(None),) * axis + (idx,)
 
 
 # ------------------------------------------------------------- expression graphs
 def _unary_ops(ad):
     return {
-        "sin": ad.sin, "cos": ad.cos, "tanh": ad.tanh, "sigmoid": ad.sigmoid,
-        "softplus": ad.softplus, "exp_small": lambda x: ad.exp(0.3 * x),
-        "square": ad.square, "negative": ad.negative, "log1p_sq": lambda x: ad.log1p(x * x),
-        "sqrt_pos": lambda x: ad.sqrt(x * x + 1.0), "expm1": lambda x: ad.expm1(0.3 * x),
+        "sin": ad.sin,
+        "cos": ad.cos,
+        "tanh": ad.tanh,
+        "sigmoid": ad.sigmoid,
+        "softplus": ad.softplus,
+        "exp_small": lambda x: ad.exp(0.3 * x),
+        "square": ad.square,
+        "negative": ad.negative,
+        "log1p_sq": lambda x: ad.log1p(x * x),
+        "sqrt_pos": lambda x: ad.sqrt(x * x + 1.0),
+        "expm1": lambda x: ad.expm1(0.3 * x),
         "cumsum0": lambda x: ad.cumsum(x, axis=0) if x.ndim else x,
-        "flip": ad.flip, "softmax": lambda x: ad.softmax(x) if x.ndim else x,
+        "flip": ad.flip,
+        "softmax": lambda x: ad.softmax(x) if x.ndim else x,
         "log_softmax": lambda x: ad.log_softmax(x) if x.ndim else x,
         "transpose": ad.transpose,
     }
@@ -97,18 +130,20 @@ def _unary_ops(ad):
 
 def _binary_ops(ad):
     return {
-        "add": ad.add, "subtract": ad.subtract, "multiply": ad.multiply,
+        "add": ad.add,
+        "subtract": ad.subtract,
+        "multiply": ad.multiply,
         "divide_safe": lambda x, y: x / (y * y + 1.0),
         "power_pos": lambda x, y: ad.power(x * x + 1.0, 0.5 * ad.tanh(y)),
         "maximum_soft": lambda x, y: ad.maximum(x, y + 10.0),
-        "where": lambda x, y: ad.where(np.ones(np.broadcast_shapes(x.shape, y.shape), bool),
-                                       x, y),
+        "where": lambda x, y: ad.where(np.ones(np.broadcast_shapes(x.shape, y.shape), bool), x, y),
     }
 
 
 @st.composite
-def expressions(draw: Callable, max_ops: int = 6, max_inputs: int = 3,
-                max_side: int = 3) -> tuple[Callable, list[np.ndarray], list[str]]:
+def expressions(
+    draw: Callable, max_ops: int = 6, max_inputs: int = 3, max_side: int = 3
+) -> tuple[Callable, list[np.ndarray], list[str]]:
     """A random expression graph over the primitive set, with inputs in its domain.
 
     Returns (f, args, description).  f maps the input arrays to an array.  The graph
@@ -118,15 +153,19 @@ def expressions(draw: Callable, max_ops: int = 6, max_inputs: int = 3,
     import autodiff as ad
 
     n_inputs = draw(st.integers(1, max_inputs))
-    in_shapes = draw(broadcastable_shapes(n_inputs, min_dims=0, max_dims=3, min_side=1,
-                                          max_side=max_side))
+    in_shapes = draw(
+        broadcastable_shapes(n_inputs, min_dims=0, max_dims=3, min_side=1, max_side=max_side)
+    )
     args = [draw(arrays(s, min_value=-2.0, max_value=2.0)) for s in in_shapes]
     unary, binary = _unary_ops(ad), _binary_ops(ad)
     program = []  # (kind, name, operand positions, extra)
     shapes_now = list(in_shapes)
     for _ in range(draw(st.integers(1, max_ops))):
-        kind = draw(st.sampled_from(["unary", "binary", "binary", "reduce", "matmul",
-                                     "reshape", "concat", "index"]))
+        kind = draw(
+            st.sampled_from(
+                ["unary", "binary", "binary", "reduce", "matmul", "reshape", "concat", "index"]
+            )
+        )
         i = draw(st.integers(0, len(shapes_now) - 1))
         s = shapes_now[i]
         if kind == "unary":
@@ -190,7 +229,7 @@ def expressions(draw: Callable, max_ops: int = 6, max_inputs: int = 3,
             else:
                 values.append(a[extra])
         # Combine every node into the output so that each one is exercised.
-        return ad.sum(ad.stack([ad.sum(v) for v in values[len(xs):]] or [ad.sum(values[0])]))
+        return ad.sum(ad.stack([ad.sum(v) for v in values[len(xs) :]] or [ad.sum(values[0])]))
 
     description = [f"{name}{ops}" for _, name, ops, _ in program]
     return f, args, description

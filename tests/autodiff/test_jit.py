@@ -1,0 +1,241 @@
+"""ad.jit: replayed results equal eager ones (bitwise: the same numpy calls run in the
+same order), over every transform, random expression graphs and whole training runs; the
+cache; and the errors for what a recording cannot replay."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import autodiff as ad
+import nn
+import nn.functional as F
+import optim
+from autodiff.testing import strategies as S
+
+rng = np.random.default_rng(0)
+
+
+def _same(got, want):
+    got, want = ad.tree_flatten(got)[0], ad.tree_flatten(want)[0]
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=False):
+        g = np.asarray(g.data if isinstance(g, ad.Tensor) else g)
+        w = np.asarray(w.data if isinstance(w, ad.Tensor) else w)
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def _compiled_matches_eager(fun, *argsets):
+    """Call the compiled fun on each argument set (trace, checked replay, replays) and
+    compare every result with fun's own."""
+    compiled = ad.jit(fun)
+    for args in argsets:
+        _same(compiled(*args), fun(*args))
+    return compiled
+
+
+@given(expr=S.expressions())
+@settings(max_examples=40)
+def test_random_expression_graphs_values_and_gradients(expr):
+    f, args, _ = expr
+
+    def value_and_grads(*xs):
+        return ad.value_and_grad(lambda *v: ad.sum(f(*v)), argnums=tuple(range(len(xs))))(*xs)
+
+    argsets = [args, [a * 1.3 - 0.1 for a in args], [a * 0.7 for a in args]]
+    compiled = _compiled_matches_eager(value_and_grads, *argsets)
+    assert compiled.cache_info()["traces"] == 1 and compiled.cache_info()["replays"] == 2
+
+
+W = rng.normal(size=(4, 3))
+
+
+def _loss(x, w):
+    return ad.sum(ad.tanh(x @ w) ** 2) + ad.sum(ad.clip(w, -0.5, 0.5)) + ad.max(x)
+
+
+@pytest.mark.parametrize(
+    "name, fun",
+    [
+        ("grad", ad.grad(_loss, (0, 1))),
+        ("value_and_grad", ad.value_and_grad(_loss)),
+        ("vjp", lambda x, w: ad.vjp(lambda v: ad.tanh(v @ w), x)[1](np.ones((5, 3)))),
+        ("jvp", lambda x, w: ad.jvp(lambda v: _loss(v, w), (x,), (x * 0.5,))),
+        ("hvp", lambda x, w: ad.hvp(lambda v: _loss(v, w), (x,), (np.ones_like(x),))),
+        ("hessian", lambda x, w: ad.hessian(lambda v: _loss(v, w))(x)),
+        ("jacrev", lambda x, w: ad.jacrev(lambda v: ad.sin(v @ w))(x)),
+        ("linearize", lambda x, w: ad.linearize(lambda v: ad.sin(v @ w), x)[1](x)),
+        ("vmap of grad", lambda x, w: ad.vmap(ad.grad(_loss), in_axes=(0, None))(x, w)),
+        ("grad of grad", lambda x, w: ad.grad(lambda v: ad.sum(ad.grad(_loss)(v, w) ** 2))(x)),
+        (
+            "checkpoint",
+            ad.grad(lambda x, w: ad.sum(ad.checkpoint(lambda a, b: ad.tanh(a @ b))(x, w))),
+        ),
+        ("argmax and comparisons", lambda x, w: ad.take(ad.where(x > 0, x, -x), x.argmax())),
+        (
+            "conv and pooling",
+            ad.grad(
+                lambda x, w: ad.sum(
+                    ad.max_pool2d(
+                        ad.conv2d(
+                            ad.reshape(x, (1, 1, 5, 4)),
+                            ad.reshape(w[:3, :2], (2, 1, 3, 1)),
+                            padding=1,
+                        ),
+                        2,
+                    )
+                    ** 2
+                )
+            ),
+        ),
+    ],
+)
+def test_every_transform_compiles(name, fun):
+    x = rng.normal(size=(5, 4))
+    _compiled_matches_eager(fun, (x, W), (x * 1.5, W * 0.5), (-x, W))
+
+
+def test_user_primitives_compile():
+    @ad.primitive
+    def softsign(x):
+        return x / (1 + np.abs(x))
+
+    softsign.defvjp(lambda g, ans, x: g / (1 + ad.abs(x)) ** 2)
+    softsign.defjvp(lambda t, ans, x: t / (1 + ad.abs(x)) ** 2)
+    fun = ad.value_and_grad(lambda x: ad.sum(softsign(x) ** 2))
+    x = rng.normal(size=6)
+    _compiled_matches_eager(fun, (x,), (x * 3,), (x - 1,))
+
+
+def _mlp(seed):
+    return nn.Sequential(nn.Linear(20, 16, rng=seed), nn.Tanh(), nn.Linear(16, 4, rng=seed + 1))
+
+
+def _cnn(seed):
+    r = np.random.default_rng(seed)  # dropout masks are drawn again at every replay
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, rng=r),
+        nn.ReLU(),
+        nn.Dropout2d(0.2, rng=r),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5, rng=r),
+        nn.Linear(4 * 4 * 4, 3, rng=r),
+    )
+
+
+@pytest.mark.parametrize("make, shape, classes", [(_mlp, (8, 20), 4), (_cnn, (8, 1, 8, 8), 3)])
+@pytest.mark.parametrize(
+    "opt", [lambda p: optim.SGD(p, lr=0.05, momentum=0.9), lambda p: optim.Adam(p, lr=1e-2)]
+)
+def test_200_compiled_training_steps_track_eager_exactly(make, shape, classes, opt):
+    data = np.random.default_rng(1)
+    xs = data.random((200,) + shape, dtype=np.float32)
+    ys = data.integers(0, classes, (200, shape[0]))
+    eager_model, compiled_model = make(0), make(0)
+    eager_opt, compiled_opt = opt(eager_model.parameters()), opt(compiled_model.parameters())
+    step = optim.compile_step(lambda x, y: F.cross_entropy(compiled_model(x), y), compiled_opt)
+    for x, y in zip(xs, ys, strict=False):
+        loss = step(x, y)
+        eager_opt.zero_grad()
+        eager_loss = F.cross_entropy(eager_model(x), y)
+        eager_loss.backward()
+        eager_opt.step()
+        assert loss.item() == eager_loss.item()
+    for p, q in zip(compiled_model.parameters(), eager_model.parameters(), strict=False):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.grad, q.grad)
+    assert step.cache_info()["traces"] == 1 and step.cache_info()["replays"] == 199
+
+
+def test_closed_over_parameters_are_read_at_every_call():
+    w = ad.tensor(rng.normal(size=3), requires_grad=True)
+    compiled = ad.jit(lambda x: ad.sum(w * x))
+    x = np.ones(3)
+    compiled(x)
+    compiled(x)  # the checked replay
+    w.data = w.data * 2  # a new array in the same parameter
+    np.testing.assert_allclose(compiled(x), ad.sum(w * x).data)
+
+
+def test_signatures_and_the_cache():
+    compiled = ad.jit(lambda x, n: ad.sum(x**n), static_argnums=1, max_cache=2)
+    compiled(np.ones(3), 2)
+    compiled(np.ones(3), 2)
+    compiled(np.ones(4), 2)  # a new shape traces again
+    compiled(np.ones(3), 3)  # so does a new static value
+    info = compiled.cache_info()
+    assert info == {"signatures": 2, "max_cache": 2, "traces": 3, "replays": 1}
+    compiled(np.ones(3, np.float32), 2)  # and a new dtype
+    assert compiled.cache_info()["traces"] == 4
+    compiled.cache_clear()
+    assert compiled.cache_info()["signatures"] == 0
+    # pytrees in and out, keyword arguments
+    fun = ad.jit(lambda p, *, x: {"out": ad.sum(p["a"] * x), "b": p["b"] + 1})
+    params = {"a": np.ones(2), "b": np.zeros(2)}
+    for _ in range(3):
+        out = fun(params, x=np.arange(2.0))
+    assert float(out["out"]) == 1.0 and np.array_equal(out["b"], np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "body, what",
+    [
+        (lambda x: x if ad.sum(x) > 0 else -x, "Python bool"),
+        (lambda x: x * float(ad.sum(x)), "Python float"),
+        (lambda x: x * ad.sum(x).item(), r"\.item\(\)"),
+    ],
+)
+def test_python_decisions_on_traced_values_raise(body, what):
+    with pytest.raises(TypeError, match=f"(?s){what}.*static_argnums.*ad.where"):
+        ad.jit(body)(np.ones(3))
+
+
+def test_what_a_recording_cannot_replay_is_caught_on_the_second_call():
+    noise = np.random.default_rng(3)
+    compiled = ad.jit(lambda x: ad.sum(x * noise.random(3)))
+    compiled(np.ones(3))
+    with pytest.raises(RuntimeError, match="random numbers drawn inside the function"):
+        compiled(np.ones(3))
+    # an optimizer step inside the compiled function (numpy on .grad and .data)
+    model = nn.Linear(3, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def whole_step(x):
+        opt.zero_grad()
+        loss = ad.sum(model(x) ** 2)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = ad.jit(whole_step)
+    compiled(np.ones((2, 3), np.float32))
+    with pytest.raises(RuntimeError, match="optim.compile_step"):
+        compiled(np.ones((2, 3), np.float32))
+
+
+def test_tracing_is_per_thread():
+    inside, done = threading.Event(), threading.Event()
+    other = {}
+
+    def slow(x):
+        inside.set()
+        done.wait(5)
+        return ad.sin(x)
+
+    def work():
+        inside.wait(5)
+        other["value"] = ad.exp(ad.tensor(np.zeros(2))).data  # not recorded into the trace
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    compiled = ad.jit(slow)
+    compiled(np.ones(2))
+    t.join()
+    assert np.array_equal(other["value"], np.ones(2))
+    np.testing.assert_array_equal(compiled(np.zeros(2)), np.zeros(2))
