@@ -42,7 +42,7 @@ def backward_pass(
         return trace.backward_pass(roots, seeds, retain_graph, capture)
     oldest = min(capture) if capture else -1
     pending: dict = {}  # seq -> [node, its cotangent so far]
-    given: set | None = set() if capture is not None else None  # ids handed out in capture
+    given: set = set()  # ids of the arrays handed out in capture
     for root, seed in zip(roots, seeds, strict=False):
         if create_graph and not isinstance(seed, Tensor):
             seed = make_tensor(seed)

@@ -15,13 +15,22 @@ Whatever would need one example's values in Python (`bool(x)`, `float(x)`, `x.it
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .methods import _Methods as _BatchedMethods  # attached by methods.py
+else:
+    _BatchedMethods = object
 
 
-class Batched:
+class Batched(_BatchedMethods):
     """One example of a batch under `vmap` (see the module docstring)."""
 
     __slots__ = ("value", "level")
+
+    if TYPE_CHECKING:  # attached by batching.py
+
+        def detach(self) -> Batched: ...
 
     def __init__(self, value: Any, level: int):
         self.value = value

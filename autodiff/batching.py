@@ -64,7 +64,7 @@ def apply_batch(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     if rule is None:  # a user primitive without a rule: one call per example (slow)
         rule = loop(prim)
     values = []
-    axes = []
+    axes: list[int | None] = []
     for a in args:
         if a.__class__ is Batched and a.level == level:
             values.append(a.value)
@@ -219,17 +219,20 @@ def _detach(self: Batched) -> Batched:
     return Batched(value.detach() if isinstance(value, (Tensor, Batched)) else value, self.level)
 
 
-Batched.__lt__ = _compare(np.less)
-Batched.__le__ = _compare(np.less_equal)
-Batched.__gt__ = _compare(np.greater)
-Batched.__ge__ = _compare(np.greater_equal)
-Batched.__eq__ = _compare(np.equal)
-Batched.__ne__ = _compare(np.not_equal)
-Batched.argmax = _arg_extreme(np.argmax)
-Batched.argmin = _arg_extreme(np.argmin)
-Batched.__array_ufunc__ = _array_ufunc
-Batched.__array_function__ = _array_function
-Batched.detach = _detach
+for _name, _method in {
+    "__lt__": _compare(np.less),
+    "__le__": _compare(np.less_equal),
+    "__gt__": _compare(np.greater),
+    "__ge__": _compare(np.greater_equal),
+    "__eq__": _compare(np.equal),
+    "__ne__": _compare(np.not_equal),
+    "argmax": _arg_extreme(np.argmax),
+    "argmin": _arg_extreme(np.argmin),
+    "__array_ufunc__": _array_ufunc,
+    "__array_function__": _array_function,
+    "detach": _detach,
+}.items():
+    setattr(Batched, _name, _method)
 
 
 # ------------------------------------------------------------------------ vmap
@@ -261,7 +264,9 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0) -> Callable:
             if size is None:
                 size = shape[ax]
             elif shape[ax] != size:
-                sizes = sorted({np.shape(v)[a] for v, a in zip(flat, axes, strict=False) if a is not None})
+                sizes = sorted(
+                    {np.shape(v)[a] for v, a in zip(flat, axes, strict=False) if a is not None}
+                )
                 raise ValueError(
                     f"vmap: the batched arguments disagree on the batch size: "
                     f"{sizes} (argument shapes "
@@ -331,7 +336,9 @@ def _prefix_axes(spec: Any, tree: Any, name: str, top: bool) -> list:
                 if top
                 else f"vmap: {name} {spec!r} does not match the structure of {what}"
             )
-        return [a for s, t in zip(spec, tree, strict=False) for a in _prefix_axes(s, t, name, False)]
+        return [
+            a for s, t in zip(spec, tree, strict=False) for a in _prefix_axes(s, t, name, False)
+        ]
     raise TypeError(
         f"vmap: {name} entries must be ints, None, or tuples/lists/dicts of them, "
         f"got {type(spec).__name__}"

@@ -135,7 +135,7 @@ class Primitive:
         self.residual = residual
         # `plain` computes the result alone (no operand is a Tensor: nothing to record).
         self.plain = (lambda *args, **kwargs: fun(*args, **kwargs)[0]) if residual else fun
-        self.name = (name or getattr(fun, "__name__", "primitive")).lstrip("_")
+        self.name = str(name or getattr(fun, "__name__", "primitive")).lstrip("_")
         self.vjps: Any = ()
         self.jvps: Any = ()
         self.batch_rule: Callable | None = None
@@ -202,6 +202,9 @@ class Primitive:
         if kwargs and self.batch_params and _batched_params(self.batch_params, kwargs):
             return self._batch(args, kwargs)  # per-example labels or indices under vmap
         # Unwrap operands; specialised for one and two operands (the common cases).
+        raw: tuple
+        needs: tuple[int, ...]
+        saved: list
         n = len(args)
         if n == 1:
             a = args[0]

@@ -43,6 +43,7 @@ class Locks(weakref.ref):
     dies without a backward pass, the callback gives the locks back."""
 
     __slots__ = ("cells",)
+    cells: list
 
 
 # id -> Locks of every live node holding locks.  Keeping the references here (not only on

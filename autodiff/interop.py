@@ -160,5 +160,5 @@ def _array_function(self: Tensor, func: Callable, types: tuple, args: tuple, kwa
     return engine(*args, **kwargs)
 
 
-Tensor.__array_ufunc__ = _array_ufunc
-Tensor.__array_function__ = _array_function
+Tensor.__array_ufunc__ = _array_ufunc  # type: ignore[attr-defined]
+Tensor.__array_function__ = _array_function  # type: ignore[attr-defined]

@@ -445,7 +445,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
 def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
     """The cache key of positional arguments that are arrays, Tensors or scalars (None if
     one is a container: then the general pytree key is used)."""
-    key = []
+    key: list = []
     for i, a in enumerate(args):
         cls = a.__class__
         if cls is np.ndarray or isinstance(a, np.generic):  # numpy scalars: 0-d arrays
@@ -559,7 +559,8 @@ def _replay(program: Compiled, leaves: list) -> Any:
     arrays, tensors = _inputs(leaves)
     values = program.run(*arrays, *tensors)
     return unflatten(
-        program.out_tree, [make_tensor(v) if t else v for v, t in zip(values, program.out_tensor, strict=False)]
+        program.out_tree,
+        [make_tensor(v) if t else v for v, t in zip(values, program.out_tensor, strict=False)],
     )
 
 
@@ -591,7 +592,9 @@ def _checked_replay(
         g.bit_generator.state = drawn
     expected = fun(*args, **kwargs)
     problems = _differences(flatten(replayed)[0], flatten(expected)[0], "result")
-    for (t, _, values, grad), (_, data, _, eager_grad) in zip(replayed_state, _snapshot(watched), strict=False):
+    for (_, _, values, grad), (_, data, _, eager_grad) in zip(
+        replayed_state, _snapshot(watched), strict=False
+    ):
         problems += _differences([values], [data], "a parameter's values")
         problems += _differences([grad], [eager_grad], "a .grad")
     if problems:

@@ -9,7 +9,8 @@ are themselves built on Tensor: attaching them here keeps the imports one-way
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -19,9 +20,22 @@ from .batched import Batched
 from .dispatch import replayed
 from .tensor import Tensor, _values, make_tensor
 
+# numpy's `axis`: one axis, several, or None for all of them
+Axis = int | tuple[int, ...] | None
+
 
 class _Methods:
     """The methods to attach (a class body only for readability; never instantiated)."""
+
+    if TYPE_CHECKING:  # what the methods use of Tensor (tensor.py defines them)
+        _data: np.ndarray
+        _requires_grad: bool
+
+        @property
+        def shape(self) -> tuple: ...
+
+        @property
+        def dtype(self) -> np.dtype: ...
 
     @property
     def T(self) -> Tensor:
@@ -34,7 +48,7 @@ class _Methods:
         """x.to(np.float64) casts (differentiably); x.to("cpu") is x (the only device)."""
         if isinstance(target, str):
             if target == "cpu":
-                return self
+                return cast("Tensor", self)
             raise ValueError(
                 f"to: unknown device {target!r}; autodiff runs on the CPU only (no GPU backend yet)"
             )
@@ -54,33 +68,84 @@ class _Methods:
 
     # ------------------------------------------------- numpy-style methods
     # numpy names (axis, keepdims) with PyTorch's dim / keepdim accepted as aliases.
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         return ops.sum(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         return ops.mean(
             self, axis if dim is None else dim, keepdims if keepdim is None else keepdim
         )
 
-    def var(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=None):
+    def var(
+        self,
+        axis: Axis = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         return ops.var(
             self, axis if dim is None else dim, ddof, keepdims if keepdim is None else keepdim
         )
 
-    def std(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=None):
+    def std(
+        self,
+        axis: Axis = None,
+        ddof: int = 0,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         return ops.std(
             self, axis if dim is None else dim, ddof, keepdims if keepdim is None else keepdim
         )
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def max(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """The maximum values (numpy's semantics: no indices; see argmax)."""
         return ops.max(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def min(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """The minimum values (numpy's semantics: no indices; see argmin)."""
         return ops.min(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Indices of the maxima (int64, not differentiable)."""
         return make_tensor(
             replayed(_indices)(
@@ -91,7 +156,14 @@ class _Methods:
             )
         )
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Indices of the minima (int64, not differentiable)."""
         return make_tensor(
             replayed(_indices)(
@@ -102,65 +174,65 @@ class _Methods:
             )
         )
 
-    def cumsum(self, axis=None, *, dim=None):
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         return ops.cumsum(self, axis if dim is None else dim)
 
-    def clip(self, a_min=None, a_max=None):
+    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
         return ops.clip(self, a_min, a_max)
 
-    def dot(self, other):
+    def dot(self, other: Any) -> Tensor:
         return ops.dot(self, other)
 
-    def flatten(self):
+    def flatten(self) -> Tensor:
         return ops.flatten(self)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return ops.swapaxes(self, axis1, axis2)
 
-    def squeeze(self, axis=None, *, dim=None):
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
         return ops.squeeze(self, axis if dim is None else dim)
 
-    def softmax(self, axis=-1, *, dim=None):
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         return ops.softmax(self, axis if dim is None else dim)
 
-    def log_softmax(self, axis=-1, *, dim=None):
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         return ops.log_softmax(self, axis if dim is None else dim)
 
-    def view(self, *shape):
+    def view(self, *shape: Any) -> Tensor:
         """PyTorch's name for reshape (a reshape may copy here; values are never shared
         with a tensor that could be written in place)."""
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> Tensor:
         """x.reshape(2, 3) or x.reshape((2, 3)), like numpy."""
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> Tensor:
         """x.transpose() reverses the axes; x.transpose(1, 0, 2) or x.transpose((1, 0, 2))."""
         if len(axes) == 1 and not isinstance(axes[0], int):
             axes = axes[0]
         return ops.transpose(self, axes or None)
 
     # PyTorch-style elementwise methods.
-    def exp(self):
+    def exp(self) -> Tensor:
         return ops.exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return ops.log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return ops.sqrt(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return ops.tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return ops.relu(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return ops.abs(self)
 
     # -------------------------------------------------------------- backward
@@ -185,7 +257,7 @@ class _Methods:
                     f"scalar output, but this tensor has shape {self.shape}; pass "
                     f"gradient= with that shape"
                 )
-            seed = _ones(self._data.shape, self._data.dtype)
+            seed: Any = _ones(self._data.shape, self._data.dtype)
         else:
             seed = (
                 gradient
@@ -204,52 +276,52 @@ class _Methods:
         backward_pass([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
 
     # ------------------------------------------------------------ operators
-    def __add__(self, other):
+    def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Any) -> Tensor:
         return ops.add(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> Tensor:
         return ops.subtract(self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Any) -> Tensor:
         return ops.subtract(other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Any) -> Tensor:
         return ops.multiply(self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Any) -> Tensor:
         return ops.multiply(other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Any) -> Tensor:
         return ops.divide(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Any) -> Tensor:
         return ops.divide(other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other: Any) -> Tensor:
         return ops.power(self, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: Any) -> Tensor:
         return ops.power(other, self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Any) -> Tensor:
         return ops.matmul(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return ops.negative(self)
 
-    def __pos__(self):
-        return self
+    def __pos__(self) -> Tensor:
+        return cast("Tensor", self)
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return ops.abs(self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index_data(index))
 
     def __format__(self, spec: str) -> str:
@@ -263,7 +335,7 @@ class _Methods:
             f"one has shape {self._data.shape}"
         )
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self._data)):
             yield self[i]
 

@@ -8,6 +8,7 @@ fields are plain attributes of one `threading.local` object.
 from __future__ import annotations
 
 import threading
+from typing import Any
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,7 +23,7 @@ class _ThreadState(threading.local):
         self.level_records: dict = {}  # jvp level -> whether its tangents must be recorded
         self.guard = True  # the mutation guard (see guard.py) is on
         self.batch_sizes: dict = {}  # active vmap level -> its batch size (batching.py)
-        self.trace = None  # the recording of ad.jit while it traces (jit.py)
+        self.trace: Any = None  # the recording of ad.jit while it traces (jit.py)
 
 
 state = _ThreadState()

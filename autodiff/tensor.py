@@ -12,7 +12,7 @@ methods, which are built on the primitive set, are attached by `methods.py`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,10 +20,16 @@ from .guard import saved_by
 from .state import state
 from .tape import FREED, next_seq
 
+if TYPE_CHECKING:
+    from .dispatch import Primitive
+    from .methods import _Methods as _TensorMethods  # attached by methods.py at import
+else:
+    _TensorMethods = object
+
 _new = object.__new__
 
 
-class Tensor:
+class Tensor(_TensorMethods):
     """An n-dimensional array with reverse- and forward-mode derivative tracking.
 
     `Tensor(data, requires_grad=False, dtype=None)` copies `data`, like `torch.tensor`
@@ -47,6 +53,17 @@ class Tensor:
         "__weakref__",
         "__dict__",
     )
+    _data: np.ndarray
+    grad: np.ndarray | None
+    _requires_grad: bool
+    _prim: Primitive | None  # the primitive that computed it (None for a leaf)
+    _args: tuple  # the operands (Tensors or constants) as the primitive got them
+    _raw: tuple  # their arrays
+    _kwargs: dict
+    _needs: tuple[int, ...]  # the operands that require grad
+    _seq: int
+    _tangents: dict | None
+    _watch: Any
 
     # Rarely set, so kept out of the hot constructor: the instance __dict__ is only
     # created when it is assigned.
@@ -201,23 +218,23 @@ class Tensor:
         return self
 
     # Comparisons are not differentiable: they return boolean tensors.
-    def __lt__(self, other):
+    def __lt__(self, other: Any) -> Tensor:
         return _compare(np.less, self, other)
 
-    def __le__(self, other):
+    def __le__(self, other: Any) -> Tensor:
         return _compare(np.less_equal, self, other)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Any) -> Tensor:
         return _compare(np.greater, self, other)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Any) -> Tensor:
         return _compare(np.greater_equal, self, other)
 
-    def __eq__(self, other):
-        return _compare(np.equal, self, other)  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.equal, self, other)
 
-    def __ne__(self, other):
-        return _compare(np.not_equal, self, other)  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.not_equal, self, other)
 
     __hash__ = object.__hash__
 

@@ -144,7 +144,11 @@ def _gradients(roots: list, seeds: list, inputs: list, nesting: str | None, reta
     seeds are cores: see batching.py; so are the gradients, wrapped like their inputs)."""
     flat = [core(t) for fresh, _ in inputs for t in fresh]
     capture = {t._seq: None for t in flat}
-    live = [(r, s) for r, s in zip(roots, seeds, strict=False) if isinstance(r, Tensor) and r._requires_grad]
+    live = [
+        (r, s)
+        for r, s in zip(roots, seeds, strict=False)
+        if isinstance(r, Tensor) and r._requires_grad
+    ]
     nested = nesting is not None
     if live:
         with enable_grad() if nesting == "record" else no_grad(), levels_hidden(0):
@@ -246,7 +250,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     return wrapper
 
 
-def vjp(f: Callable, *primals: Any, has_aux: bool = False):
+def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """(f(*primals), vjp_fn): vjp_fn(cotangent) returns a tuple with one gradient per primal,
     the cotangent having f's output structure and shapes.  vjp_fn can be called many times."""
     with _Transform(reverse=True):
@@ -283,9 +287,13 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False):
                 # on the (batched) inputs, so its contribution is zero
             ct = core(batched_at(ct, o_levels))
             root = core(o)
-            seed = ct if isinstance(ct, Tensor) else np.asarray(ct)
-            if isinstance(root, Tensor) and not isinstance(ct, Tensor):
-                seed = _astype(seed, root._data.dtype)
+            seed: Any
+            if isinstance(ct, Tensor):
+                seed = ct
+            else:
+                seed = np.asarray(ct)
+                if isinstance(root, Tensor):
+                    seed = _astype(seed, root._data.dtype)
             roots.append(root)
             seeds.append(seed)
         deep = nesting
@@ -331,7 +339,7 @@ def _dual_tensor(primal: Any, tangent: Any, level: int, op: str) -> Tensor:
     return v
 
 
-def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
+def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """(f(*primals), J(primals) @ tangents) in one forward pass (dual numbers).
 
     `primals` and `tangents` are tuples (or lists) of the same structure and shapes."""
@@ -371,7 +379,7 @@ def jvp(f: Callable, primals: Sequence[Any], tangents: Sequence[Any]):
     return unflatten(out_tree, primal_out), unflatten(out_tree, tangent_out)
 
 
-def linearize(f: Callable, *primals: Any):
+def linearize(f: Callable, *primals: Any) -> tuple[Any, Callable]:
     """(f(*primals), f_jvp) where f_jvp(*tangents) = J(primals) @ tangents.
 
     f is evaluated once and recorded; each call of f_jvp pushes tangents forward through
@@ -569,7 +577,10 @@ def _jac_fwd(f: Callable, xs: tuple, flat_in: list, in_tree: Any) -> tuple[list,
             continue
         cols, _ = flatten(vmap(push)(_basis(shape, dtype)))
         columns.append(
-            [reshape(moveaxis(c, 0, -1), o_shape + shape) for c, (o_shape, _) in zip(cols, outs, strict=False)]
+            [
+                reshape(moveaxis(c, 0, -1), o_shape + shape)
+                for c, (o_shape, _) in zip(cols, outs, strict=False)
+            ]
         )
     blocks = [[columns[j][m] for j in range(len(in_specs))] for m in range(len(outs))]
     return blocks, out_tree

@@ -250,9 +250,9 @@ def verify_file(path: PathLike, spec: FileSpec) -> str:
     passed, found = _compare(path, spec)
     if passed is None:
         raise ChecksumError(
-            f"checksum mismatch for {path} ({found}). The file is truncated, corrupt or not the publisher's "
-            f"{spec.name!r}. Replace it with the publisher's file, or pass verify=False to load a knowingly "
-            "different copy."
+            f"checksum mismatch for {path} ({found}). The file is truncated, corrupt or not "
+            f"the publisher's {spec.name!r}. Replace it with the publisher's file, or pass "
+            "verify=False to load a knowingly different copy."
         )
     return passed
 
@@ -269,7 +269,8 @@ def _check(path: Path, spec: FileSpec, verify: bool) -> Path:
 
 
 def size_limit(spec: FileSpec, config: DownloadConfig | None = None) -> tuple[int, str]:
-    """The most bytes a download or extraction of ``spec`` may write, and where that limit comes from.
+    """The most bytes a download or extraction of ``spec`` may write, and where that limit
+    comes from.
 
     The registry's size when known (up to 1/8 more for a gzip file checked by
     its content, since a re-compressed copy of the same content may be a little
@@ -343,7 +344,8 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent or unreadable."""
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent or
+    unreadable."""
     if not value:
         return None
     value = value.strip()
@@ -369,7 +371,8 @@ def _remaining(deadline: float, config: DownloadConfig, url: str) -> float:
 
 
 def _get(url: str, deadline: float, config: DownloadConfig) -> requests.Response:
-    """GET ``url``, following at most ``config.max_redirects`` redirects, only to http(s), never in a loop."""
+    """GET ``url``, following at most ``config.max_redirects`` redirects, only to http(s),
+    never in a loop."""
     chain = [url]
     while True:
         timeout = min(config.timeout, _remaining(deadline, config, chain[-1]))
@@ -396,7 +399,8 @@ def _get(url: str, deadline: float, config: DownloadConfig) -> requests.Response
             raise _Permanent(f"redirect loop: {route}")
         if len(chain) > config.max_redirects:
             raise _Permanent(
-                f"more than {config.max_redirects} redirects (DownloadConfig.max_redirects): {route}"
+                f"more than {config.max_redirects} redirects (DownloadConfig.max_redirects): "
+                f"{route}"
             )
         chain.append(target)
 
@@ -532,7 +536,8 @@ def download(
     hint: str = "",
     config: DownloadConfig | None = None,
 ) -> Path:
-    """Download ``spec`` from the first URL that delivers a verified copy to ``dest``; return its path.
+    """Download ``spec`` from the first URL that delivers a verified copy to ``dest``; return
+    its path.
 
     Each URL is tried up to ``config.attempts`` times with exponential back-off
     (or the server's Retry-After) for transient failures, within the limits of
@@ -664,7 +669,8 @@ def extract_members(
     verify: bool = True,
     config: DownloadConfig | None = None,
 ) -> list[Path]:
-    """Extract ``members`` (by ``FileSpec.member``) from a tar archive into ``target``; return their paths.
+    """Extract ``members`` (by ``FileSpec.member``) from a tar archive into ``target``; return
+    their paths.
 
     Every member of the archive is checked first: an absolute path, a ``..``
     component, a link or a special file makes the whole archive refused
@@ -803,7 +809,8 @@ def _how_to_provide(dataset: DatasetSpec, spec: FileSpec, cache: Path) -> str:
     origin = spec.archive or spec.name
     urls = ", ".join(base + origin for base in dataset.urls)
     return (
-        f"To work offline, copy the publisher's file {origin!r} (from {urls}) into {cache / dataset.name}, "
+        f"To work offline, copy the publisher's file {origin!r} (from {urls}) into "
+        f"{cache / dataset.name}, "
         f"or set ${ENV_MIRROR} to a folder or http(s) URL holding it (directly or in a "
         f"'{dataset.name}/' subfolder), or pass root=<folder>."
     )
@@ -874,8 +881,9 @@ def _obtain(spec: FileSpec, ctx: _Context) -> Path:
         if spec.archive:
             return _from_archive(spec, ctx, where=f"mirror folder {folder}")
         raise DataNotFoundError(
-            f"loading {dataset.title}: {spec.name!r} not found in mirror folder {folder} (looked in "
-            f"{_looked_in(folder, dataset)}). {_how_to_provide(dataset, spec, ctx.cache)}"
+            f"loading {dataset.title}: {spec.name!r} not found in mirror folder {folder} "
+            f"(looked in {_looked_in(folder, dataset)}). "
+            f"{_how_to_provide(dataset, spec, ctx.cache)}"
         )
 
     hint = _how_to_provide(dataset, spec, ctx.cache)
@@ -916,8 +924,8 @@ def _from_archive(spec: FileSpec, ctx: _Context, where: str) -> Path:
     except DataNotFoundError as exc:
         raise DataNotFoundError(
             f"loading {dataset.title}: {spec.name!r} not found in {where}, nor the archive "
-            f"{archive_spec.name!r} that holds it. Provide {spec.name!r} or {spec.member!r} there, or "
-            f"the archive.\n(details: {exc})"
+            f"{archive_spec.name!r} that holds it. Provide {spec.name!r} or {spec.member!r} "
+            f"there, or the archive.\n(details: {exc})"
         ) from None
     target = ctx.cache / dataset.name
     members = [f for f in dataset.files if f.archive == spec.archive]

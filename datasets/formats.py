@@ -52,7 +52,8 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 def _idx_header(
     data: bytes, source: str, magic: int | None
 ) -> tuple[tuple[int, ...], np.dtype, int]:
-    """(shape, dtype, header length) from the first bytes of an IDX file (at least the whole header)."""
+    """(shape, dtype, header length) from the first bytes of an IDX file (at least the whole
+    header)."""
     if len(data) < 4:
         raise FormatError(
             f"parsing IDX file {source}: {len(data)} bytes, too short for the 4-byte magic number"
@@ -295,8 +296,8 @@ def parse_cifar_records(data: bytes, source: str = "<bytes>") -> tuple[np.ndarra
     bad = np.flatnonzero(labels > 9)
     if bad.size:
         raise FormatError(
-            f"parsing CIFAR-10 binary file {source}: label byte {labels[bad[0]]} in record {bad[0]}, "
-            f"expected 0-9 ({bad.size} bad records)"
+            f"parsing CIFAR-10 binary file {source}: label byte {labels[bad[0]]} in record "
+            f"{bad[0]}, expected 0-9 ({bad.size} bad records)"
         )
     images = records[:, 1:].reshape(-1, *CIFAR_IMAGE_SHAPE).copy()
     return images, labels
@@ -340,7 +341,8 @@ def read_index_file(path: str | os.PathLike, count: int, upper: int) -> np.ndarr
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
-    """Write ``array`` as an IDX file (gzip-compressed if ``compress`` or the name ends with ``.gz``)."""
+    """Write ``array`` as an IDX file (gzip-compressed if ``compress`` or the name ends with
+    ``.gz``)."""
     array = np.asarray(array)
     codes = {np.dtype(v).newbyteorder("=").str: k for k, v in _IDX_DTYPES.items()}
     code = codes.get(array.dtype.newbyteorder("=").str)

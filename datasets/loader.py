@@ -64,7 +64,8 @@ class DataLoader:
         return full if self.drop_last or rest == 0 else full + 1
 
     def set_epoch(self, epoch: int) -> None:
-        """Make the next iteration run epoch ``epoch`` (its order depends only on seed and epoch)."""
+        """Make the next iteration run epoch ``epoch`` (its order depends only on seed and
+        epoch)."""
         self.epoch = int(epoch)
 
     def __iter__(self) -> Iterator[np.ndarray | tuple[np.ndarray, ...]]:

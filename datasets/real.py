@@ -260,7 +260,8 @@ def load(
     spec = DATASETS[key]
     if split not in (None, *spec.splits):
         raise ValueError(
-            f"loading {spec.title}: split must be one of {sorted(spec.splits)} or None, got {split!r}"
+            f"loading {spec.title}: split must be one of {sorted(spec.splits)} or None, got "
+            f"{split!r}"
         )
     result = []
     for name in ("train", "test") if split is None else (split,):
@@ -367,7 +368,8 @@ def cifar10_from_records(
     if verify:
         if sha256 is None:
             raise ValueError(
-                f"cifar10_from_records({path}): verify=True needs sha256=, since such a file has no "
+                f"cifar10_from_records({path}): verify=True needs sha256=, since such a file "
+                f"has no "
                 "published checksum; pass verify=False to load it unverified"
             )
         verify_file(path, FileSpec(path.name, sha256=sha256))

@@ -28,7 +28,8 @@ def _check_aligned(operation: str, x: np.ndarray, y: np.ndarray) -> None:
 
 
 def normalize(x: np.ndarray, scale: float = 255.0) -> np.ndarray:
-    """Pixels to float32 in [0, 1]: ``x / scale`` (``scale=255`` for uint8 images). Shape unchanged."""
+    """Pixels to float32 in [0, 1]: ``x / scale`` (``scale=255`` for uint8 images). Shape
+    unchanged."""
     return np.asarray(x, dtype=np.float32) / np.float32(scale)
 
 
@@ -116,7 +117,8 @@ def one_hot(y: np.ndarray, num_classes: int | None = None, dtype: type = np.floa
 def subset(
     x: np.ndarray, y: np.ndarray, n: int, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Take ``n`` examples: the first ``n`` if ``seed`` is None, else ``n`` drawn without replacement
+    """Take ``n`` examples: the first ``n`` if ``seed`` is None, else ``n`` drawn without
+    replacement
     (kept in their original order)."""
     _check_aligned("subset", x, y)
     if not 0 <= n <= len(x):
@@ -131,7 +133,8 @@ def subset(
 
 
 def random_crop(padding: int = 4) -> Augment:
-    """Zero-pad the last two axes by ``padding`` and take a random crop of the original size per image."""
+    """Zero-pad the last two axes by ``padding`` and take a random crop of the original size
+    per image."""
     if padding < 0:
         raise ValueError(f"random_crop: padding must be >= 0, got {padding}")
 

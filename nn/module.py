@@ -4,8 +4,8 @@ A Module registers the Parameters and sub-Modules assigned to its attributes (in
 order of assignment), so `parameters()`, `state_dict()`, `zero_grad()`, `train()` and
 `eval()` reach the whole tree, as in PyTorch.  Buffers (`register_buffer`) are arrays that
 belong to the state but are not trained, such as batch norm's running statistics: they
-are in `state_dict()` and follow `to()`, but not `parameters()`.  State is saved to `.npz` archives of plain
-arrays (no pickle), keyed by dotted names such as `0.weight`.
+are in `state_dict()` and follow `to()`, but not `parameters()`.  State is saved to `.npz`
+archives of plain arrays (no pickle), keyed by dotted names such as `0.weight`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _check_npy_member(
             f"shape mismatch for '{name}': the model has {tuple(shape)}, the file has "
             f"{tuple(found)}"
         )
-    if dtype.hasobject or not (np.issubdtype(dtype, np.number) or dtype == bool):
+    if dtype.hasobject or not (np.issubdtype(dtype, np.number) or dtype.kind == "b"):
         return f"'{name}' has dtype {dtype}, not a real number type"
     needed = header + int(np.prod(found, dtype=object)) * dtype.itemsize
     if info.file_size != needed:

@@ -7,11 +7,9 @@ of `torch.manual_seed`: one call makes a whole run reproducible).
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 
-RngLike = Union[np.random.Generator, int, None]
+RngLike = np.random.Generator | int | None
 
 _default = np.random.default_rng()
 

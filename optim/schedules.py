@@ -150,7 +150,8 @@ class WarmupDecayLR(LRScheduler):
 
         t < W:  base * (start_factor + (1 - start_factor) * t / W)
         t >= W: p = min(1, (t - W) / (T - W));  linear: min_lr + (base - min_lr) * (1 - p)
-                                                cosine: min_lr + (base - min_lr) * (1 + cos(pi p)) / 2
+                                                cosine: min_lr + (base - min_lr) * (1 + cos(pi
+                                                p)) / 2
     """
 
     def __init__(
@@ -191,7 +192,8 @@ class OneCycleLR(LRScheduler):
     pct_start * total_steps steps the rate rises from max_lr / div_factor to max_lr, then
     falls to max_lr / (div_factor * final_div_factor) at step total_steps - 1, along
     half-cosines (anneal_strategy="cos") or straight lines ("linear").  Step it once per
-    batch (after the optimizer): stepping more than total_steps times is an error.  This is the "special" scheme of
+    batch (after the optimizer): stepping more than total_steps times is an error.  This is the
+    "special" scheme of
     000_1157cdecf8ac0012.txt, question 4(e).  max_lr may be one value per group."""
 
     def __init__(

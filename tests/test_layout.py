@@ -179,7 +179,17 @@ def engine_imports() -> dict[str, set[str]]:
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         package = list(parts[:-1])  # the package a relative import starts from
         targets = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        typing_only = {  # imports under `if TYPE_CHECKING:` never run
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+            for stmt in node.body
+            for inner in ast.walk(stmt)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
             if isinstance(node, ast.ImportFrom) and node.level:
                 base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
                 module = base + (node.module.split(".") if node.module else [])
@@ -226,3 +236,15 @@ def test_the_cycle_check_catches_a_cycle(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ENGINE", tmp_path)
     with pytest.raises(AssertionError, match="import cycle"):
         test_engine_modules_import_one_way()
+
+
+def test_type_checking_imports_are_not_runtime_edges(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("from .b import x\n")
+    (tmp_path / "b.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from .a import y\n"
+        "from .c import z\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ENGINE", tmp_path)
+    assert engine_imports() == {"a": {"b"}, "b": {"c"}}
+    test_engine_modules_import_one_way()  # no cycle: b's import of a is for the type checker

@@ -38,7 +38,8 @@ def elementwise(prim: Primitive) -> Callable:
     def rule(args: tuple, axes: tuple, **kw: Any) -> tuple:
         total = max(ndim(a) - (ax is not None) for a, ax in zip(args, axes, strict=False))
         aligned = tuple(
-            pad_example_axes(a, total) if ax is not None else a for a, ax in zip(args, axes, strict=False)
+            pad_example_axes(a, total) if ax is not None else a
+            for a, ax in zip(args, axes, strict=False)
         )
         return prim(*aligned, **kw), 0
 
@@ -98,7 +99,13 @@ def loop(prim: Primitive) -> Callable:
                 f"size 0 (the result's shape is unknown)"
             )
         outs = [
-            prim(*(getitem(a, index=i) if ax is not None else a for a, ax in zip(args, axes, strict=False)), **kw)
+            prim(
+                *(
+                    getitem(a, index=i) if ax is not None else a
+                    for a, ax in zip(args, axes, strict=False)
+                ),
+                **kw,
+            )
             for i in range(size)
         ]
         return stack(outs), 0

@@ -195,7 +195,9 @@ def _split_channels(work, channels, size):
         _executor = ThreadPoolExecutor(_THREADS - 1, thread_name_prefix="autodiff-conv")
         _executor_pid = os.getpid()
     bounds = [channels * k // parts for k in range(parts + 1)]
-    futures = [_executor.submit(work, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:], strict=False)]
+    futures = [
+        _executor.submit(work, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:], strict=False)
+    ]
     work(bounds[0], bounds[1])
     for f in futures:
         f.result()

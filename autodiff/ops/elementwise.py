@@ -83,7 +83,6 @@ tan = _pointwise(np.tan, lambda ans, x: 1 + ans * ans)
 tanh = _pointwise(np.tanh, lambda ans, x: 1 - ans * ans)
 sigmoid = _pointwise(_stable_sigmoid, lambda ans, x: ans * (1 - ans), "sigmoid")
 softplus = _pointwise(lambda x: np.logaddexp(0, x), lambda ans, x: sigmoid(x), "softplus")
-abs = _pointwise(np.abs, lambda ans, x: sign(x), "abs")
 
 _erf_elements = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf is exact
 
@@ -105,6 +104,7 @@ sign = Primitive(np.sign)
 sign.defvjp(_zero_cotangent)
 sign.defjvp(_zero_cotangent)
 sign.defbatch(unary(sign))
+abs = _pointwise(np.abs, lambda ans, x: sign(x), "abs")
 
 
 @primitive

@@ -196,7 +196,9 @@ def _einsum_batch(args, axes, *, subscripts):
     letter = next(
         c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in spec
     )
-    new_ins = tuple(letter + sub if ax is not None else sub for sub, ax in zip(ins, axes, strict=False))
+    new_ins = tuple(
+        letter + sub if ax is not None else sub for sub, ax in zip(ins, axes, strict=False)
+    )
     new_out = letter + out
     new_spec = ",".join(new_ins) + "->" + new_out
     return _einsum(*args, subscripts=(new_ins, new_out, new_spec)), 0

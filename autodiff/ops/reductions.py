@@ -236,5 +236,6 @@ def cumsum(x: Any, axis: int | None = None) -> Any:
     """Cumulative sum along `axis`; axis=None works on the flattened array (like numpy)."""
     if axis is None:
         return _cumsum(reshape(x, (-1,)), axis=0)
-    (ax,) = normalize_axis(axis, _ndim(x), "cumsum")
-    return _cumsum(x, axis=ax)
+    axes = normalize_axis(axis, _ndim(x), "cumsum")
+    assert axes is not None  # axis is not None here
+    return _cumsum(x, axis=axes[0])

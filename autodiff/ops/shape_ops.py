@@ -309,7 +309,10 @@ _concatenate.defjvp_argnum(lambda i, t, ans, *xs, axis: pad(t, _pad_widths(i, xs
 def _concatenate_batch(args: tuple, axes: tuple, *, axis: int) -> tuple:
     size = next(_shape(a)[0] for a, ax in zip(args, axes, strict=False) if ax is not None)
     return _concatenate(
-        *(a if ax is not None else repeat_example(a, size) for a, ax in zip(args, axes, strict=False)),
+        *(
+            a if ax is not None else repeat_example(a, size)
+            for a, ax in zip(args, axes, strict=False)
+        ),
         axis=axis + 1,
     ), 0
 
@@ -366,7 +369,10 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list:
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
     lead = (slice(None),) * axis
-    return [getitem(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
+    return [
+        getitem(x, index=lead + (slice(a, b),))
+        for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+    ]
 
 
 @primitive
@@ -375,7 +381,9 @@ def _pad(x, *, pad_width, constant_values):
 
 
 def _unpad_index(shape, pad_width):
-    return tuple(slice(before, before + s) for s, (before, _) in zip(shape, pad_width, strict=False))
+    return tuple(
+        slice(before, before + s) for s, (before, _) in zip(shape, pad_width, strict=False)
+    )
 
 
 _pad.defvjp(
@@ -400,8 +408,8 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Any:
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
     if (widths < 0).any():
         raise ValueError(f"pad: negative pad width {pad_width!r}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    return _pad(x, pad_width=widths, constant_values=constant_values)
+    pairs = tuple((int(a), int(b)) for a, b in widths)
+    return _pad(x, pad_width=pairs, constant_values=constant_values)
 
 
 @primitive

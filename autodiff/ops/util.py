@@ -8,7 +8,8 @@ import numpy as np
 
 
 def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """numpy-style `axis` (None, int or tuple, negatives allowed) -> sorted tuple of non-negative ints."""
+    """numpy-style `axis` (None, int or tuple, negatives allowed) -> sorted tuple of
+    non-negative ints."""
     if axis is None:
         return None
     if axis.__class__ is int and -ndim <= axis < ndim:

@@ -25,7 +25,9 @@ def loss(block, ws):
 def test_gradients_hessians_and_tangents_equal_the_plain_block():
     ckpt = ad.checkpoint(layers)
     for plain_g, ckpt_g in zip(
-        ad.grad(lambda ws: loss(layers, ws))(WS), ad.grad(lambda ws: loss(ckpt, ws))(WS), strict=False
+        ad.grad(lambda ws: loss(layers, ws))(WS),
+        ad.grad(lambda ws: loss(ckpt, ws))(WS),
+        strict=False,
     ):
         np.testing.assert_array_equal(plain_g, ckpt_g)
     h_plain = ad.hessian(lambda w: loss(layers, [w] + WS[1:]))(WS[0])

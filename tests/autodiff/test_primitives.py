@@ -15,6 +15,12 @@ from hypothesis.extra import numpy as hnp
 
 import autodiff as ad
 from autodiff.dispatch import Primitive
+from autodiff.ops import conv as C
+from autodiff.ops import elementwise as E
+from autodiff.ops import linalg as L
+from autodiff.ops import neural as NN
+from autodiff.ops import reductions as R
+from autodiff.ops import shape_ops as SH
 from autodiff.testing import check_grads
 from autodiff.testing import strategies as S
 
@@ -38,13 +44,6 @@ def _unary(name, fn, prim, **domain):
 
 
 # --------------------------------------------------------------- elementwise unary
-from autodiff.ops import conv as C
-from autodiff.ops import elementwise as E  # noqa: E402
-from autodiff.ops import linalg as L
-from autodiff.ops import neural as NN  # noqa: E402
-from autodiff.ops import reductions as R
-from autodiff.ops import shape_ops as SH
-
 _unary("exp", ad.exp, E.exp, min_value=-2, max_value=2)
 _unary("log", ad.log, E.log, min_value=0.1, max_value=3)
 _unary("log1p", ad.log1p, E.log1p, min_value=-0.5, max_value=3)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.autodiff.test_engine import _trace_f, _trace_gradient_by_hand
 
 import autodiff as ad
 from autodiff.testing import strategies as S
+from tests.autodiff.test_engine import _trace_f, _trace_gradient_by_hand
 
 
 def test_hessian_of_quadratic_form_is_a_plus_a_transpose():

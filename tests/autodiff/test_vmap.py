@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.autodiff.test_primitives import CASES, _engine_primitives
 
 import autodiff as ad
 from autodiff.ops import conv as C
 from autodiff.ops import shape_ops as SH
 from autodiff.testing import strategies as S
+from tests.autodiff.test_primitives import CASES, _engine_primitives
 
 rng = np.random.default_rng(0)
 
@@ -105,13 +105,10 @@ def test_fold_and_block_spread_batch_like_a_loop():
 
     g = rng.normal(size=(3, 2, 3, 2, 2))
     weights = rng.normal(size=(4, 2, 3, 2, 2))
-    spread = lambda g, w: C._block_spread(
-        g,
-        w,
-        kernel=(2, 2),
-        x_shape=(2, 3, 4, 5),  # noqa
-        order=(0, 1, 2, 3),
-    )
+
+    def spread(g, w):
+        return C._block_spread(g, w, kernel=(2, 2), x_shape=(2, 3, 4, 5), order=(0, 1, 2, 3))
+
     _assert_same(
         ad.vmap(spread, in_axes=(0, None))(g, weights), _loop(spread, [[gi, weights] for gi in g])
     )
@@ -285,7 +282,7 @@ def test_checkpoint_under_vmap():
     block = ad.checkpoint(lambda h, w: ad.tanh(h @ w))
     w = rng.normal(size=(3, 3))
     got = ad.vmap(ad.grad(lambda w, h: ad.sum(block(h, w))), in_axes=(None, 0))(w, XS[:, :3])
-    want = np.stack([ad.grad(lambda w: ad.sum(ad.tanh(h @ w)))(w) for h in XS[:, :3]])
+    want = np.stack([ad.grad(lambda w, h=h: ad.sum(ad.tanh(h @ w)))(w) for h in XS[:, :3]])
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 

@@ -76,7 +76,7 @@ def test_reassigning_replaces_and_deleting_unregisters():
     del model.fc2
     assert "fc2.weight" not in dict(model.named_parameters())
     with pytest.raises(AttributeError, match="no attribute 'fc2'"):
-        model.fc2
+        _ = model.fc2
 
 
 def test_parameter_requires_float_and_grad():
