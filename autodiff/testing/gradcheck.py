@@ -86,18 +86,20 @@ def _check_first_order(
     atol: float,
     eps: float,
     rng: np.random.Generator,
-) -> None:
+) -> tuple[Any, list]:
     out = f(*args)
     v = _random_like(out, rng)
     us = [rng.standard_normal(np.shape(a)) for a in args]
-    grads = vjp(f, *args)[1](v) if "rev" in modes else None
+    grads: Any = vjp(f, *args)[1](v) if "rev" in modes else None
     total_fwd = 0.0
     for i, (a, u) in enumerate(zip(args, us, strict=False)):
         plus = list(args)
         minus = list(args)
         plus[i] = a + eps * u
         minus[i] = a - eps * u
-        numeric = [(p - m) / (2 * eps) for p, m in zip(_leaves(f(*plus)), _leaves(f(*minus)), strict=False)]
+        numeric = [
+            (p - m) / (2 * eps) for p, m in zip(_leaves(f(*plus)), _leaves(f(*minus)), strict=False)
+        ]
         if "rev" in modes:
             g = _leaves(grads[i])[0]
             if g.shape != np.shape(a):
@@ -137,7 +139,9 @@ def _check_first_order(
                     )
             total_fwd += _inner(v, tangent_out)
     if "rev" in modes and "fwd" in modes:
-        total_rev = sum(float(np.sum(_leaves(g)[0] * u)) for g, u in zip(grads, us, strict=False))
+        total_rev = 0.0
+        for g, u in zip(grads, us, strict=False):
+            total_rev += float(np.sum(_leaves(g)[0] * u))
         scale = max(1.0, abs(total_rev), abs(total_fwd))
         if abs(total_rev - total_fwd) > 1e-10 * scale + 1e-12 * len(args):
             _fail(

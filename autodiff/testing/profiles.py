@@ -5,10 +5,16 @@ Select with the environment variable AUTODIFF_HYPOTHESIS_PROFILE=ci|deep (or "de
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from hypothesis import HealthCheck, settings
+from ._optional import missing_hypothesis
 
-_COMMON = dict(
+try:
+    from hypothesis import HealthCheck, settings
+except ModuleNotFoundError as e:
+    raise missing_hypothesis(__name__, e) from None
+
+_COMMON: dict[str, Any] = dict(
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,

@@ -4,11 +4,17 @@ shapes, axes, index expressions, and random expression graphs over the primitive
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+from ._optional import missing_hypothesis
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ModuleNotFoundError as e:
+    raise missing_hypothesis(__name__, e) from None
 
 
 def shapes(
@@ -25,7 +31,7 @@ def floats(
     max_value: float = 3.0,
     avoid: Sequence[float] = (),
     margin: float = 1e-2,
-    width: int = 64,
+    width: Literal[16, 32, 64] = 64,
 ) -> st.SearchStrategy[float]:
     """Finite floats in [min_value, max_value], at least `margin` away from each point in
     `avoid` (kinks and poles, where finite differences are meaningless)."""
@@ -51,7 +57,7 @@ def arrays(
     with values in the function's domain."""
     if shape is None:
         shape = shapes(min_dims, max_dims, min_side, max_side)
-    width = 32 if np.dtype(dtype) == np.float32 else 64
+    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
     return hnp.arrays(dtype, shape, elements=floats(min_value, max_value, avoid, margin, width))
 
 
@@ -70,7 +76,7 @@ def broadcastable_shapes(
 
 def axes(ndim: int, allow_none: bool = True, allow_tuple: bool = True) -> st.SearchStrategy:
     """A valid numpy `axis` argument for an array with `ndim` dimensions (negatives too)."""
-    options = []
+    options: list[st.SearchStrategy] = []
     if allow_none:
         options.append(st.none())
     if ndim > 0:
@@ -158,7 +164,7 @@ def expressions(
     )
     args = [draw(arrays(s, min_value=-2.0, max_value=2.0)) for s in in_shapes]
     unary, binary = _unary_ops(ad), _binary_ops(ad)
-    program = []  # (kind, name, operand positions, extra)
+    program: list[tuple] = []  # (kind, name, operand positions, extra)
     shapes_now = list(in_shapes)
     for _ in range(draw(st.integers(1, max_ops))):
         kind = draw(

@@ -1,15 +1,15 @@
 """Downloads and files that stay bounded (issue 24): one test per fault, against a local server.
 
-| fault                                     | test                                                   |
-| redirect loop                             | test_redirect_loop_is_one_clear_error_not_retried      |
-| Content-Length: 10**15                    | test_huge_content_length_is_refused_before_writing     |
-| 1 byte every 0.4 s, timeout 1 s           | test_trickling_server_is_cut_off_at_the_deadline       |
-| 429 with Retry-After: 30                  | test_retry_after_is_honoured / _beyond_the_cap_...     |
-| verify=False and a truncated body         | test_verify_false_truncated_body_is_not_cached_as_good |
-| process killed mid-download               | test_part_file_of_killed_process_is_removed            |
-| 4 processes load the same dataset at once | test_concurrent_processes_download_once                |
-| IDX header claiming 65536^4 elements      | test_idx_header_larger_than_the_file                   |
-| tar member of 256 MiB zeros, verify=False | test_oversized_tar_member_is_refused_before_extraction |
+| fault                                     | test
+| redirect loop                             | test_redirect_loop_is_one_clear_error_not_retried
+| Content-Length: 10**15                    | test_huge_content_length_is_refused_before_writing
+| 1 byte every 0.4 s, timeout 1 s           | test_trickling_server_is_cut_off_at_the_deadline
+| 429 with Retry-After: 30                  | test_retry_after_is_honoured / _beyond_the_cap_...
+| verify=False and a truncated body         | test_verify_false_truncated_body_is_not_cached_as_good
+| process killed mid-download               | test_part_file_of_killed_process_is_removed
+| 4 processes load the same dataset at once | test_concurrent_processes_download_once
+| IDX header claiming 65536^4 elements      | test_idx_header_larger_than_the_file
+| tar member of 4 MiB zeros, verify=False   | test_oversized_tar_member_is_refused_before_extraction
 
 Everything is generated here and served on 127.0.0.1 (non-loopback connections are
 refused); every download is bounded by a short deadline, subprocesses by timeouts.
@@ -17,171 +17,53 @@ refused); every download is bounded by a short deadline, subprocesses by timeout
 
 from __future__ import annotations
 
-import collections
+import dataclasses
 import gzip
 import io
 import json
 import os
 import signal
-import socket
 import struct
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 import zipfile
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.datasets.test_real import (
-    _loopback_only,
+
+import datasets
+from datasets import download, locking, real
+from datasets.formats import parse_idx, read_cifar_records, read_idx, read_npz_array
+from tests.datasets.helpers import (
     cache_files,
     make_mnist,
     md5,
     mnist_spec,
     npz_bytes,
     sha256,
+    tar_bytes,
 )
-
-import datasets
-from datasets import download, locking, real
-from datasets.formats import parse_idx, read_cifar_records, read_idx, read_npz_array
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "t10k-labels-idx1-ubyte.gz"  # the smallest MNIST file: the one most tests fetch
 
 
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """Own cache, no mirror, recorded (not slept) waits, no internet, and a 10 s deadline on every download."""
-    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
-    for name in (download.ENV_MIRROR, download.ENV_OFFLINE):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(download.ENV_CACHE, str(tmp_path / "cache"))
-    sleeps: list[float] = []
-    monkeypatch.setattr(
-        download,
-        "CONFIG",
-        download.DownloadConfig(
-            attempts=3, backoff=0.5, timeout=5.0, deadline=10.0, sleep=sleeps.append
-        ),
-    )
-    return sleeps
-
-
-class FaultServer:
-    """HTTP server on 127.0.0.1 that misbehaves per path as the test says; counts requests and bytes sent."""
-
-    def __init__(self):
-        self.routes: dict[str, tuple] = {}
-        self.hits: collections.Counter = collections.Counter()
-        self.sent: collections.Counter = collections.Counter()
-        self.gate = threading.Event()
-        self.closing = threading.Event()
-        state = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                state.hits[self.path] += 1
-                kind, *args = state.routes.get(self.path, ("status", 404))
-                try:
-                    getattr(self, "_" + kind)(*args)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client hung up: what a bounded client does
-
-            def _ok(self, body, length=True):
-                self.send_response(200)
-                if length:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self._write(body)
-
-            def _no_length(self, body):  # HTTP/1.0: the body ends when the connection closes
-                self._ok(body, length=False)
-
-            def _status(self, code, headers=None):
-                self.send_response(code)
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def _redirect(self, location, code=302):
-                self._status(code, {"Location": location})
-
-            def _flaky(
-                self, failures, code, headers, body
-            ):  # answer `code` the first `failures` times
-                if state.hits[self.path] <= failures:
-                    self._status(code, headers)
-                else:
-                    self._ok(body)
-
-            def _huge(
-                self, announced
-            ):  # announce `announced` bytes, send zeros until the client hangs up
-                self.send_response(200)
-                self.send_header("Content-Length", str(announced))
-                self.end_headers()
-                zeros = bytes(1 << 16)
-                while state.sent[self.path] < (64 << 20) and not state.closing.is_set():
-                    self._write(zeros)
-
-            def _trickle(self, body, interval):  # one byte every `interval` seconds
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                for i in range(len(body)):
-                    self._write(body[i : i + 1])
-                    if state.closing.wait(interval):
-                        return
-
-            def _gated(self, body):  # hold the answer until the test opens the gate
-                state.gate.wait(30)
-                self._ok(body)
-
-            def _half_then_hang(self, body):
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self._write(body[: len(body) // 2])
-                state.closing.wait(30)
-
-            def _write(self, data):
-                self.wfile.write(data)
-                self.wfile.flush()
-                state.sent[self.path] += len(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.closing.set()
-        self.gate.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server():
-    s = FaultServer()
-    yield s
-    s.close()
+def isolated(isolated, monkeypatch):
+    """conftest.py's isolation (own cache, no mirror, recorded waits, no internet), and a
+    10 s deadline on every download."""
+    monkeypatch.setattr(download, "CONFIG", dataclasses.replace(download.CONFIG, deadline=10.0))
+    return isolated
 
 
 @pytest.fixture
 def mnist(server):
-    """(spec served by the server, {name: gz bytes}); every file is served correctly until a test changes it."""
+    """(spec served by the server, {name: gz bytes}); every file is served correctly until a
+    test changes it."""
     _, gz, raw = make_mnist()
     for name, body in gz.items():
         server.routes["/" + name] = ("ok", body)
@@ -207,7 +89,8 @@ def bounded(seconds: float, fn, *args, **kwargs):
     thread.join(seconds)
     if thread.is_alive():
         pytest.fail(
-            f"{getattr(fn, '__name__', fn)} still running after {seconds} s: the limit under test failed"
+            f"{getattr(fn, '__name__', fn)} still running after {seconds} s: "
+            "the limit under test failed"
         )
     if "error" in outcome:
         raise outcome["error"]
@@ -374,7 +257,7 @@ def test_redirects_only_to_http(server, mnist, target):
 
 def test_retry_after_is_honoured(server, mnist, isolated):
     spec, gz = mnist
-    server.routes["/" + NAME] = ("flaky", 1, 429, {"Retry-After": "30"}, gz[NAME])
+    server.routes["/" + NAME] = ("flaky", 1, gz[NAME], 429, {"Retry-After": "30"})
     config = download.DownloadConfig(
         sleep=isolated.append
     )  # the defaults: cap 60 s, deadline 1 hour
@@ -386,7 +269,7 @@ def test_retry_after_is_honoured(server, mnist, isolated):
 def test_retry_after_as_http_date(server, mnist, isolated):
     spec, gz = mnist
     when = formatdate(time.time() + 20, usegmt=True)
-    server.routes["/" + NAME] = ("flaky", 1, 503, {"Retry-After": when}, gz[NAME])
+    server.routes["/" + NAME] = ("flaky", 1, gz[NAME], 503, {"Retry-After": when})
     assert (
         fetch_one(spec, config=download.DownloadConfig(sleep=isolated.append)).read_bytes()
         == gz[NAME]
@@ -459,11 +342,12 @@ def test_verify_false_with_a_good_download_caches_it_as_verified(server, mnist, 
     assert server.hits["/" + NAME] == 1
 
 
-# ----------------------------------------------------------------------------- stale temporary files
+# ---------------------------------------------------------------------------- stale temporary files
 
 
 def _child(code: str, args: dict) -> subprocess.Popen:
-    """A Python subprocess running `code` from the repository root, with `ARGS` (a dict) from JSON."""
+    """A Python subprocess running `code` from the repository root, with `ARGS` (a dict) from
+    JSON."""
     env = {
         k: v for k, v in os.environ.items() if k not in (download.ENV_MIRROR, download.ENV_OFFLINE)
     }
@@ -549,7 +433,8 @@ def test_lock_is_released_and_its_file_removed(tmp_path):
 
 @pytest.mark.skipif(not locking.HAVE_LOCKS, reason="cross-process locks need fcntl (POSIX)")
 def test_concurrent_processes_download_once(server, mnist, tmp_path):
-    """Four processes fetch the same file at once: one downloads, the others wait for it and use its file."""
+    """Four processes fetch the same file at once: one downloads, the others wait for it and
+    use its file."""
     spec, gz = mnist
     cache = tmp_path / "cache"
     server.routes["/" + NAME] = (
@@ -679,20 +564,11 @@ def test_npz_header_must_match_the_member(tmp_path):
     )
 
 
-def _tar(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, body in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
-    return buffer.getvalue()
-
-
 def test_oversized_tar_member_is_refused_before_extraction(tmp_path):
     member = "cifar-10-batches-bin/test_batch.bin"
     archive = tmp_path / "a.tar.gz"
-    archive.write_bytes(_tar({member: bytes(4 << 20)}))  # 4 MiB of zeros where 3073 bytes belong
+    # 4 MiB of zeros where 3073 bytes belong
+    archive.write_bytes(tar_bytes({member: bytes(4 << 20)}))
     spec = datasets.FileSpec("test_batch.bin", member=member, md5=md5(bytes(3073)), size=3073)
     for verify in (True, False):
         with pytest.raises(
@@ -720,7 +596,7 @@ def test_oversized_tar_member_is_refused_before_extraction(tmp_path):
 def test_tar_member_of_another_size_is_a_checksum_error(tmp_path):
     member = "cifar-10-batches-bin/test_batch.bin"
     archive = tmp_path / "a.tar.gz"
-    archive.write_bytes(_tar({member: bytes(3073)}))
+    archive.write_bytes(tar_bytes({member: bytes(3073)}))
     spec = datasets.FileSpec("test_batch.bin", member=member, md5="0" * 32, size=2 * 3073)
     with pytest.raises(
         datasets.ChecksumError, match=r"size mismatch for .*: 3073 bytes, the publisher's is 6146"
@@ -732,7 +608,7 @@ def test_tar_member_of_another_size_is_a_checksum_error(tmp_path):
 def test_cifar_archive_is_extracted_once_and_reused(server, tmp_path, monkeypatch):
     member = "cifar-10-batches-bin/test_batch.bin"
     records = bytes([3]) + bytes(3072)
-    archive = _tar({member: records})
+    archive = tar_bytes({member: records})
     spec = datasets.DatasetSpec(
         name="cifar10",
         title="CIFAR-10",

@@ -52,7 +52,10 @@ def test_shuffle_is_deterministic_per_seed_and_changes_per_epoch():
     a = DataLoader((x, y), 8, shuffle=True, seed=7)
     b = DataLoader((x, y), 8, shuffle=True, seed=7)
     c = DataLoader((x, y), 8, shuffle=True, seed=8)
-    order = lambda loader: np.concatenate([yb for _, yb in loader])
+
+    def order(loader):
+        return np.concatenate([yb for _, yb in loader])
+
     a0, a1 = order(a), order(a)
     assert a.epoch == 2
     np.testing.assert_array_equal(a0, order(b))
@@ -113,10 +116,10 @@ def test_random_crop_matches_per_image_reference():
         len(x)
     ):  # each output must be one 8x8 window of its padded input, all channels alike
         matches = [
-            (t, l)
-            for t in range(5)
-            for l in range(5)
-            if np.array_equal(out[i], padded[i, :, t : t + 8, l : l + 8])
+            (top, left)
+            for top in range(5)
+            for left in range(5)
+            if np.array_equal(out[i], padded[i, :, top : top + 8, left : left + 8])
         ]
         assert matches, f"image {i} is not a crop of its padded input"
         offsets.append(matches[0])
