@@ -66,7 +66,7 @@ def mutation_guard(enabled: bool) -> Iterator[None]:
 
     With the guard off, operations recorded inside do not make the arrays they save
     read-only: a little faster, but writing to such an array before the backward pass
-    then silently changes the gradient.  See README "Conventions"."""
+    then silently changes the gradient.  See docs/engine.md, "Conventions"."""
     previous = state.guard
     state.guard = bool(enabled)
     try:

@@ -1,10 +1,9 @@
 """What the experiments do not reproduce from the source documents (../shared/seeds/), and
 the choices the documents leave open that the experiments had to make.
 
-One list, rendered twice: as the table in README.md's Experiments section (a test checks
-that the README holds exactly `markdown_table()`; `python -m experiments coverage` prints it)
-and as a section of results/REPORT.md.  Edit it here, then paste the printed table into the
-README.
+One list, rendered twice: as the table in docs/experiments.md (a test checks that the page
+holds exactly `markdown_table()`; `python -m experiments coverage` prints it) and as a
+section of results/REPORT.md.  Edit it here, then paste the printed table into that page.
 """
 
 from __future__ import annotations
@@ -184,7 +183,7 @@ GAPS: tuple[Gap, ...] = (
 
 
 def markdown_table(gaps: tuple[Gap, ...] = GAPS) -> str:
-    """The compact table of the README and of REPORT.md."""
+    """The compact table of docs/experiments.md and of REPORT.md."""
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|")

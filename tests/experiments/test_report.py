@@ -231,10 +231,10 @@ def test_progress_bars_follow_the_environment(monkeypatch):
     assert common.progress(range(3)).disable
 
 
-def test_gaps_and_choices_are_in_the_readme_and_the_report(tmp_path):
+def test_gaps_and_choices_are_in_the_docs_and_the_report(tmp_path):
     table = _coverage.markdown_table()
-    readme = (ROOT / "README.md").read_text()
-    assert table in readme, "paste `python -m experiments coverage` into README.md"
+    page = (ROOT / "docs" / "experiments.md").read_text()
+    assert table in page, "paste `python -m experiments coverage` into docs/experiments.md"
     rows = {(g.document, g.part, g.status) for g in _coverage.GAPS}
     assert (
         "003",
