@@ -8,9 +8,9 @@ fields are plain attributes of one `threading.local` object.
 from __future__ import annotations
 
 import threading
-from typing import Any
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 class _ThreadState(threading.local):
