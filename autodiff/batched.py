@@ -23,6 +23,15 @@ else:
     _BatchedMethods = object
 
 
+def _refused(what: str) -> Any:
+    """A method that raises: a batched value has no single value to `what`."""
+
+    def method(self: Batched, *args: Any, **kwargs: Any) -> Any:
+        raise self._no_values(what)
+
+    return method
+
+
 class Batched(_BatchedMethods):
     """One example of a batch under `vmap` (see the module docstring)."""
 
@@ -70,29 +79,15 @@ class Batched(_BatchedMethods):
             f"(in_axes=None)"
         )
 
-    def __bool__(self) -> bool:
-        raise self._no_values("convert to a Python bool (if/while on)")
-
-    def __float__(self) -> float:
-        raise self._no_values("convert to a Python float")
-
-    def __int__(self) -> int:
-        raise self._no_values("convert to a Python int")
-
-    def __index__(self) -> int:
-        raise self._no_values("use as a Python index")
-
-    def item(self) -> Any:
-        raise self._no_values("take .item() of")
-
-    def tolist(self) -> Any:
-        raise self._no_values("take .tolist() of")
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise self._no_values("hand numpy (np.asarray, a numpy function) the values of")
-
-    def numpy(self) -> Any:
-        raise self._no_values("take .numpy() of")
+    # what would need the values themselves
+    __bool__ = _refused("convert to a Python bool (if/while on)")
+    __float__ = _refused("convert to a Python float")
+    __int__ = _refused("convert to a Python int")
+    __index__ = _refused("use as a Python index")
+    item = _refused("take .item() of")
+    tolist = _refused("take .tolist() of")
+    __array__ = _refused("hand numpy (np.asarray, a numpy function) the values of")
+    numpy = _refused("take .numpy() of")
 
     def backward(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(

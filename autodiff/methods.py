@@ -9,7 +9,7 @@ are themselves built on Tensor: attaching them here keeps the imports one-way
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -22,6 +22,47 @@ from .tensor import Tensor, _values, make_tensor
 
 # numpy's `axis`: one axis, several, or None for all of them
 Axis = int | tuple[int, ...] | None
+
+
+def _reduction(op: Callable, doc: str, ddof: bool = False) -> Callable[..., Tensor]:
+    """A method x.name(axis=None, [ddof=0,] keepdims=False, *, dim=None, keepdim=None) that
+    calls op(x, axis, [ddof,] keepdims): numpy's names, PyTorch's as aliases."""
+    if ddof:
+
+        def method(
+            self: Any,
+            axis: Axis = None,
+            ddof: int = 0,
+            keepdims: bool = False,
+            *,
+            dim: Axis = None,
+            keepdim: bool | None = None,
+        ) -> Tensor:
+            keep = keepdims if keepdim is None else keepdim
+            return op(self, axis if dim is None else dim, ddof, keep)
+    else:
+
+        def method(  # type: ignore[misc]
+            self: Any,
+            axis: Axis = None,
+            keepdims: bool = False,
+            *,
+            dim: Axis = None,
+            keepdim: bool | None = None,
+        ) -> Tensor:
+            return op(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
+
+    method.__doc__ = doc
+    return method
+
+
+def _arg_extreme(fn: Callable) -> Callable[..., Tensor]:
+    """argmax / argmin: indices, recorded by ad.jit as a replayed computation."""
+
+    def indices(x: Any, axis: Any, keepdims: bool) -> Tensor:
+        return make_tensor(replayed(_indices)(fn, x._data, axis, keepdims=keepdims))
+
+    return indices
 
 
 class _Methods:
@@ -68,111 +109,18 @@ class _Methods:
 
     # ------------------------------------------------- numpy-style methods
     # numpy names (axis, keepdims) with PyTorch's dim / keepdim accepted as aliases.
-    def sum(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        return ops.sum(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
-
-    def mean(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        return ops.mean(
-            self, axis if dim is None else dim, keepdims if keepdim is None else keepdim
-        )
-
-    def var(
-        self,
-        axis: Axis = None,
-        ddof: int = 0,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        return ops.var(
-            self, axis if dim is None else dim, ddof, keepdims if keepdim is None else keepdim
-        )
-
-    def std(
-        self,
-        axis: Axis = None,
-        ddof: int = 0,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        return ops.std(
-            self, axis if dim is None else dim, ddof, keepdims if keepdim is None else keepdim
-        )
-
-    def max(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """The maximum values (numpy's semantics: no indices; see argmax)."""
-        return ops.max(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
-
-    def min(
-        self,
-        axis: Axis = None,
-        keepdims: bool = False,
-        *,
-        dim: Axis = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """The minimum values (numpy's semantics: no indices; see argmin)."""
-        return ops.min(self, axis if dim is None else dim, keepdims if keepdim is None else keepdim)
-
-    def argmax(
-        self,
-        axis: int | None = None,
-        keepdims: bool = False,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Indices of the maxima (int64, not differentiable)."""
-        return make_tensor(
-            replayed(_indices)(
-                np.argmax,
-                self._data,
-                axis if dim is None else dim,
-                keepdims=keepdims if keepdim is None else keepdim,
-            )
-        )
-
-    def argmin(
-        self,
-        axis: int | None = None,
-        keepdims: bool = False,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Indices of the minima (int64, not differentiable)."""
-        return make_tensor(
-            replayed(_indices)(
-                np.argmin,
-                self._data,
-                axis if dim is None else dim,
-                keepdims=keepdims if keepdim is None else keepdim,
-            )
-        )
+    sum = _reduction(ops.sum, "The sum over `axis` (all axes if None).")
+    mean = _reduction(ops.mean, "The mean over `axis` (all axes if None).")
+    var = _reduction(ops.var, "The variance over `axis` (numpy's ddof).", ddof=True)
+    std = _reduction(ops.std, "The standard deviation over `axis` (numpy's ddof).", ddof=True)
+    max = _reduction(ops.max, "The maximum values (numpy's semantics: no indices; see argmax).")
+    min = _reduction(ops.min, "The minimum values (numpy's semantics: no indices; see argmin).")
+    argmax = _reduction(
+        _arg_extreme(np.argmax), "Indices of the maxima (int64, not differentiable)."
+    )
+    argmin = _reduction(
+        _arg_extreme(np.argmin), "Indices of the minima (int64, not differentiable)."
+    )
 
     def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         return ops.cumsum(self, axis if dim is None else dim)

@@ -102,6 +102,23 @@ def _tie_share(x, ans, axis, keepdims):
     return share.astype(np.result_type(x_raw), copy=False)
 
 
+def _weighted_reduction_rules(prim: Any, weights: Any) -> None:
+    """The rules of a reduction over `axis` whose derivative with respect to each input
+    element is weights(x, ans, axis, keepdims) (broadcast like x): the VJP spreads g back
+    over the reduced axes times the weights, the JVP sums the weighted tangent."""
+    prim.defvjp(
+        lambda g, ans, x, axis, keepdims: (
+            expand_reduced(g, x.shape, axis, keepdims) * weights(x, ans, axis, keepdims)
+        )
+    )
+    prim.defjvp(
+        lambda t, ans, x, axis, keepdims: _sum(
+            t * weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
+        )
+    )
+    prim.defbatch(along_axis(prim))
+
+
 def _extreme(fun, name):
     @primitive
     def reduce(x, *, axis, keepdims):
@@ -113,17 +130,7 @@ def _extreme(fun, name):
         return fun(np.asarray(x), axis=axis, keepdims=keepdims)
 
     reduce.name = reduce.__name__ = name
-    reduce.defvjp(
-        lambda g, ans, x, axis, keepdims: (
-            expand_reduced(g, x.shape, axis, keepdims) * _tie_share(x, ans, axis, keepdims)
-        )
-    )
-    reduce.defjvp(
-        lambda t, ans, x, axis, keepdims: _sum(
-            t * _tie_share(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
-        )
-    )
-    reduce.defbatch(along_axis(reduce))
+    _weighted_reduction_rules(reduce, _tie_share)
     return reduce
 
 
@@ -168,17 +175,7 @@ def _lse_softmax(x, ans, axis, keepdims):
     return exp(x - ans)
 
 
-_logsumexp.defvjp(
-    lambda g, ans, x, axis, keepdims: (
-        expand_reduced(g, x.shape, axis, keepdims) * _lse_softmax(x, ans, axis, keepdims)
-    )
-)
-_logsumexp.defjvp(
-    lambda t, ans, x, axis, keepdims: _sum(
-        t * _lse_softmax(x, ans, axis, keepdims), axis=axis, keepdims=keepdims
-    )
-)
-_logsumexp.defbatch(along_axis(_logsumexp))
+_weighted_reduction_rules(_logsumexp, _lse_softmax)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
