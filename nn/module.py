@@ -88,6 +88,16 @@ def _check_npy_member(
     return ""
 
 
+def _registered(name: str, params: dict | None, modules: dict | None) -> tuple | None:
+    """(the table, what it holds, the type it accepts) when `name` is a registered parameter
+    or child module, else None."""
+    if params is not None and name in params:
+        return params, "parameter", "nn.Parameter"
+    if modules is not None and name in modules:
+        return modules, "child module", "nn.Module"
+    return None
+
+
 class Module:
     """Base class of layers and models: subclass it, assign Parameters and sub-Modules to
     attributes in `__init__` (after `super().__init__()`), and define `forward`.
@@ -128,20 +138,14 @@ class Module:
             if buffers is not None:
                 buffers.pop(name, None)
             target[name] = value  # a reassigned name keeps its place in the order
-        elif params is not None and name in params:
+        elif (slot := _registered(name, params, modules)) is not None:
+            table, kind, expected = slot
             if value is not None:
                 raise TypeError(
-                    f"cannot assign {type(value).__name__} as parameter '{name}' "
-                    f"(nn.Parameter or None expected)"
+                    f"cannot assign {type(value).__name__} as {kind} '{name}' "
+                    f"({expected} or None expected)"
                 )
-            params[name] = None
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign {type(value).__name__} as child module "
-                    f"'{name}' (nn.Module or None expected)"
-                )
-            modules[name] = None
+            table[name] = None  # the name stays registered, its value is None (as PyTorch)
         else:
             object.__setattr__(self, name, value)
 
