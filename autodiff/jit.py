@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -339,25 +339,18 @@ class Trace:
 class Compiled:
     """A traced function's program, callable on new arguments of the same signature."""
 
-    def __init__(
-        self,
-        trace: Trace,
-        n_inputs: int,
-        n_tensors: int,
-        out_exprs: list,
-        out_tree: Any,
-        out_tensor: list,
-    ):
-        header = ", ".join([f"a{i}" for i in range(n_inputs)] + [f"t{i}" for i in range(n_tensors)])
-        body = [f"    {reg} = {name}._data" for reg, name in trace.bound]
-        body += [f"    {line}" for line in _live(trace.lines, out_exprs)]
-        body.append("    return [" + ", ".join(out_exprs) + "]")
+    def __init__(self, trace: Trace, n_leaves: int, unpack: list, result: str):
+        """`unpack`: the lines that turn the leaves l0, l1, ... into the arrays a0, a1, ...
+        (and the argument Tensors t0, ...); `result`: the expression building the output."""
+        header = ", ".join(f"l{k}" for k in range(n_leaves))
+        body = [f"    {line}" for line in unpack]
+        body += [f"    {reg} = {name}._data" for reg, name in trace.bound]
+        body += [f"    {line}" for line in _live(trace.lines, [result])]
+        body.append(f"    return {result}")
         self.source = f"def replay({header}):\n" + "\n".join(body) + "\n"
         namespace = dict(trace.names)
         exec(compile(self.source, "<ad.jit replay>", "exec"), namespace)
         self.run = namespace["replay"]
-        self.out_tree = out_tree
-        self.out_tensor = out_tensor
         self.checked = False
         self.n_calls = len(trace.lines)
 
@@ -401,11 +394,11 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
 
     @functools.wraps(fun)
     def compiled(*args: Any, **kwargs: Any) -> Any:
-        if state.trace is not None:  # inside another traced function: part of its trace
+        if tracing[0] and state.trace is not None:  # inside another traced function
             return fun(*args, **kwargs)
         key = _flat_signature(args, statics) if not kwargs else None
         if key is not None:  # positional arrays and scalars only: the common, fast case
-            leaves = [a for i, a in enumerate(args) if i not in statics]
+            leaves = [a for i, a in enumerate(args) if i not in statics] if statics else args
             tree = None
         else:
             dynamic = [a for i, a in enumerate(args) if i not in statics]
@@ -448,8 +441,10 @@ def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
     key: list = []
     for i, a in enumerate(args):
         cls = a.__class__
-        if cls is np.ndarray or isinstance(a, np.generic):  # numpy scalars: 0-d arrays
-            key.append((np.shape(a), a.dtype))
+        if cls is np.ndarray:
+            key.append((a.shape, a.dtype))
+        elif isinstance(a, np.generic):  # numpy scalars: 0-d arrays
+            key.append(((), a.dtype))
         elif cls is Tensor:
             data = a._data
             key.append((data.shape, data.dtype, a._requires_grad, True))
@@ -488,29 +483,19 @@ def _static_key(value: Any) -> Any:
     return (type(value), value)
 
 
-def _inputs(leaves: list) -> tuple[list, list]:
-    """The replay's arguments for `leaves`: arrays (a Tensor's array), then the Tensors."""
-    arrays, tensors = [], []
-    for leaf in leaves:
-        if isinstance(leaf, Tensor):
-            arrays.append(leaf._data)
-            tensors.append(leaf)
-        elif isinstance(leaf, _ARRAYS):
-            arrays.append(np.asarray(leaf))
-    return arrays, tensors
-
-
 def _trace(
-    fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: list, tree: Any
+    fun: Callable, args: tuple, kwargs: dict, statics: tuple, leaves: Sequence, tree: Any
 ) -> tuple[Any, Compiled]:
     trace = Trace()
     traced_leaves = []
+    unpack = []  # the replay's first lines: leaf l{k} -> array a{n} (and Tensor t{m})
     n_inputs = n_tensors = 0
-    for leaf in leaves:
+    for k, leaf in enumerate(leaves):
         if isinstance(leaf, Tensor):
             trace.inputs.add(trace.register(leaf._data))
             trace.lines.append(f"r{len(trace.keep) - 1} = a{n_inputs}")
             trace.arg_tensors[id(leaf)] = n_tensors
+            unpack += [f"a{n_inputs} = l{k}._data", f"t{n_tensors} = l{k}"]
             n_inputs += 1
             n_tensors += 1
             traced_leaves.append(leaf)
@@ -519,6 +504,12 @@ def _trace(
             t = make_tensor(leaf)  # every operation on it takes the Tensor path (recorded)
             trace.inputs.add(trace.register(leaf))
             trace.lines.append(f"r{len(trace.keep) - 1} = a{n_inputs}")
+            # a 0-d argument may come as a numpy scalar (same signature)
+            unpack.append(
+                f"a{n_inputs} = {trace.constant(np.asarray)}(l{k})"
+                if leaf.ndim == 0
+                else f"a{n_inputs} = l{k}"
+            )
             n_inputs += 1
             traced_leaves.append(t)
         else:
@@ -540,28 +531,41 @@ def _trace(
     if plain:
         flat_out = [o._data if isinstance(o, Tensor) else o for o in flat_out]
         out = unflatten(out_tree, flat_out)
-    exprs, is_tensor = [], []
+    exprs = []
+    tensor_of = trace.constant(make_tensor)
     for o in flat_out:
-        is_tensor.append(isinstance(o, Tensor))
         value = o._data if isinstance(o, Tensor) else o
         if isinstance(value, _ARRAYS):
             expr = trace.ref(value)
             # outputs that are inputs or constants are copied, as eager results are fresh
             fresh = expr.startswith("r") and expr not in trace.inputs
-            exprs.append(expr if fresh else f"{trace.constant(_fresh_copy)}({expr})")
+            expr = expr if fresh else f"{trace.constant(_fresh_copy)}({expr})"
         else:
-            exprs.append(trace.constant(value))
-    program = Compiled(trace, n_inputs, n_tensors, exprs, out_tree, is_tensor)
-    return out, program
+            expr = trace.constant(value)
+        exprs.append(f"{tensor_of}({expr})" if isinstance(o, Tensor) else expr)
+    result = _building(out_tree, iter(exprs), trace)
+    return out, Compiled(trace, len(leaves), unpack, result)
 
 
-def _replay(program: Compiled, leaves: list) -> Any:
-    arrays, tensors = _inputs(leaves)
-    values = program.run(*arrays, *tensors)
-    return unflatten(
-        program.out_tree,
-        [make_tensor(v) if t else v for v, t in zip(values, program.out_tensor, strict=False)],
-    )
+def _building(node: Any, exprs: Iterator, trace: Trace) -> str:
+    """The Python expression that builds the output structure `node` (tree.flatten's
+    description) from the leaves' expressions."""
+    if node is None:
+        return next(exprs)
+    kind, children = node
+    if kind is dict:
+        items = [f"{trace.constant(key)}: {_building(c, exprs, trace)}" for key, c in children]
+        return "{" + ", ".join(items) + "}"
+    parts = ", ".join(_building(child, exprs, trace) for child in children)
+    if kind is list:
+        return f"[{parts}]"
+    if kind is tuple:
+        return f"({parts},)" if parts else "()"
+    return f"{trace.constant(kind)}({parts})"  # a namedtuple
+
+
+def _replay(program: Compiled, leaves: Sequence) -> Any:
+    return program.run(*leaves)
 
 
 def _snapshot(tensors: list) -> list:
@@ -571,7 +575,7 @@ def _snapshot(tensors: list) -> list:
 
 
 def _checked_replay(
-    fun: Callable, args: tuple, kwargs: dict, program: Compiled, leaves: list
+    fun: Callable, args: tuple, kwargs: dict, program: Compiled, leaves: Sequence
 ) -> Any:
     """The first replay of a signature, checked against running `fun` eagerly on the same
     arguments: the results, and every gradient and parameter the two touch, must agree."""
