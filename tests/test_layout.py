@@ -130,9 +130,9 @@ def test_benchmarks_do_not_import_experiments():
     assert not offences, "benchmarks/ must not import experiments/:\n" + "\n".join(offences)
 
 
-@pytest.mark.parametrize(
-    "code, flagged",
-    [
+# (code, whether the detector flags it), per detector
+DETECTOR_CASES = {
+    private_engine_uses: [
         ("y = t._data + 1", True),
         ("t._prim.name", True),
         ("for a in t._args: pass", True),
@@ -146,23 +146,26 @@ def test_benchmarks_do_not_import_experiments():
         ("from experiments._data import load_28x28\nself._modules = {}", False),
         ("from .module import _helper", False),
     ],
-)
-def test_the_private_name_detector(code, flagged):
-    assert bool(private_engine_uses(ast.parse(code))) == flagged
-
-
-@pytest.mark.parametrize(
-    "code, flagged",
-    [
+    experiments_imports: [
         ("import experiments", True),
         ("import experiments.common as c", True),
         ("from experiments.common import tune_malloc", True),
         ("from experiments import common", True),
         ("from benchmarks.common import tune_malloc\nimport experimental", False),
     ],
+}
+
+
+@pytest.mark.parametrize(
+    "detector, code, flagged",
+    [
+        pytest.param(detector, code, flagged, id=f"{detector.__name__}-{code}-{flagged}")
+        for detector, cases in DETECTOR_CASES.items()
+        for code, flagged in cases
+    ],
 )
-def test_the_experiments_import_detector(code, flagged):
-    assert bool(experiments_imports(ast.parse(code))) == flagged
+def test_the_detectors(detector, code, flagged):
+    assert bool(detector(ast.parse(code))) == flagged
 
 
 # ------------------------------------------------------------------ the engine's inside

@@ -1,9 +1,10 @@
 """Catalogue of bad inputs: each must raise a clear error, never give a silent wrong answer.
 
 One case per line: (id, a call making the bad call, the exception type, a regex that must
-match the message: the operation's name and the offending value or shapes).  Append new
-cases to the section they belong to; helpers for cases that need a few steps of set-up
-come first.
+match the message: the operation's name and the offending value or shapes); a constructor
+given one bad argument is the case `_rejected(id, factory, its keyword arguments, exception,
+regex)`.  Append new cases to the section they belong to; helpers for cases that need a few
+steps of set-up come first.
 """
 
 import gzip
@@ -46,6 +47,21 @@ def _sgd(**kw):
 
 def _adam(**kw):
     return optim.Adam([_param()], **kw)
+
+
+def _optimizer(cls):
+    """A factory of optimizers of class cls over one fresh parameter."""
+    return lambda **kw: cls([_param()], **kw)
+
+
+def _schedule(cls):
+    """A factory of schedules of class cls over a fresh SGD optimizer."""
+    return lambda **kw: cls(_sgd(), **kw)
+
+
+def _rejected(case_id, make, kwargs, error, message):
+    """The case in which make(**kwargs), a constructor given one bad argument, raises error."""
+    return (case_id, lambda: make(**kwargs), error, message)
 
 
 def _stepped(opt):
@@ -1444,81 +1460,94 @@ CASES = [
         r"HuberLoss: delta must be a positive finite number, got -1",
     ),
     # ---- optim: optimizers ----
-    (
+    _rejected(
         "SGD-lr-negative",
-        lambda: _sgd(lr=-1),
+        _sgd,
+        {"lr": -1},
         ValueError,
         r"SGD: lr must be non-negative and finite, got -1",
     ),
-    (
+    _rejected(
         "SGD-lr-nan",
-        lambda: _sgd(lr=NAN),
+        _sgd,
+        {"lr": NAN},
         ValueError,
         r"SGD: lr must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "SGD-lr-inf",
-        lambda: _sgd(lr=INF),
+        _sgd,
+        {"lr": INF},
         ValueError,
         r"SGD: lr must be non-negative and finite, got inf",
     ),
-    (
+    _rejected(
         "SGD-lr-none",
-        lambda: _sgd(lr=None),
+        _sgd,
+        {"lr": None},
         TypeError,
         r"SGD: lr must be non-negative and finite, got None",
     ),
-    (
+    _rejected(
         "SGD-lr-string",
-        lambda: _sgd(lr="0.1"),
+        _sgd,
+        {"lr": "0.1"},
         TypeError,
         r"SGD: lr must be non-negative and finite, got '0.1'",
     ),
-    (
+    _rejected(
         "SGD-momentum-negative",
-        lambda: _sgd(momentum=-0.1),
+        _sgd,
+        {"momentum": -0.1},
         ValueError,
         r"SGD: momentum must be a number in \[0, 1\), got -0.1",
     ),
-    (
+    _rejected(
         "SGD-momentum-one",
-        lambda: _sgd(momentum=1.0),
+        _sgd,
+        {"momentum": 1.0},
         ValueError,
         r"SGD: momentum must be a number in \[0, 1\), got 1.0",
     ),
-    (
+    _rejected(
         "SGD-momentum-nan",
-        lambda: _sgd(momentum=NAN),
+        _sgd,
+        {"momentum": NAN},
         ValueError,
         r"SGD: momentum must be a number in \[0, 1\), got nan",
     ),
-    (
+    _rejected(
         "SGD-weight-decay-negative",
-        lambda: _sgd(weight_decay=-1e-4),
+        _sgd,
+        {"weight_decay": -1e-4},
         ValueError,
         r"SGD: weight_decay must be non-negative and finite, got -0.0001",
     ),
-    (
+    _rejected(
         "SGD-weight-decay-inf",
-        lambda: _sgd(weight_decay=INF),
+        _sgd,
+        {"weight_decay": INF},
         ValueError,
         r"SGD: weight_decay must be non-negative and finite, got inf",
     ),
-    (
+    _rejected(
         "SGD-decay-nan",
-        lambda: _sgd(decay=NAN),
+        _sgd,
+        {"decay": NAN},
         ValueError,
         r"SGD: decay must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "SGD-nesterov-no-momentum",
-        lambda: _sgd(nesterov=True),
+        _sgd,
+        {"nesterov": True},
         ValueError,
         r"SGD: nesterov=True requires momentum > 0",
     ),
-    (
+    _rejected(
         "SGD-nesterov-not-bool",
-        lambda: _sgd(momentum=0.9, nesterov="yes"),
+        _sgd,
+        {"momentum": 0.9, "nesterov": "yes"},
         TypeError,
         r"SGD: nesterov must be True or False, got 'yes'",
     ),
@@ -1577,213 +1606,248 @@ CASES = [
         ValueError,
         r"SGD.step: gradient shape \(3,\) does not match parameter shape \(2,\)",
     ),
-    (
+    _rejected(
         "Adam-lr-negative",
-        lambda: _adam(lr=-1e-3),
+        _adam,
+        {"lr": -1e-3},
         ValueError,
         r"Adam: lr must be non-negative and finite, got -0.001",
     ),
-    (
+    _rejected(
         "Adam-lr-nan",
-        lambda: _adam(lr=NAN),
+        _adam,
+        {"lr": NAN},
         ValueError,
         r"Adam: lr must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "Adam-beta-one",
-        lambda: _adam(betas=(0.9, 1.0)),
+        _adam,
+        {"betas": (0.9, 1.0)},
         ValueError,
         r"Adam: betas must be two numbers in \[0, 1\), got \(0.9, 1.0\)",
     ),
-    (
+    _rejected(
         "Adam-beta-negative",
-        lambda: _adam(betas=(-0.1, 0.999)),
+        _adam,
+        {"betas": (-0.1, 0.999)},
         ValueError,
         r"Adam: betas must be two numbers in \[0, 1\), got \(-0.1, 0.999\)",
     ),
-    (
+    _rejected(
         "Adam-beta-nan",
-        lambda: _adam(betas=(NAN, 0.999)),
+        _adam,
+        {"betas": (NAN, 0.999)},
         ValueError,
         r"Adam: betas must be two numbers in \[0, 1\), got \(nan, 0.999\)",
     ),
-    (
+    _rejected(
         "Adam-betas-scalar",
-        lambda: _adam(betas=0.9),
+        _adam,
+        {"betas": 0.9},
         ValueError,
         r"Adam: betas must be two numbers in \[0, 1\), got 0.9",
     ),
-    (
+    _rejected(
         "Adam-betas-three",
-        lambda: _adam(betas=(0.9, 0.99, 0.999)),
+        _adam,
+        {"betas": (0.9, 0.99, 0.999)},
         ValueError,
         r"Adam: betas must be two numbers in \[0, 1\), got \(0.9, 0.99, 0.999\)",
     ),
-    (
+    _rejected(
         "Adam-eps-zero",
-        lambda: _adam(eps=0.0),
+        _adam,
+        {"eps": 0.0},
         ValueError,
         r"Adam: eps must be positive and finite, got 0.0",
     ),
-    (
+    _rejected(
         "Adam-eps-negative",
-        lambda: _adam(eps=-1e-8),
+        _adam,
+        {"eps": -1e-8},
         ValueError,
         r"Adam: eps must be positive and finite, got -1e-08",
     ),
-    (
+    _rejected(
         "Adam-eps-inf",
-        lambda: _adam(eps=INF),
+        _adam,
+        {"eps": INF},
         ValueError,
         r"Adam: eps must be positive and finite, got inf",
     ),
-    (
+    _rejected(
         "Adam-weight-decay-negative",
-        lambda: _adam(weight_decay=-0.1),
+        _adam,
+        {"weight_decay": -0.1},
         ValueError,
         r"Adam: weight_decay must be non-negative and finite, got -0.1",
     ),
-    (
+    _rejected(
         "Adam-weight-decay-nan",
-        lambda: _adam(weight_decay=NAN),
+        _adam,
+        {"weight_decay": NAN},
         ValueError,
         r"Adam: weight_decay must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "SGD-dampening-negative",
-        lambda: _sgd(momentum=0.9, dampening=-0.1),
+        _sgd,
+        {"momentum": 0.9, "dampening": -0.1},
         ValueError,
         r"SGD: dampening must be a number in \[0, 1\], got -0.1",
     ),
-    (
+    _rejected(
         "SGD-dampening-nan",
-        lambda: _sgd(momentum=0.9, dampening=NAN),
+        _sgd,
+        {"momentum": 0.9, "dampening": NAN},
         ValueError,
         r"SGD: dampening must be a number in \[0, 1\], got nan",
     ),
-    (
+    _rejected(
         "SGD-nesterov-dampening",
-        lambda: _sgd(momentum=0.9, nesterov=True, dampening=0.1),
+        _sgd,
+        {"momentum": 0.9, "nesterov": True, "dampening": 0.1},
         ValueError,
         r"SGD: nesterov=True requires dampening = 0, got 0.1",
     ),
-    (
+    _rejected(
         "Adam-amsgrad-not-bool",
-        lambda: _adam(amsgrad=1),
+        _adam,
+        {"amsgrad": 1},
         TypeError,
         r"Adam: amsgrad must be True or False, got 1",
     ),
-    (
+    _rejected(
         "AdamW-lr-negative",
-        lambda: optim.AdamW([_param()], lr=-1e-3),
+        _optimizer(optim.AdamW),
+        {"lr": -1e-3},
         ValueError,
         r"AdamW: lr must be non-negative and finite, got -0.001",
     ),
-    (
+    _rejected(
         "AdamW-weight-decay-negative",
-        lambda: optim.AdamW([_param()], weight_decay=-0.01),
+        _optimizer(optim.AdamW),
+        {"weight_decay": -0.01},
         ValueError,
         r"AdamW: weight_decay must be non-negative and finite, got -0.01",
     ),
-    (
+    _rejected(
         "AdamW-weight-decay-nan",
-        lambda: optim.AdamW([_param()], weight_decay=NAN),
+        _optimizer(optim.AdamW),
+        {"weight_decay": NAN},
         ValueError,
         r"AdamW: weight_decay must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "AdamW-beta-one",
-        lambda: optim.AdamW([_param()], betas=(1.0, 0.999)),
+        _optimizer(optim.AdamW),
+        {"betas": (1.0, 0.999)},
         ValueError,
         r"AdamW: betas must be two numbers in \[0, 1\), got \(1.0, 0.999\)",
     ),
-    (
+    _rejected(
         "AdamW-eps-zero",
-        lambda: optim.AdamW([_param()], eps=0.0),
+        _optimizer(optim.AdamW),
+        {"eps": 0.0},
         ValueError,
         r"AdamW: eps must be positive and finite, got 0.0",
     ),
-    (
+    _rejected(
         "AdamW-amsgrad-not-bool",
-        lambda: optim.AdamW([_param()], amsgrad="yes"),
+        _optimizer(optim.AdamW),
+        {"amsgrad": "yes"},
         TypeError,
         r"AdamW: amsgrad must be True or False, got 'yes'",
     ),
-    (
+    _rejected(
         "RMSprop-lr-negative",
-        lambda: optim.RMSprop([_param()], lr=-0.01),
+        _optimizer(optim.RMSprop),
+        {"lr": -0.01},
         ValueError,
         r"RMSprop: lr must be non-negative and finite, got -0.01",
     ),
-    (
+    _rejected(
         "RMSprop-alpha-above-one",
-        lambda: optim.RMSprop([_param()], alpha=1.5),
+        _optimizer(optim.RMSprop),
+        {"alpha": 1.5},
         ValueError,
         r"RMSprop: alpha must be a number in \[0, 1\], got 1.5",
     ),
-    (
+    _rejected(
         "RMSprop-alpha-nan",
-        lambda: optim.RMSprop([_param()], alpha=NAN),
+        _optimizer(optim.RMSprop),
+        {"alpha": NAN},
         ValueError,
         r"RMSprop: alpha must be a number in \[0, 1\], got nan",
     ),
-    (
+    _rejected(
         "RMSprop-eps-zero",
-        lambda: optim.RMSprop([_param()], eps=0),
+        _optimizer(optim.RMSprop),
+        {"eps": 0},
         ValueError,
         r"RMSprop: eps must be positive and finite, got 0",
     ),
-    (
+    _rejected(
         "RMSprop-momentum-one",
-        lambda: optim.RMSprop([_param()], momentum=1.0),
+        _optimizer(optim.RMSprop),
+        {"momentum": 1.0},
         ValueError,
         r"RMSprop: momentum must be a number in \[0, 1\), got 1.0",
     ),
-    (
+    _rejected(
         "RMSprop-weight-decay-inf",
-        lambda: optim.RMSprop([_param()], weight_decay=INF),
+        _optimizer(optim.RMSprop),
+        {"weight_decay": INF},
         ValueError,
         r"RMSprop: weight_decay must be non-negative and finite, got inf",
     ),
-    (
+    _rejected(
         "RMSprop-centered-not-bool",
-        lambda: optim.RMSprop([_param()], centered=None),
+        _optimizer(optim.RMSprop),
+        {"centered": None},
         TypeError,
         r"RMSprop: centered must be True or False, got None",
     ),
-    (
+    _rejected(
         "Adagrad-lr-negative",
-        lambda: optim.Adagrad([_param()], lr=-0.1),
+        _optimizer(optim.Adagrad),
+        {"lr": -0.1},
         ValueError,
         r"Adagrad: lr must be non-negative and finite, got -0.1",
     ),
-    (
+    _rejected(
         "Adagrad-lr-decay-negative",
-        lambda: optim.Adagrad([_param()], lr_decay=-0.1),
+        _optimizer(optim.Adagrad),
+        {"lr_decay": -0.1},
         ValueError,
         r"Adagrad: lr_decay must be non-negative and finite, got -0.1",
     ),
-    (
+    _rejected(
         "Adagrad-weight-decay-nan",
-        lambda: optim.Adagrad([_param()], weight_decay=NAN),
+        _optimizer(optim.Adagrad),
+        {"weight_decay": NAN},
         ValueError,
         r"Adagrad: weight_decay must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "Adagrad-initial-accumulator-negative",
-        lambda: optim.Adagrad([_param()], initial_accumulator_value=-1.0),
+        _optimizer(optim.Adagrad),
+        {"initial_accumulator_value": -1.0},
         ValueError,
         r"Adagrad: initial_accumulator_value must be non-negative and finite, got -1.0",
     ),
-    (
+    _rejected(
         "Adagrad-eps-zero",
-        lambda: optim.Adagrad([_param()], eps=0.0),
+        _optimizer(optim.Adagrad),
+        {"eps": 0.0},
         ValueError,
         r"Adagrad: eps must be positive and finite, got 0.0",
     ),
-    (
+    _rejected(
         "Adagrad-lr-string",
-        lambda: optim.Adagrad([_param()], lr="0.1"),
+        _optimizer(optim.Adagrad),
+        {"lr": "0.1"},
         TypeError,
         r"Adagrad: lr must be non-negative and finite, got '0.1'",
     ),
@@ -2027,93 +2091,108 @@ CASES = [
         TypeError,
         r"ExponentialLR: expected an optim.Optimizer, got str",
     ),
-    (
+    _rejected(
         "scheduler-last-epoch",
-        lambda: optim.ExponentialLR(_sgd(), gamma=0.9, last_epoch=-2),
+        _schedule(optim.ExponentialLR),
+        {"gamma": 0.9, "last_epoch": -2},
         ValueError,
         r"ExponentialLR: last_epoch must be an int >= -1, got -2",
     ),
-    (
+    _rejected(
         "ExponentialLR-gamma-0",
-        lambda: optim.ExponentialLR(_sgd(), gamma=0.0),
+        _schedule(optim.ExponentialLR),
+        {"gamma": 0.0},
         ValueError,
         r"ExponentialLR: gamma must be positive and finite, got 0.0",
     ),
-    (
+    _rejected(
         "ExponentialLR-gamma-nan",
-        lambda: optim.ExponentialLR(_sgd(), gamma=NAN),
+        _schedule(optim.ExponentialLR),
+        {"gamma": NAN},
         ValueError,
         r"ExponentialLR: gamma must be positive and finite, got nan",
     ),
-    (
+    _rejected(
         "ExponentialLR-gamma-inf",
-        lambda: optim.ExponentialLR(_sgd(), gamma=INF),
+        _schedule(optim.ExponentialLR),
+        {"gamma": INF},
         ValueError,
         r"ExponentialLR: gamma must be positive and finite, got inf",
     ),
-    (
+    _rejected(
         "StepLR-step-size-0",
-        lambda: optim.StepLR(_sgd(), step_size=0),
+        _schedule(optim.StepLR),
+        {"step_size": 0},
         ValueError,
         r"StepLR: step_size must be an int >= 1, got 0",
     ),
-    (
+    _rejected(
         "StepLR-step-size-float",
-        lambda: optim.StepLR(_sgd(), step_size=2.5),
+        _schedule(optim.StepLR),
+        {"step_size": 2.5},
         TypeError,
         r"StepLR: step_size must be an int >= 1, got 2.5",
     ),
-    (
+    _rejected(
         "StepLR-gamma-negative",
-        lambda: optim.StepLR(_sgd(), step_size=2, gamma=-0.5),
+        _schedule(optim.StepLR),
+        {"step_size": 2, "gamma": -0.5},
         ValueError,
         r"StepLR: gamma must be positive and finite, got -0.5",
     ),
-    (
+    _rejected(
         "ConstantLR-factor-0",
-        lambda: optim.ConstantLR(_sgd(), factor=0.0),
+        _schedule(optim.ConstantLR),
+        {"factor": 0.0},
         ValueError,
         r"ConstantLR: factor must be positive and finite, got 0.0",
     ),
-    (
+    _rejected(
         "ConstantLR-factor-inf",
-        lambda: optim.ConstantLR(_sgd(), factor=INF),
+        _schedule(optim.ConstantLR),
+        {"factor": INF},
         ValueError,
         r"ConstantLR: factor must be positive and finite, got inf",
     ),
-    (
+    _rejected(
         "ConstantLR-total-iters",
-        lambda: optim.ConstantLR(_sgd(), total_iters=-1),
+        _schedule(optim.ConstantLR),
+        {"total_iters": -1},
         ValueError,
         r"ConstantLR: total_iters must be an int >= 0, got -1",
     ),
-    (
+    _rejected(
         "CosineAnnealingLR-T_max-0",
-        lambda: optim.CosineAnnealingLR(_sgd(), T_max=0),
+        _schedule(optim.CosineAnnealingLR),
+        {"T_max": 0},
         ValueError,
         r"CosineAnnealingLR: T_max must be an int >= 1, got 0",
     ),
-    (
+    _rejected(
         "CosineAnnealingLR-eta_min-negative",
-        lambda: optim.CosineAnnealingLR(_sgd(), T_max=5, eta_min=-0.1),
+        _schedule(optim.CosineAnnealingLR),
+        {"T_max": 5, "eta_min": -0.1},
         ValueError,
         r"CosineAnnealingLR: eta_min must be non-negative and finite, got -0.1",
     ),
-    (
+    _rejected(
         "CosineAnnealingLR-eta_min-nan",
-        lambda: optim.CosineAnnealingLR(_sgd(), T_max=5, eta_min=NAN),
+        _schedule(optim.CosineAnnealingLR),
+        {"T_max": 5, "eta_min": NAN},
         ValueError,
         r"CosineAnnealingLR: eta_min must be non-negative and finite, got nan",
     ),
-    (
+    _rejected(
         "WarmupDecayLR-warmup-total",
-        lambda: optim.WarmupDecayLR(_sgd(), warmup_steps=5, total_steps=5),
+        _schedule(optim.WarmupDecayLR),
+        {"warmup_steps": 5, "total_steps": 5},
         ValueError,
         r"WarmupDecayLR: need 0 <= warmup_steps < total_steps, got 5 and 5",
     ),
-    (
+    _rejected(
         "WarmupDecayLR-warmup-negative",
-        lambda: optim.WarmupDecayLR(_sgd(), warmup_steps=-1, total_steps=5),
+        _schedule(optim.WarmupDecayLR),
+        {"warmup_steps": -1, "total_steps": 5},
         ValueError,
         r"WarmupDecayLR: warmup_steps must be an int >= 0, got -1",
     ),
@@ -2135,45 +2214,52 @@ CASES = [
         ValueError,
         r"WarmupDecayLR: start_factor must be a number in \[0, 1\], got 2.0",
     ),
-    (
+    _rejected(
         "OneCycleLR-pct-start",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=1.0, total_steps=10, pct_start=1.5),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": 1.0, "total_steps": 10, "pct_start": 1.5},
         ValueError,
         r"OneCycleLR: pct_start must be a number in \(0, 1\), got 1.5",
     ),
-    (
+    _rejected(
         "OneCycleLR-total-steps",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=1.0, total_steps=1),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": 1.0, "total_steps": 1},
         ValueError,
         r"OneCycleLR: total_steps must be an int >= 2, got 1",
     ),
-    (
+    _rejected(
         "OneCycleLR-max-lr-nan",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=NAN, total_steps=10),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": NAN, "total_steps": 10},
         ValueError,
         r"OneCycleLR: max_lr must be positive and finite, got nan",
     ),
-    (
+    _rejected(
         "OneCycleLR-max-lr-count",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=[1.0, 2.0], total_steps=10),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": [1.0, 2.0], "total_steps": 10},
         ValueError,
         r"OneCycleLR: 2 max_lr values for 1 parameter groups",
     ),
-    (
+    _rejected(
         "OneCycleLR-div-factor",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=1.0, total_steps=10, div_factor=0),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": 1.0, "total_steps": 10, "div_factor": 0},
         ValueError,
         r"OneCycleLR: div_factor must be positive and finite, got 0",
     ),
-    (
+    _rejected(
         "OneCycleLR-final-div-factor",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=1.0, total_steps=10, final_div_factor=INF),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": 1.0, "total_steps": 10, "final_div_factor": INF},
         ValueError,
         r"OneCycleLR: final_div_factor must be positive and finite, got inf",
     ),
-    (
+    _rejected(
         "OneCycleLR-anneal",
-        lambda: optim.OneCycleLR(_sgd(), max_lr=1.0, total_steps=10, anneal_strategy="cubic"),
+        _schedule(optim.OneCycleLR),
+        {"max_lr": 1.0, "total_steps": 10, "anneal_strategy": "cubic"},
         ValueError,
         r"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got 'cubic'",
     ),
@@ -2219,75 +2305,87 @@ CASES = [
         TypeError,
         r"ReduceLROnPlateau: expected an optim.Optimizer, got str",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-mode",
-        lambda: optim.ReduceLROnPlateau(_sgd(), mode="median"),
+        _schedule(optim.ReduceLROnPlateau),
+        {"mode": "median"},
         ValueError,
         r"ReduceLROnPlateau: mode must be 'min' or 'max', got 'median'",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-threshold-mode",
-        lambda: optim.ReduceLROnPlateau(_sgd(), threshold_mode="relative"),
+        _schedule(optim.ReduceLROnPlateau),
+        {"threshold_mode": "relative"},
         ValueError,
         r"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got 'relative'",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-factor-one",
-        lambda: optim.ReduceLROnPlateau(_sgd(), factor=1.0),
+        _schedule(optim.ReduceLROnPlateau),
+        {"factor": 1.0},
         ValueError,
         r"ReduceLROnPlateau: factor must be a number in \[0, 1\), got 1.0",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-factor-nan",
-        lambda: optim.ReduceLROnPlateau(_sgd(), factor=NAN),
+        _schedule(optim.ReduceLROnPlateau),
+        {"factor": NAN},
         ValueError,
         r"ReduceLROnPlateau: factor must be a number in \[0, 1\), got nan",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-patience-negative",
-        lambda: optim.ReduceLROnPlateau(_sgd(), patience=-1),
+        _schedule(optim.ReduceLROnPlateau),
+        {"patience": -1},
         ValueError,
         r"ReduceLROnPlateau: patience must be an int >= 0, got -1",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-patience-float",
-        lambda: optim.ReduceLROnPlateau(_sgd(), patience=2.5),
+        _schedule(optim.ReduceLROnPlateau),
+        {"patience": 2.5},
         TypeError,
         r"ReduceLROnPlateau: patience must be an int >= 0, got 2.5",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-cooldown-negative",
-        lambda: optim.ReduceLROnPlateau(_sgd(), cooldown=-2),
+        _schedule(optim.ReduceLROnPlateau),
+        {"cooldown": -2},
         ValueError,
         r"ReduceLROnPlateau: cooldown must be an int >= 0, got -2",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-threshold-negative",
-        lambda: optim.ReduceLROnPlateau(_sgd(), threshold=-1e-4),
+        _schedule(optim.ReduceLROnPlateau),
+        {"threshold": -1e-4},
         ValueError,
         r"ReduceLROnPlateau: threshold must be non-negative and finite, got -0.0001",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-threshold-rel-min",
-        lambda: optim.ReduceLROnPlateau(_sgd(), threshold=1.0),
+        _schedule(optim.ReduceLROnPlateau),
+        {"threshold": 1.0},
         ValueError,
         r"ReduceLROnPlateau: threshold must be below 1 with mode='min' and threshold_mode='rel'.*got 1.0",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-min-lr-negative",
-        lambda: optim.ReduceLROnPlateau(_sgd(), min_lr=-1e-5),
+        _schedule(optim.ReduceLROnPlateau),
+        {"min_lr": -1e-5},
         ValueError,
         r"ReduceLROnPlateau: min_lr must be non-negative and finite, got -1e-05",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-min-lr-count",
-        lambda: optim.ReduceLROnPlateau(_sgd(), min_lr=[0.0, 0.1]),
+        _schedule(optim.ReduceLROnPlateau),
+        {"min_lr": [0.0, 0.1]},
         ValueError,
         r"ReduceLROnPlateau: 2 min_lr values for 1 parameter groups",
     ),
-    (
+    _rejected(
         "ReduceLROnPlateau-eps-nan",
-        lambda: optim.ReduceLROnPlateau(_sgd(), eps=NAN),
+        _schedule(optim.ReduceLROnPlateau),
+        {"eps": NAN},
         ValueError,
         r"ReduceLROnPlateau: eps must be non-negative and finite, got nan",
     ),

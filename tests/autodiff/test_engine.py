@@ -24,22 +24,24 @@ def test_nine_weight_relu_network_of_doc_003():
     np.testing.assert_array_equal(w.grad, [0, 0, 0, 0, 3, 1, 0, 3, 1])
 
 
-def _trace_f(w1, w2):
-    # The evaluation trace of 002_34d55ca37461e66e.txt section 5.
+def _trace(w1, w2, lib):
+    """The evaluation trace of 002_34d55ca37461e66e.txt section 5, (z1, ..., z5), with the
+    sin and exp of lib (autodiff or numpy); the function is z4 * z5."""
     z1 = w1 / w2
-    z2 = ad.sin(2 * np.pi * z1)
-    z3 = ad.exp(2 * w2)
+    z2 = lib.sin(2 * np.pi * z1)
+    z3 = lib.exp(2 * w2)
     z4 = 3 * z1 - z3
     z5 = z2 + z4
+    return z1, z2, z3, z4, z5
+
+
+def _trace_f(w1, w2):
+    *_, z4, z5 = _trace(w1, w2, ad)
     return z4 * z5
 
 
 def _trace_gradient_by_hand(w1, w2):
-    z1 = w1 / w2
-    z2 = np.sin(2 * np.pi * z1)
-    z3 = np.exp(2 * w2)
-    z4 = 3 * z1 - z3
-    z5 = z2 + z4
+    z1, _, _, z4, z5 = _trace(w1, w2, np)
     d4 = z5 + z4  # z6 = z4 * z5 and z5 = z2 + z4
     d2 = z4
     d1 = d2 * 2 * np.pi * np.cos(2 * np.pi * z1) + 3 * d4

@@ -4,8 +4,6 @@ cache; and the errors for what a recording cannot replay."""
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +13,7 @@ import nn
 import nn.functional as F
 import optim
 from autodiff.testing import strategies as S
+from tests.autodiff.helpers import with_another_thread_inside
 
 rng = np.random.default_rng(0)
 
@@ -219,23 +218,8 @@ def test_what_a_recording_cannot_replay_is_caught_on_the_second_call():
 
 
 def test_tracing_is_per_thread():
-    inside, done = threading.Event(), threading.Event()
-    other = {}
-
-    def slow(x):
-        inside.set()
-        done.wait(5)
-        return ad.sin(x)
-
-    def work():
-        inside.wait(5)
-        other["value"] = ad.exp(ad.tensor(np.zeros(2))).data  # not recorded into the trace
-        done.set()
-
-    t = threading.Thread(target=work)
-    t.start()
-    compiled = ad.jit(slow)
-    compiled(np.ones(2))
-    t.join()
-    assert np.array_equal(other["value"], np.ones(2))
+    compiled, _, value = with_another_thread_inside(
+        ad.jit, np.ones(2), lambda: ad.exp(ad.tensor(np.zeros(2))).data
+    )
+    assert np.array_equal(value, np.ones(2))  # not recorded into the trace
     np.testing.assert_array_equal(compiled(np.zeros(2)), np.zeros(2))

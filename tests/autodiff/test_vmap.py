@@ -4,8 +4,6 @@ per-example gradients, and the errors a user can run into."""
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +13,7 @@ import autodiff as ad
 from autodiff.ops import conv as C
 from autodiff.ops import shape_ops as SH
 from autodiff.testing import strategies as S
+from tests.autodiff.helpers import with_another_thread_inside
 from tests.autodiff.test_primitives import CASES, _engine_primitives
 
 rng = np.random.default_rng(0)
@@ -317,25 +316,11 @@ def test_a_leaked_batched_value_raises():
 
 def test_vmap_levels_are_per_thread():
     # a vmap running in one thread does not batch another thread's transforms
-    inside, done = threading.Event(), threading.Event()
-    results = {}
-
-    def slow(x):
-        inside.set()
-        done.wait(5)
-        return ad.sin(x)
-
-    def other():
-        inside.wait(5)
-        results["g"] = ad.grad(lambda w: ad.sum(w**2))(np.ones(3))
-        done.set()
-
-    t = threading.Thread(target=other)
-    t.start()
-    out = ad.vmap(slow)(XS)
-    t.join()
+    _, out, g = with_another_thread_inside(
+        ad.vmap, XS, lambda: ad.grad(lambda w: ad.sum(w**2))(np.ones(3))
+    )
     np.testing.assert_allclose(out, np.sin(XS))
-    np.testing.assert_allclose(results["g"], 2 * np.ones(3))  # not a per-example batch
+    np.testing.assert_allclose(g, 2 * np.ones(3))  # not a per-example batch
 
 
 def test_numpy_shape_queries_and_methods_work_on_batched_values():

@@ -38,15 +38,7 @@ import pytest
 import datasets
 from datasets import download, locking, real
 from datasets.formats import parse_idx, read_cifar_records, read_idx, read_npz_array
-from tests.datasets.helpers import (
-    cache_files,
-    make_mnist,
-    md5,
-    mnist_spec,
-    npz_bytes,
-    sha256,
-    tar_bytes,
-)
+from tests.datasets.helpers import cache_files, md5, npz_bytes, sha256, tar_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "t10k-labels-idx1-ubyte.gz"  # the smallest MNIST file: the one most tests fetch
@@ -61,13 +53,11 @@ def isolated(isolated, monkeypatch):
 
 
 @pytest.fixture
-def mnist(server):
-    """(spec served by the server, {name: gz bytes}); every file is served correctly until a
-    test changes it."""
-    _, gz, raw = make_mnist()
-    for name, body in gz.items():
-        server.routes["/" + name] = ("ok", body)
-    return mnist_spec([server.url], gz, raw), gz
+def mnist(tiny_mnist):
+    """(spec served by the server, {name: gz bytes}): conftest.py's tiny MNIST, every file
+    served correctly until a test changes it."""
+    _, gz, _ = tiny_mnist
+    return real.DATASETS["mnist"], gz
 
 
 def fetch_one(spec, name=NAME, **kwargs) -> Path:
@@ -193,17 +183,19 @@ def test_trickling_server_is_cut_off_at_the_deadline(server, mnist, tmp_path, mo
     assert cache_files(tmp_path / "cache") == []
 
 
-def test_waiting_past_the_deadline_fails_at_once(server, mnist, isolated):
-    spec, _ = mnist
-    server.routes["/" + NAME] = ("status", 503, {"Retry-After": "5"})
-    config = download.DownloadConfig(deadline=2.0, sleep=isolated.append)
-    with pytest.raises(
-        datasets.DownloadError,
-        match=r"waiting 5 s before trying again would pass the deadline "
-        r"of 2 s",
-    ):
+def fails_without_waiting(server, spec, isolated, code, retry_after, config, message):
+    """A server answering `code` with Retry-After: `retry_after` (s) that `config` does not
+    allow to wait for: one request, no wait, a DownloadError matching `message`."""
+    server.routes["/" + NAME] = ("status", code, {"Retry-After": retry_after})
+    with pytest.raises(datasets.DownloadError, match=message):
         fetch_one(spec, config=config)
     assert server.hits["/" + NAME] == 1 and isolated == []
+
+
+def test_waiting_past_the_deadline_fails_at_once(server, mnist, isolated):
+    config = download.DownloadConfig(deadline=2.0, sleep=isolated.append)
+    message = r"waiting 5 s before trying again would pass the deadline of 2 s"
+    fails_without_waiting(server, mnist[0], isolated, 503, "5", config, message)
 
 
 # ----------------------------------------------------------------------------- redirects
@@ -278,17 +270,12 @@ def test_retry_after_as_http_date(server, mnist, isolated):
 
 
 def test_retry_after_beyond_the_cap_fails_at_once(server, mnist, isolated):
-    spec, _ = mnist
-    server.routes["/" + NAME] = ("status", 429, {"Retry-After": "30"})
     config = download.DownloadConfig(max_retry_after=10.0, sleep=isolated.append)
-    with pytest.raises(
-        datasets.DownloadError,
-        match=r"HTTP 429 Too Many Requests \(Retry-After: 30 s\); the server "
-        r"asks to wait 30 s, more than DownloadConfig.max_retry_after "
-        r"= 10 s",
-    ):
-        fetch_one(spec, config=config)
-    assert server.hits["/" + NAME] == 1 and isolated == []
+    message = (
+        r"HTTP 429 Too Many Requests \(Retry-After: 30 s\); the server asks to wait 30 s, "
+        r"more than DownloadConfig.max_retry_after = 10 s"
+    )
+    fails_without_waiting(server, mnist[0], isolated, 429, "30", config, message)
 
 
 def test_retry_after_then_clear_failure(server, mnist, isolated):

@@ -20,6 +20,16 @@ def _values(model):
     return {k: v.copy() for k, v in model.state_dict().items()}
 
 
+def _refuses_weight(value, message):
+    """load_state_dict refuses, with a ValueError matching message, a state whose '0.weight'
+    is value."""
+    model = _model()
+    state = model.state_dict()
+    state["0.weight"] = value
+    with pytest.raises(ValueError, match=message):
+        model.load_state_dict(state)
+
+
 def _npy_header(shape, descr="<f4") -> bytes:
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(
@@ -154,23 +164,11 @@ def test_tensors_and_numpy_scalars_are_accepted():
     "value, kind", [([[0.0] * 3] * 2, "list"), (((0.0,) * 3,) * 2, "tuple"), (1.5, "float")]
 )
 def test_non_arrays_are_refused(value, kind):
-    model = _model()
-    state = model.state_dict()
-    state["0.weight"] = value
-    with pytest.raises(
-        ValueError, match=rf"'0.weight' is a {kind}, expected a numpy array or Tensor"
-    ):
-        model.load_state_dict(state)
+    _refuses_weight(value, rf"'0.weight' is a {kind}, expected a numpy array or Tensor")
 
 
 @pytest.mark.parametrize(
     "value", [np.full((2, 3), 1 + 2j), np.full((2, 3), "x"), np.full((2, 3), None)]
 )
 def test_non_real_dtypes_are_refused(value):
-    model = _model()
-    state = model.state_dict()
-    state["0.weight"] = value
-    with pytest.raises(
-        ValueError, match=rf"'0.weight' has dtype {value.dtype}, not a real number type"
-    ):
-        model.load_state_dict(state)
+    _refuses_weight(value, rf"'0.weight' has dtype {value.dtype}, not a real number type")
