@@ -7,6 +7,7 @@ module walks those links:
     y = ad.sum(ad.sin(x) * x)
     [t.op for t in ad.graph.nodes(y)]        # [None, 'sin', 'multiply', 'sum']
     print(ad.graph.to_dot(y, names={x: "x", y: "y"}))   # Graphviz text
+    print(ad.graph.to_text(y, names={x: "x", y: "y"}))  # the tape, one line per node
 
 The view never changes the graph.  After a backward pass without `retain_graph` a node's
 operands are freed: its `op` is then "<freed>" and it has no inputs.
@@ -57,6 +58,42 @@ def _constant(a: Any) -> str:
     return f"array{values.shape}"
 
 
+def labels(order: list[Tensor], names: Mapping[Tensor, str] | None = None) -> list[str]:
+    """A label for every tensor of `order` (a list from `nodes`): its name in `names`, else
+    t1, t2, ... in order (as `to_dot` and `to_text` label them)."""
+    given = {id(t): n for t, n in (names or {}).items()}
+    out, k = [], 0
+    for t in order:
+        if id(t) in given:
+            out.append(given[id(t)])
+        else:
+            k += 1
+            out.append(f"t{k}")
+    return out
+
+
+def to_text(*outputs: Tensor, names: Mapping[Tensor, str] | None = None) -> str:
+    """The graph of `outputs` as a tape listing: one line per tensor in topological order
+    (column "#": its position in `nodes`), with its label, operation and operands (labels,
+    or the constants' values), value and adjoint (`.grad`) when it has one element (else
+    its shape).  A backward pass visits the lines bottom-up."""
+    order = nodes(*outputs)
+    label_of = {id(t): lab for t, lab in zip(order, labels(order, names), strict=True)}
+
+    def operand(a: Any) -> str:
+        return label_of[id(a)] if isinstance(a, Tensor) else _constant(a)
+
+    def number(x: Any) -> str:
+        return f"{np.asarray(x).item():.10g}" if x is not None and np.size(x) == 1 else "-"
+
+    lines = [f"{'#':>4}  {'node':<4}  {'operation':<28}  {'value':>14}  {'adjoint':>18}"]
+    for i, t in enumerate(order):
+        op = "input" if t.op is None else f"{t.op}({', '.join(map(operand, operands(t)))})"
+        value = f"{t.item():.8g}" if t.size == 1 else f"shape {t.shape}"
+        lines.append(f"{i:>4}  {label_of[id(t)]:<4}  {op:<28}  {value:>14}  {number(t.grad):>18}")
+    return "\n".join(lines)
+
+
 def to_dot(*outputs: Tensor, names: Mapping[Tensor, str] | None = None, values: bool = True) -> str:
     """The graph of `outputs` as Graphviz DOT text (render: `dot -Tpng g.dot -o g.png`).
 
@@ -64,15 +101,7 @@ def to_dot(*outputs: Tensor, names: Mapping[Tensor, str] | None = None, values: 
     one element and its `.grad` when set; arrows run from operands to results.  `names`
     maps tensors to labels (others get t1, t2, ...)."""
     order = nodes(*outputs)
-    given = {id(t): n for t, n in (names or {}).items()}
-    label: dict[int, str] = {}
-    k = 0
-    for t in order:
-        if id(t) in given:
-            label[id(t)] = given[id(t)]
-        else:
-            k += 1
-            label[id(t)] = f"t{k}"
+    label = {id(t): lab for t, lab in zip(order, labels(order, names), strict=True)}
     lines = ["digraph autodiff {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     index = {id(t): i for i, t in enumerate(order)}
     for t in order:

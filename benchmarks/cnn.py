@@ -33,7 +33,7 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from benchmarks.common import tune_malloc
+from autodiff.testing.timing import tune_malloc
 
 BATCH = 32
 EPOCH_IMAGES = 40_000

@@ -3,7 +3,7 @@
     python -m benchmarks.engine [--quick] [--repeats R]
 
 Both versions run in one process, interleaved, and the table reports medians.  Unless
---no-mallopt is given, glibc is told to keep freed memory (benchmarks.common.tune_malloc),
+--no-mallopt is given, glibc is told to keep freed memory (autodiff.testing.timing.tune_malloc),
 for both versions alike, so large temporaries are not unmapped and faulted in again:
 
 1. one SGD step of a 784-200-10 ReLU MLP with softmax cross-entropy, float32, at batch
@@ -29,33 +29,19 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 import autodiff as ad
-from benchmarks.common import tune_malloc
-
-
-def _median_time(fn: Callable[[], object], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number
+from autodiff.testing.timing import interleaved_medians, tune_malloc
 
 
 def interleaved(fns: list[Callable], number: int, repeats: int) -> list[float]:
-    """Median seconds per call of each function, measured in interleaved rounds so that
-    machine noise hits all of them alike."""
-    for fn in fns:
-        fn()  # warm up
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for t, fn in zip(times, fns, strict=False):
-            t.append(_median_time(fn, number))
-    return [statistics.median(t) for t in times]
+    """Median wall-clock seconds per call of each function over `repeats` interleaved
+    rounds of `number` calls each, so that machine noise hits all of them alike."""
+    return interleaved_medians(fns, repeats=repeats, number=number, clock=time.perf_counter)
 
 
 def compare(
@@ -247,7 +233,7 @@ def chain_steps(seed: int = 0, guard: bool = True, compiled: bool = False):
 
     def forward():
         v = x
-        for i in range(CHAIN // 4):
+        for _ in range(CHAIN // 4):
             v = v * 1.01
             v = v + 0.1
             v = ad.tanh(v)
@@ -271,7 +257,7 @@ def chain_steps(seed: int = 0, guard: bool = True, compiled: bool = False):
     def numpy_step():
         v = x0
         saved = []
-        for i in range(CHAIN // 4):
+        for _ in range(CHAIN // 4):
             v = v * 1.01
             v = v + 0.1
             v = np.tanh(v)
@@ -366,7 +352,7 @@ def main(argv: list[str] | None = None) -> None:
             style = "composed primitives" if composed else "ad.linear + softmax_cross_entropy"
             print(
                 f"| MLP 784-200-10 SGD step, batch {batch}, {style} | {e * 1e6:.0f} us | "
-                f"{r * 1e6:.0f} us | {e / r:.2f}x | {'<= %.1fx' % t if t else '-'} |"
+                f"{r * 1e6:.0f} us | {e / r:.2f}x | {f'<= {t:.1f}x' if t else '-'} |"
             )
     for composed in (False, True):
         e, r = compare(
@@ -478,7 +464,11 @@ def main(argv: list[str] | None = None) -> None:
         ("composed primitives", mlp_loss_composed, params, vs),
     ):
         t_f, t_jvp, t_hvp = interleaved(
-            [lambda: loss(*ps), lambda: ad.jvp(loss, ps, ts), lambda: ad.hvp(loss, ps, ts)],
+            [
+                lambda loss=loss, ps=ps: loss(*ps),
+                lambda loss=loss, ps=ps, ts=ts: ad.jvp(loss, ps, ts),
+                lambda loss=loss, ps=ps, ts=ts: ad.hvp(loss, ps, ts),
+            ],
             number,
             repeats,
         )
@@ -526,12 +516,15 @@ def main(argv: list[str] | None = None) -> None:
     for n_in, m_out in ((4, 256), (32, 32), (256, 4)):
         A = rng.standard_normal((m_out, n_in))
         x0 = rng.standard_normal(n_in)
-        f = lambda v: ad.tanh(A @ v)  # noqa: E731
+
+        def f(v, A=A):
+            return ad.tanh(A @ v)
+
         t_fwd, t_rev, t_rows = interleaved(
             [
-                lambda: ad.jacobian(f, mode="fwd")(x0),
-                lambda: ad.jacobian(f, mode="rev")(x0),
-                lambda: rowwise_jacobian(f, x0),
+                lambda f=f, x0=x0: ad.jacobian(f, mode="fwd")(x0),
+                lambda f=f, x0=x0: ad.jacobian(f, mode="rev")(x0),
+                lambda f=f, x0=x0: rowwise_jacobian(f, x0),
             ],
             1,
             max(3, repeats // 3),

@@ -9,8 +9,7 @@ softmax cross-entropy, as Keras' softmax output with categorical cross-entropy.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,6 @@ import datasets
 import nn
 import nn.functional as F
 import optim
-from experiments.common import progress
 
 
 def as_float_images(x: np.ndarray) -> np.ndarray:
@@ -50,14 +48,26 @@ class EpochStats:
     cpu_seconds: float = float("nan")
 
 
-def _loss_and_scores(model: nn.Module, xb: np.ndarray, yb: np.ndarray) -> tuple:
-    scores = model(xb)
-    return F.cross_entropy(scores, yb), scores
+class Batches:
+    """One epoch's (x, y) batches of `batch_size` in `order` (None: the stored order), with
+    len() (the number of batches), as a loader for `nn.training.train_epoch`."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | None):
+        self.x, self.y, self.batch_size, self.order = x, y, batch_size, order
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, len(self.y), self.batch_size):
+            stop = start + self.batch_size
+            index = slice(start, stop) if self.order is None else self.order[start:stop]
+            yield self.x[index], self.y[index]
 
 
 def train_epoch(
     model: nn.Module,
-    optimizer,
+    optimizer: optim.Optimizer,
     x: np.ndarray,
     y: np.ndarray,
     batch_size: int,
@@ -66,33 +76,31 @@ def train_epoch(
     after_step: Callable[[int], None] | None = None,
 ) -> EpochStats:
     """One epoch of mini-batch training over (x, y) in `order` (None: the stored order,
-    as Keras' fit(shuffle=False)).  `after_step(i)` is called after batch i (0-based),
-    e.g. to record curves; its time is not counted in `seconds`."""
-    model.train()
-    n = len(y)
-    starts = range(0, n, batch_size)
-    step = optim.compile_step(lambda xb, yb: _loss_and_scores(model, xb, yb), optimizer)
-    loss_sum, correct, excluded, excluded_cpu = 0.0, 0, 0.0, 0.0
-    t0, c0 = time.perf_counter(), time.process_time()
-    for i, start in enumerate(progress(starts, total=len(starts), desc=desc)):
-        index = (
-            slice(start, start + batch_size) if order is None else order[start : start + batch_size]
-        )
-        xb, yb = as_float_images(x[index]), y[index]
-        loss, scores = step(xb, yb)
-        loss_sum += float(loss.data) * len(yb)
-        correct += int(np.sum(scores.data.argmax(axis=1) == yb))
-        if after_step is not None:
-            t1, c1 = time.perf_counter(), time.process_time()
-            after_step(i)
-            excluded += time.perf_counter() - t1
-            excluded_cpu += time.process_time() - c1
-    return EpochStats(
-        loss_sum / n,
-        correct / n,
-        time.perf_counter() - t0 - excluded,
-        time.process_time() - c0 - excluded_cpu,
+    as Keras' fit(shuffle=False)), compiled steps (`nn.training.train_epoch`).
+    `after_step(i)` is called after batch i (0-based), e.g. to record curves; its time is
+    not counted in `seconds`."""
+    stats = nn.training.train_epoch(
+        model,
+        F.cross_entropy,
+        optimizer,
+        Batches(x, y, batch_size, order),
+        compiled=True,
+        metrics={"accuracy": nn.metrics.accuracy},
+        transform=as_float_images,
+        on_step=None if after_step is None else lambda i, loss: after_step(i),
+        desc=desc,
     )
+    return EpochStats(stats.loss, stats.metrics["accuracy"], stats.seconds, stats.cpu_seconds)
+
+
+def summed_cross_entropy(scores: np.ndarray, labels: np.ndarray, batch_size: int) -> float:
+    """Mean softmax cross-entropy of scores (n, classes) against labels (n,), summed
+    `batch_size` rows at a time (as evaluated batch by batch)."""
+    total = 0.0
+    for start in range(0, len(labels), batch_size):
+        part = slice(start, start + batch_size)
+        total += float(F.cross_entropy(ad.tensor(scores[part]), labels[part], reduction="sum").data)
+    return total / len(labels)
 
 
 def evaluate(
@@ -100,14 +108,5 @@ def evaluate(
 ) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of the model in eval mode (dropout off), without
     recording gradients."""
-    was_training = model.training
-    model.eval()
-    loss_sum, correct = 0.0, 0
-    with ad.no_grad():
-        for start in range(0, len(y), batch_size):
-            xb, yb = as_float_images(x[start : start + batch_size]), y[start : start + batch_size]
-            scores = model(xb)
-            loss_sum += float(F.cross_entropy(scores, yb, reduction="sum").data)
-            correct += int(np.sum(scores.data.argmax(axis=1) == yb))
-    model.train(was_training)
-    return loss_sum / len(y), correct / len(y)
+    scores = nn.training.predict(model, x, batch_size, transform=as_float_images)
+    return summed_cross_entropy(scores, y, batch_size), nn.metrics.accuracy(scores, y)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import datasets
+import nn
 from experiments._data import add_data_arguments, describe_source, load_28x28
 
 DATASET_CHOICES = ("kmnist", "fashion_mnist")
@@ -102,9 +103,8 @@ def epoch_orders(
         yield rng.permutation(n)
 
 
-def accuracy_of_scores(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of rows of scores (n, classes) whose argmax is the label."""
-    return float(np.mean(np.argmax(scores, axis=1) == labels))
+# The fraction of rows of scores (n, classes) whose argmax is the label (n,).
+accuracy_of_scores = nn.metrics.accuracy
 
 
 def plot_curves(

@@ -1,6 +1,6 @@
 """Small helpers shared by the linear-network experiments (linear_networks,
-quadratic_activation, min_norm_least_squares, autoencoders): a transparent full-batch
-gradient-descent loop on a parameter dictionary, two error measures, and a plotting helper.
+quadratic_activation, min_norm_least_squares, autoencoders): full-batch gradient descent
+on a parameter dictionary with a loss history, two error measures, and a plotting helper.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
-from experiments.common import progress
+from optim import functional as fopt
 
 
 def gradient_descent(
@@ -24,29 +24,34 @@ def gradient_descent(
     desc: str | None = None,
     callback: Callable[[dict[str, np.ndarray]], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Plain full-batch gradient descent  p <- p - lr * grad_p loss(p, *args).
+    """Plain full-batch gradient descent  p <- p - lr * grad_p loss(p, *args)
+    (`optim.functional.sgd`).
 
-    params: dict of float arrays (copied; the caller's arrays are not modified); each keeps
-    its dtype, so float32 parameters train in float32.  Runs `steps` updates, or fewer when
-    `stop(loss)` is true or the loss stops being finite (divergence).  `callback(params)` is
-    called at every iterate (the arrays are updated in place afterwards: copy what you keep).
-    Returns the final parameters and the loss history, shape (updates done + 1,):
-    losses[t] is the loss at the t-th iterate.
+    params: dict of float arrays (the caller's are not modified); each keeps its dtype, so
+    float32 parameters train in float32.  Runs `steps` updates, or fewer when `stop(loss)`
+    is true or the loss stops being finite (divergence).  `callback(params)` is called at
+    every iterate.  Returns the final parameters and the loss history, shape
+    (updates done + 1,): losses[t] is the loss at the t-th iterate.
     """
-    p = {k: np.array(v, copy=True) for k, v in params.items()}
     value_and_grad = ad.value_and_grad(loss)
-    losses = []
+
+    def at_iterate(t: int, p: dict, value: Any, grads: dict) -> bool:
+        if callback is not None:
+            callback(p)
+        value = float(value)
+        return not np.isfinite(value) or (stop is not None and stop(value))
+
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in progress(range(steps + 1), total=steps + 1, desc=desc):
-            value, g = value_and_grad(p, *args)
-            losses.append(float(value))
-            if callback is not None:
-                callback(p)
-            if t == steps or not np.isfinite(losses[-1]) or (stop is not None and stop(losses[-1])):
-                break
-            for k in p:
-                p[k] -= np.asarray(lr, dtype=p[k].dtype) * g[k]  # in place, dtype kept
-    return p, np.asarray(losses)
+        p, values = fopt.sgd(
+            lambda p: value_and_grad(p, *args),
+            params,
+            lr,
+            steps,
+            callback=at_iterate,
+            evaluate_final=True,
+            desc=desc,
+        )
+    return p, np.asarray([float(v) for v in values])
 
 
 def relative_error(a: Any, b: Any) -> float:

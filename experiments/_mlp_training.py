@@ -4,10 +4,10 @@
   from the same seed see the same examples in the same order.
 - `train_examples` runs a step function over a number of examples ("effective epochs"),
   calling a callback every `eval_every` examples touched.
-- `predict` / `evaluate` compute model outputs and metrics in large batches, without
-  recording a graph.
 - `Curve` collects the measurements along training (x-axis in effective epochs).
 - `sgd_step` turns an `nn.Module`, a loss and an optimizer into such a step function.
+- `train_epoch`, `predict` and `evaluate` are `nn.training`'s (the first returns the
+  unweighted mean of the batch losses).
 - Metrics on numpy outputs: `class_error`, `sign_error`, `log_loss`.
 """
 
@@ -19,15 +19,23 @@ from typing import Any
 
 import numpy as np
 
-import autodiff as ad
-import optim
+import nn
 from experiments.common import progress
+from nn.training import evaluate, make_step, predict
 
-Metric = Callable[[np.ndarray, np.ndarray], float]
-
-
-def _array(x: Any) -> np.ndarray:
-    return np.asarray(x.data if isinstance(x, ad.Tensor) else x)
+__all__ = [
+    "Curve",
+    "batches",
+    "class_error",
+    "evaluate",
+    "first_below",
+    "log_loss",
+    "predict",
+    "sgd_step",
+    "sign_error",
+    "train_epoch",
+    "train_examples",
+]
 
 
 # ------------------------------------------------------------------------- batches
@@ -88,63 +96,22 @@ def sgd_step(
     loss_fn: Callable[[Any, np.ndarray], Any],
     optimizer: Any,
     scheduler: Any = None,
-) -> Callable[[np.ndarray, np.ndarray], None]:
+) -> Callable[[np.ndarray, np.ndarray], Any]:
     """A step function for `train_examples`: loss_fn(model(xb), yb), backward, update
-    (and scheduler.step() after each update when a per-step scheduler is given)."""
-    compiled = optim.compile_step(lambda xb, yb: loss_fn(model(xb), yb), optimizer)
-
-    def step(xb: np.ndarray, yb: np.ndarray) -> None:
-        compiled(xb, yb)  # forward and backward as one ad.jit program, then the update
-        if scheduler is not None:
-            scheduler.step()
-
-    return step
+    (compiled by ad.jit), and scheduler.step() after each update when a per-step scheduler
+    is given (`nn.training.make_step`)."""
+    return make_step(model, loss_fn, optimizer, scheduler, compiled=True)
 
 
 def train_epoch(
     model: Callable, loss_fn: Callable[[Any, np.ndarray], Any], optimizer: Any, loader: Any
 ) -> float:
-    """One pass over `loader`'s (x, y) batches: loss, backward, update; returns the mean of
-    the batch losses."""
-    step = optim.compile_step(lambda xb, yb: loss_fn(model(xb), yb), optimizer)
-    total = 0.0
-    for xb, yb in loader:
-        total += float(step(xb, yb).data)  # forward and backward compiled by ad.jit
-    return total / len(loader)
+    """One pass over `loader`'s (x, y) batches, compiled steps; returns the unweighted mean
+    of the batch losses."""
+    return nn.training.train_epoch(model, loss_fn, optimizer, loader, compiled=True).mean_batch_loss
 
 
-# ---------------------------------------------------------------------- evaluation
-def predict(model: Callable, x: np.ndarray, batch_size: int = 10_000) -> np.ndarray:
-    """model(x) for x (n, ...) computed `batch_size` rows at a time without a graph:
-    (n, ...) numpy."""
-    was_training = getattr(model, "training", None)
-    if was_training:
-        model.eval()
-    try:
-        with ad.no_grad():
-            out = [_array(model(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
-    finally:
-        if was_training:
-            model.train()
-    return np.concatenate(out)
-
-
-def evaluate(
-    model: Callable,
-    splits: dict[str, tuple[np.ndarray, np.ndarray]],
-    metrics: dict[str, Metric],
-    batch_size: int = 10_000,
-) -> dict[str, float]:
-    """Every metric on every split: {"<split>_<metric>": value}. A metric takes the model's
-    outputs (n, ...) and the targets of the split."""
-    result = {}
-    for split, (x, y) in splits.items():
-        out = predict(model, x, batch_size)
-        for name, metric in metrics.items():
-            result[f"{split}_{name}"] = float(metric(out, y))
-    return result
-
-
+# ------------------------------------------------------------- metrics on numpy outputs
 def class_error(scores: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of rows whose largest score is not at the label: scores (n, C), labels (n,)."""
     return float(np.mean(np.argmax(scores, axis=1) != labels))

@@ -4,26 +4,28 @@
 1. The evaluation trace z1..z6 of f: the forward-mode tangent trace (the 12 steps z_t, dz_t)
    from `ad.jvp`, the reverse-mode adjoints dz6/dz_t from a backward pass over the tape,
    both checked against the hand derivation at a sample point; the tape itself is listed
-   and drawn (PNG and Graphviz DOT).
+   and drawn (`ad.graph.to_text`, `ad.graph.to_dot`, and a PNG by `experiments._tape`).
 2. The cost of a gradient: for f: R^d -> R built from the same trace, time(reverse
    gradient) / time(f) stays bounded while time(d JVPs) / time(f) grows like d; for
    g: R -> R^m it is the other way round.
 3. The complexity table of section 2.1, timed on tanh MLPs of growing widths and batch
    sizes: forward and backward both scale like m * sum_l d_l d_{l+1}; the gradient of the
    top layer alone costs about one forward pass.
+
+Timings: `autodiff.testing.timing` (interleaved medians of CPU time, BLAS on one thread),
+which the benchmarks use too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 import autodiff as ad
+from autodiff.testing.timing import interleaved_medians, median_seconds, single_thread_blas
+from experiments._tape import draw_graph
 from experiments.common import Report, new_figure, parser, progress
 
 NAME = "ad_modes"
@@ -146,130 +148,6 @@ def record_trace(w1: float, w2: float) -> tuple[list[ad.Tensor], dict[str, ad.Te
     return nodes, {"w1": x1, "w2": x2, **zs}
 
 
-def node_labels(nodes: Sequence[ad.Tensor], names: dict[str, ad.Tensor]) -> list[str]:
-    """A label for every node, in the order of `nodes`: its name (w1, w2, z1..z6) and t<k>
-    for the engine's helper nodes (numbered as `ad.graph.to_dot` numbers them)."""
-    given = {id(t): name for name, t in names.items()}
-    labels, k = [], 0
-    for node in nodes:
-        if id(node) in given:
-            labels.append(given[id(node)])
-        else:
-            k += 1
-            labels.append(f"t{k}")
-    return labels
-
-
-def _constant(a: Any) -> str:
-    return f"{float(np.asarray(a)):.6g}"
-
-
-def _operand(a: Any, label_of: dict[int, str]) -> str:
-    """An operand as written in the tape: a node's label (by id), or a constant's value."""
-    return label_of[id(a)] if isinstance(a, ad.Tensor) else _constant(a)
-
-
-def _constants(node: ad.Tensor) -> list[str]:
-    """The constant (non-Tensor) operands of a node's operation, formatted."""
-    return [_constant(a) for a in ad.graph.operands(node) if not isinstance(a, ad.Tensor)]
-
-
-def format_tape(nodes: Sequence[ad.Tensor], names: dict[str, ad.Tensor]) -> str:
-    """The tape as text, one line per node in topological order (column "#": the node's
-    position): name, operation, operands, value and adjoint d z6 / d node (the backward
-    pass visits the lines bottom-up)."""
-    labels = node_labels(nodes, names)
-    label_of = {id(node): label for node, label in zip(nodes, labels, strict=False)}
-    lines = [f"{'#':>4}  {'node':<4}  {'operation':<28}  {'value':>14}  {'adjoint dz6/dnode':>18}"]
-    for i, (node, label) in enumerate(zip(nodes, labels, strict=False)):
-        if node.is_leaf:
-            op = "input"
-        else:
-            operands = ", ".join(_operand(a, label_of) for a in ad.graph.operands(node))
-            op = f"{node.op}({operands})"
-        lines.append(
-            f"{i:>4}  {label:<4}  {op:<28}  {float(node.data):>14.8g}  {float(node.grad):>18.10g}"
-        )
-    return "\n".join(lines)
-
-
-def draw_graph(nodes: Sequence[ad.Tensor], names: dict[str, ad.Tensor]):
-    """A matplotlib drawing of the tape: one box per node, columns by depth (longest path
-    from the inputs), arrows from operands to results."""
-    from matplotlib.patches import Patch
-
-    labels = node_labels(nodes, names)
-    index = {id(node): i for i, node in enumerate(nodes)}
-    parents = [[index[id(a)] for a in node.inputs] for node in nodes]
-    depth: list[int] = []
-    for ps in parents:  # nodes are in topological order: parents come first
-        depth.append(1 + max(depth[p] for p in ps) if ps else 0)
-    columns: dict[int, list[int]] = {}
-    for i, d in enumerate(depth):
-        columns.setdefault(d, []).append(i)
-    pos: dict[int, tuple[float, float]] = {}
-    for d, members in columns.items():
-        for row, i in enumerate(members):
-            pos[i] = (d, (len(members) - 1) / 2.0 - row)
-    fig, axes = new_figure(size=(13.0, 5.0))
-    ax = axes[0][0]
-    colours = {"input": "#cfe2ff", "op": "#f3f3f3", "output": "#ffe0b3"}
-    boxes = []
-    for i, node in enumerate(nodes):
-        kind = "input" if node.is_leaf else "output" if labels[i] == "z6" else "op"
-        consts = _constants(node)
-        text = (
-            f"{labels[i]} = {node.op or 'input'}"
-            + (f" ({', '.join(consts)})" if consts else "")
-            + f"\nvalue {float(node.data):.4g}\nadjoint {float(node.grad):.4g}"
-        )
-        boxes.append(
-            ax.text(
-                *pos[i],
-                text,
-                ha="center",
-                va="center",
-                fontsize=8,
-                bbox=dict(boxstyle="round,pad=0.4", fc=colours[kind], ec="#444444"),
-            )
-        )
-    fig.canvas.draw()  # lay the boxes out, so that arrows can be clipped at their edges
-    for i, ps in enumerate(parents):
-        for p in ps:
-            ax.annotate(
-                "",
-                xy=pos[i],
-                xytext=pos[p],
-                arrowprops=dict(
-                    arrowstyle="->",
-                    color="#555555",
-                    shrinkA=3,
-                    shrinkB=3,
-                    patchA=boxes[p].get_bbox_patch(),
-                    patchB=boxes[i].get_bbox_patch(),
-                ),
-            )
-    ax.set_xlim(-0.6, max(columns) + 0.6)
-    ax.set_ylim(-1.8, 1.8)
-    ax.set_yticks([])
-    ax.set_xticks(sorted(columns))
-    ax.set_xlabel("depth in the graph (longest path from the inputs)")
-    ax.set_title(
-        f"The tape recorded for f(w1, w2) at (w1, w2) = {SAMPLE}: value and "
-        f"adjoint dz6/dnode of each node"
-    )
-    ax.legend(
-        handles=[
-            Patch(fc=colours["input"], ec="#444444", label="input (leaf)"),
-            Patch(fc=colours["op"], ec="#444444", label="recorded operation"),
-            Patch(fc=colours["output"], ec="#444444", label="output z6 = f"),
-        ],
-        loc="lower right",
-        fontsize=8,
-    )
-    return fig
-
-
 def _trace_section(report: Report) -> None:
     w1, w2 = SAMPLE
     directions = {"w1": (1.0, 0.0), "w2": (0.0, 1.0)}
@@ -298,7 +176,7 @@ def _trace_section(report: Report) -> None:
         "direction on the trace function returning z1..z6.",
     )
     print("Forward-mode tangent trace (direction e1):")
-    for step, (name, rule, value) in enumerate(hand["w1"], start=1):
+    for step, (name, rule, _) in enumerate(hand["w1"], start=1):
         print(f"  {step:>2}. {name:<4} = {rule:<26} = {engine['w1'][name]:.12g}")
     report.check(
         worst_fwd <= 1e-12,
@@ -335,7 +213,8 @@ def _trace_section(report: Report) -> None:
     report.number("grad_at_sample_forward", list(grad_fwd))
     report.number("trace_max_rel_error", max(worst_fwd, worst_rev))
 
-    tape = format_tape(nodes, by_name)
+    names = {t: name for name, t in by_name.items()}
+    tape = ad.graph.to_text(by_name["z6"], names=names)
     print("The tape (topological order; the backward pass visits it bottom-up):")
     print(tape)
     report.text(
@@ -352,10 +231,14 @@ def _trace_section(report: Report) -> None:
         "the tape holds the two inputs, z1..z6 and the three constant products",
         f"{n_ops} recorded operations",
     )
-    dot = ad.graph.to_dot(by_name["z6"], names={t: name for name, t in by_name.items()})
+    dot = ad.graph.to_dot(by_name["z6"], names=names)
     (report.out / "graph.dot").write_text(dot)
+    title = (
+        f"The tape recorded for f(w1, w2) at (w1, w2) = {SAMPLE}: value and "
+        f"adjoint dz6/dnode of each node"
+    )
     report.figure(
-        draw_graph(nodes, by_name),
+        draw_graph(by_name["z6"], names, title),
         "graph.png",
         "The computation graph of f as recorded on the tape (also written as "
         "Graphviz DOT to graph.dot)",
@@ -368,78 +251,12 @@ def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------------------ timing
-@contextlib.contextmanager
-def single_thread_blas() -> Iterator[bool]:
-    """Run numpy's OpenBLAS on one thread inside the block (yields whether that worked).
-
-    The cost model of section 2.1 counts multiply-adds; on a shared 2-core machine a
-    multi-threaded BLAS makes the time of a product depend on the other workers' load
-    more than on its size."""
-    setter = getter = None
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-        for path in sorted(paths):
-            lib = ctypes.CDLL(path)
-            for suffix in ("scipy_openblas_{}_threads64_", "openblas_{}_threads"):
-                if hasattr(lib, suffix.format("set_num")):
-                    setter = getattr(lib, suffix.format("set_num"))
-                    getter = getattr(lib, suffix.format("get_num"))
-                    break
-            if setter is not None:
-                break
-    except OSError:
-        pass
-    if setter is None:
-        yield False
-        return
-    previous = getter()
-    setter(1)
-    try:
-        yield True
-    finally:
-        setter(previous)
-
-
-# CPU time of this process, not wall time: on a shared machine the time spent waiting
-# for a core is not work done by the engine (with BLAS on one thread they coincide on an
-# idle machine).
-clock = time.process_time
-
-
-def interleaved_medians(
-    fns: Sequence[Callable[[], Any]], budget_s: float, min_repeats: int = 5, max_repeats: int = 300
-) -> list[float]:
-    """Median CPU time (s) of each function, timed round-robin so that whatever disturbs
-    the machine hits all of them alike.  About `budget_s` seconds in total."""
-    first = []
-    for fn in fns:  # warm-up, and an estimate of the cost of one round
-        t0 = clock()
-        fn()
-        first.append(clock() - t0)
-    repeats = int(np.clip(budget_s / max(sum(first), 1e-9), min_repeats, max_repeats))
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times, strict=False):
-            t0 = clock()
-            fn()
-            ts.append(clock() - t0)
-    return [float(np.median(ts)) for ts in times]
-
-
-def median_seconds(
-    fn: Callable[[], Any], budget_s: float, max_repeats: int = 5
-) -> tuple[float, Any]:
-    """(median CPU time in s, last result) of fn over about `budget_s` seconds; a call
-    longer than the budget is timed once."""
-    t0 = clock()
-    result = fn()
-    times = [clock() - t0]
-    while len(times) < max_repeats and sum(times) + times[0] <= budget_s:
-        t0 = clock()
-        result = fn()
-        times.append(clock() - t0)
-    return float(np.median(times)), result
+# CPU time of this process, not wall time (the default clock of interleaved_medians and
+# median_seconds): on a shared machine the time spent waiting for a core is not work done
+# by the engine (with BLAS on one thread they coincide on an idle machine).  BLAS runs on
+# one thread (single_thread_blas): the cost model of section 2.1 counts multiply-adds; on
+# a shared 2-core machine a multi-threaded BLAS makes the time of a product depend on the
+# other workers' load more than on its size.
 
 
 def slope(x: Sequence[float], y: Sequence[float]) -> float:
@@ -512,8 +329,10 @@ def _cost_section(report: Report, rng: np.random.Generator, quick: bool) -> None
     rows_in, rows_out, worst = [], [], 0.0
     for d in progress(sizes, desc="R^d -> R"):
         w = rng.uniform(0.5, 1.5, size=d)
-        t_f, t_rev = interleaved_medians([lambda: sum_trace(w), lambda: grad_f(w)], cheap_budget)
-        t_fwd, g_fwd = median_seconds(lambda: forward_gradient(sum_trace, w), dear_budget)
+        t_f, t_rev = interleaved_medians(
+            [lambda w=w: sum_trace(w), lambda w=w: grad_f(w)], cheap_budget
+        )
+        t_fwd, g_fwd = median_seconds(lambda w=w: forward_gradient(sum_trace, w), dear_budget)
         worst = max(worst, _max_rel(g_fwd, grad_f(w)))
         rows_in.append([d, t_f * 1e6, t_rev / t_f, t_fwd / t_f])
     for m in progress(sizes, desc="R -> R^m"):
@@ -524,9 +343,10 @@ def _cost_section(report: Report, rng: np.random.Generator, quick: bool) -> None
             return trace(x * u, v)["z6"]
 
         t_g, t_fwd = interleaved_medians(
-            [lambda: g(s), lambda: ad.jvp(g, (s,), (np.float64(1.0),))], cheap_budget
+            [lambda g=g, s=s: g(s), lambda g=g, s=s: ad.jvp(g, (s,), (np.float64(1.0),))],
+            cheap_budget,
         )
-        t_rev, j_rev = median_seconds(lambda: reverse_jacobian(g, s, m), dear_budget)
+        t_rev, j_rev = median_seconds(lambda g=g, s=s, m=m: reverse_jacobian(g, s, m), dear_budget)
         j_fwd = ad.jvp(g, (s,), (np.float64(1.0),))[1]
         worst = max(worst, _max_rel(j_rev, j_fwd))
         rows_out.append([m, t_g * 1e6, t_fwd / t_g, t_rev / t_g])
@@ -693,7 +513,9 @@ def mlp_flops(dims: Sequence[int], m: int) -> float:
 
 
 def _time_mlp(dims: Sequence[int], m: int, rng: np.random.Generator, budget: float) -> list[float]:
-    weights = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(dims[:-1], dims[1:], strict=False)]
+    weights = [
+        rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(dims[:-1], dims[1:], strict=False)
+    ]
     x = rng.standard_normal((m, dims[0]))
     y = rng.standard_normal((m, dims[-1]))
     full = ad.grad(mlp_loss)

@@ -417,7 +417,10 @@ def nonlinear_two(
     )
     outs = {name: f(v) for name, v in probes.items()}
     basis, _ = np.linalg.qr(z.T.astype(np.float64))
-    in_span = lambda v: float(np.linalg.norm(basis.T @ v) / np.linalg.norm(v))
+
+    def in_span(v: np.ndarray) -> float:
+        return float(np.linalg.norm(basis.T @ v) / np.linalg.norm(v))
+
     x = probes["test image"]
     report.check(
         in_span(outs["test image"]) > in_span(x),
@@ -551,7 +554,10 @@ def main(argv: list[str] | None = None) -> Report:
             inputs,
             [None] + [(o, f"f(x), c(x) = {c:.3f}") for o, c in zip(outs, scales, strict=False)],
             [None]
-            + [(o / c, f"f(x) / c(x), cos {cs:+.6f}") for o, c, cs in zip(outs, scales, cosines, strict=False)],
+            + [
+                (o / c, f"f(x) / c(x), cos {cs:+.6f}")
+                for o, c, cs in zip(outs, scales, cosines, strict=False)
+            ],
         ],
         "linear_outputs.png",
         "Linear autoencoder trained on one image: f(x) = c(x) z",
@@ -650,7 +656,9 @@ def main(argv: list[str] | None = None) -> Report:
                 two["run"]["steps_to_target"],
                 two["run"]["mse"][-1],
                 ", ".join(f"{r:.4f}" for r in two["rhos"]),
-                ", ".join(f"{b:.3g} -> {a:.3g}" for b, a in zip(two["before"], two["after"], strict=False)),
+                ", ".join(
+                    f"{b:.3g} -> {a:.3g}" for b, a in zip(two["before"], two["after"], strict=False)
+                ),
             ],
         ],
     )

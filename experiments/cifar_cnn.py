@@ -22,7 +22,10 @@ are written after every epoch, so an interrupted run still leaves its finished e
 
 Seeds: `--seeds 0,1,2,3,4` repeats everything per seed (split, initialisation, dropout
 masks) and sets mean ± sd beside the document's numbers (`experiments._seeds`); e.g.
-`--seeds 0-4 --adam-epochs 1` for one SGD and one Adam epoch per seed.
+`--seeds 0-4 --adam-epochs 1` for one SGD and one Adam epoch per seed.  The seeds are
+independent tasks: `--jobs N` runs them in N local worker processes, `--cluster local:N`
+or `--cluster tcp://host:port` on a Dask cluster (experiments.parallel), with the numbers
+of a serial run; results are then written after every finished seed.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from experiments._seeds import (
     summarize,
 )
 from experiments.common import Report, new_figure, parser, tune_malloc
+from experiments.parallel import Executor, TaskResult, add_parallel_args, stop_on_failures
 
 NAME = "cifar_cnn"
 DESCRIPTION = (
@@ -614,6 +618,7 @@ def main(argv: list[str] | None = None) -> Report:
     p = parser(NAME, DESCRIPTION)
     add_data_arguments(p)
     add_seed_arguments(p)
+    add_parallel_args(p, what="the seeds")
     p.add_argument(
         "--adam-epochs",
         type=int,
@@ -647,74 +652,127 @@ def main(argv: list[str] | None = None) -> Report:
     seeds = seeds_from_args(args)
     if not args.quick:
         tune_malloc()
-    started = time.monotonic()
+    deadline = float("inf") if args.time_budget is None else time.time() + 60 * args.time_budget
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     all_data = load_all(args.data_root)
-    deadline = float("inf") if args.time_budget is None else started + 60 * args.time_budget
+    options = (cfg, args.sgd_updates, deadline, not args.quick)
     runs: list[dict] = []
-    for seed in seeds:
-        data = split_data(all_data, cfg["val_size"], seed, cfg["max_images"], cfg["max_test"])
-        # Three standard errors of (validation - test) accuracy at the worst case p = 0.5:
-        # 0.024 for 7,729 + 10,000 images, wider for the quick run's few images.
-        cfg["val_test_tolerance"] = 3 * float(
-            np.sqrt(0.25 * (1 / len(data["y_val"]) + 1 / len(data["y_test"])))
-        )
-        run = dict(
-            seed=seed,
-            sgd=[],
-            adam=[],
-            sgd_matched=None,
-            split=dict(
-                train=len(data["y_train"]),
-                validation=len(data["y_val"]),
-                test=len(data["y_test"]),
-                available=data["available"],
-                source=data["note"],
-            ),
-        )
-        runs.append(run)
-        sgd_seed, adam_seed = np.random.SeedSequence(seed).spawn(2)
+    with Executor.from_args(args) as executor:
+        if not executor.parallel:  # one seed after the other, a checkpoint after every epoch
+            for seed in seeds:
+                run_seed(
+                    seed,
+                    *options,
+                    all_data,
+                    on_start=runs.append,
+                    on_epoch=lambda: render(report, cfg, runs, final=False),
+                )
+        else:  # the seeds as tasks, a checkpoint after every finished seed
+            finished: dict[int, dict] = {}
 
-        def log(name: str, seed: int = seed):
-            def after_epoch(records: list[dict]) -> None:
-                r = records[-1]
-                if not args.quick:
-                    print(
-                        f"[{time.strftime('%H:%M:%S')}] seed {seed} {name} epoch "
-                        f"{len(records)}: train acc {r['train_acc']:.4f} val acc "
-                        f"{r['val_acc']:.4f} test acc {r['test_acc']:.4f} "
-                        f"({r['seconds']:.0f} s, {r['cpu_seconds']:.0f} CPU s)",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                render(report, cfg, runs, final=False)  # checkpoint
+            def checkpoint(result: TaskResult) -> None:
+                if result.ok:
+                    finished[result.key] = result.value
+                    render(report, cfg, [finished[s] for s in seeds if s in finished], False)
 
-            return after_epoch
-
-        run["sgd_matched"] = run_training(
-            "SGD",
-            lambda ps: optim.SGD(ps, **SGD_SETTINGS),
-            np.random.default_rng(sgd_seed),
-            cfg["sgd_epochs"],
-            data,
-            cfg["batch"],
-            run["sgd"],
-            log("SGD"),
-            total_updates=args.sgd_updates,
-        )
-        run_training(
-            "Adam",
-            lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
-            np.random.default_rng(adam_seed),
-            cfg["adam_epochs"],
-            data,
-            cfg["batch"],
-            run["adam"],
-            log("Adam"),
-            deadline,
-        )
+            results = executor.run(
+                _seed_task,
+                {seed: (seed, *options) for seed in seeds},
+                shared={"all_data": all_data},
+                desc="seeds",
+                on_done=checkpoint,
+            )
+            stop_on_failures(report, results)
+            runs = [results[s].value for s in seeds]
+    cfg["val_test_tolerance"] = runs[-1]["val_test_tolerance"]
     render(report, cfg, runs, final=True)
     return report
+
+
+def run_seed(
+    seed: int,
+    cfg: dict,
+    sgd_updates: int,
+    deadline: float,
+    verbose: bool,
+    all_data: dict,
+    on_start=None,
+    on_epoch=None,
+) -> dict:
+    """Everything of one seed: its split of `all_data`, the SGD and the Adam run.
+    deadline: a time.time() after which no Adam epoch may end; verbose: a line on stderr
+    per epoch.  on_start(run) once the run's record exists, on_epoch() after every epoch.
+    Returns the run: seed, split, sgd and adam (per-epoch records), sgd_matched, and the
+    val_test_tolerance of its split."""
+    data = split_data(all_data, cfg["val_size"], seed, cfg["max_images"], cfg["max_test"])
+    run = dict(
+        seed=seed,
+        sgd=[],
+        adam=[],
+        sgd_matched=None,
+        split=dict(
+            train=len(data["y_train"]),
+            validation=len(data["y_val"]),
+            test=len(data["y_test"]),
+            available=data["available"],
+            source=data["note"],
+        ),
+        # Three standard errors of (validation - test) accuracy at the worst case p = 0.5:
+        # 0.024 for 7,729 + 10,000 images, wider for the quick run's few images.
+        val_test_tolerance=3
+        * float(np.sqrt(0.25 * (1 / len(data["y_val"]) + 1 / len(data["y_test"])))),
+    )
+    if on_start is not None:
+        on_start(run)
+    sgd_seed, adam_seed = np.random.SeedSequence(seed).spawn(2)
+
+    def log(name: str):
+        def after_epoch(records: list[dict]) -> None:
+            r = records[-1]
+            if verbose:
+                print(
+                    f"[{time.strftime('%H:%M:%S')}] seed {seed} {name} epoch "
+                    f"{len(records)}: train acc {r['train_acc']:.4f} val acc "
+                    f"{r['val_acc']:.4f} test acc {r['test_acc']:.4f} "
+                    f"({r['seconds']:.0f} s, {r['cpu_seconds']:.0f} CPU s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if on_epoch is not None:
+                on_epoch()  # checkpoint
+
+        return after_epoch
+
+    run["sgd_matched"] = run_training(
+        "SGD",
+        lambda ps: optim.SGD(ps, **SGD_SETTINGS),
+        np.random.default_rng(sgd_seed),
+        cfg["sgd_epochs"],
+        data,
+        cfg["batch"],
+        run["sgd"],
+        log("SGD"),
+        total_updates=sgd_updates,
+    )
+    run_training(
+        "Adam",
+        lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
+        np.random.default_rng(adam_seed),
+        cfg["adam_epochs"],
+        data,
+        cfg["batch"],
+        run["adam"],
+        log("Adam"),
+        time.monotonic() + (deadline - time.time()),  # this machine's clock
+    )
+    return run
+
+
+def _seed_task(
+    seed: int, cfg: dict, sgd_updates: int, deadline: float, verbose: bool, all_data: dict
+) -> dict:
+    """run_seed in a worker process (no checkpoints: the caller writes one per seed)."""
+    return run_seed(seed, cfg, sgd_updates, deadline, verbose, all_data)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,7 @@ import datasets
 import nn
 import optim
 from experiments._data import add_data_arguments, cifar10_splits
-from experiments._mlp_training import predict, train_epoch
-from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
+from experiments.common import Report, label_loss_and_accuracy, new_figure, parser
 
 NAME = "cifar_fc"
 DESCRIPTION = (
@@ -119,16 +118,26 @@ def train(
     loader = datasets.DataLoader(
         (x, y), cfg["batch"], shuffle=True, seed=int(order_seq.generate_state(1)[0])
     )
-    loss_fn = loss_function(loss_name)
-    x_eval, y_eval = x[: cfg["train_eval"]], y[: cfg["train_eval"]]
-    history: dict = {"train_loss": [], "train_acc": [], "test_acc": []}
+    splits = {"train": (x[: cfg["train_eval"]], y[: cfg["train_eval"]]), "test": (x_test, y_test)}
     start = time.perf_counter()
-    for _ in progress(range(cfg["epochs"]), total=cfg["epochs"], desc=loss_name):
-        history["train_loss"].append(train_epoch(model, loss_fn, opt, loader))
-        history["train_acc"].append(float(np.mean(predict(model, x_eval).argmax(1) == y_eval)))
-        history["test_acc"].append(float(np.mean(predict(model, x_test).argmax(1) == y_test)))
-    history["seconds"] = time.perf_counter() - start
-    return history
+    history = nn.training.fit(
+        model,
+        loss_function(loss_name),
+        opt,
+        loader,
+        cfg["epochs"],
+        compiled=True,
+        eval_splits=splits,
+        eval_metrics={"acc": nn.metrics.accuracy},
+        average="batches",
+        desc=loss_name,
+    )
+    return {
+        "train_loss": history["loss"],
+        "train_acc": history["train_acc"],
+        "test_acc": history["test_acc"],
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def sample_grid(

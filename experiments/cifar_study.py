@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,7 +39,7 @@ from experiments._seeds import (
     separated,
     summarize,
 )
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, parser
 
 NAME = "cifar_study"
 DESCRIPTION = (
@@ -219,6 +220,25 @@ def make_scheduler(
     raise ValueError(f"unknown learning-rate scheme {scheme!r}; choose from {SCHEMES}")
 
 
+def _standardise(mean: np.ndarray, std: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """uint8 images (b, 3, 32, 32) -> float32, per-channel standardised."""
+    return lambda xb: (xb.astype(np.float32) / 255.0 - mean) / std
+
+
+def _cross_entropy(batch: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """Mean cross-entropy of logits (n, 10), as the mean of the `batch`-row blocks' means
+    weighted by their sizes (the batches evaluated)."""
+
+    def metric(logits: np.ndarray, y: np.ndarray) -> float:
+        loss = 0.0
+        for s in range(0, len(y), batch):
+            part = ad.tensor(logits[s : s + batch])
+            loss += float(nn.functional.cross_entropy(part, y[s : s + batch]).data) * len(part)
+        return loss / len(y)
+
+    return metric
+
+
 def evaluate(
     model: nn.Module,
     x: np.ndarray,
@@ -228,16 +248,11 @@ def evaluate(
     batch: int = 250,
 ) -> tuple[float, float]:
     """(accuracy, mean cross-entropy) of the model in eval mode on uint8 images x."""
-    model.eval()
-    correct, loss = 0, 0.0
-    with ad.no_grad():
-        for s in range(0, len(x), batch):
-            xb = (x[s : s + batch].astype(np.float32) / 255.0 - mean) / std
-            logits = model(xb)
-            loss += float(nn.functional.cross_entropy(logits, y[s : s + batch]).data) * len(xb)
-            correct += int(np.sum(np.argmax(logits.data, axis=1) == y[s : s + batch]))
-    model.train()
-    return correct / len(x), loss / len(x)
+    metrics = {"acc": nn.metrics.accuracy, "loss": _cross_entropy(batch)}
+    scores = nn.training.evaluate(
+        model, {"val": (x, y)}, metrics, batch, transform=_standardise(mean, std)
+    )
+    return scores["val_acc"], scores["val_loss"]
 
 
 def train(
@@ -247,53 +262,51 @@ def train(
     x_val: np.ndarray,
     y_val: np.ndarray,
     scheme: str,
-    args: argparse.Namespace,
+    cfg: dict,
     epochs: int,
     desc: str,
-    seed: int | None = None,
+    seed: int,
 ) -> dict:
     """SGD (momentum 0.9, weight decay 5e-4) with augmentation (random crop 32 from the image
     zero-padded by 4, random horizontal flip) under a learning-rate scheme stepped per batch.
+    cfg: batch_size, lr, anneal_final; seed: the batch order and augmentation draws.
     Returns per-step lr and loss and per-epoch accuracies, losses and seconds."""
     mean, std = standardiser(x)
     loader = datasets.DataLoader(
         (x, y),
-        args.batch_size,
+        cfg["batch_size"],
         shuffle=True,
-        seed=args.seed if seed is None else seed,
+        seed=seed,
         augment=datasets.compose(datasets.random_crop(4), datasets.random_flip()),
     )
-    opt = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
-    sched = make_scheduler(scheme, opt, args.lr, epochs * len(loader), args.anneal_final)
-    hist: dict[str, list] = {
-        k: []
-        for k in ("lr", "loss", "train_acc", "train_loss", "val_acc", "val_loss", "epoch_seconds")
+    opt = optim.SGD(model.parameters(), lr=cfg["lr"], momentum=0.9, weight_decay=5e-4)
+    sched = make_scheduler(scheme, opt, cfg["lr"], epochs * len(loader), cfg["anneal_final"])
+    history = nn.training.fit(
+        model,
+        nn.functional.cross_entropy,
+        opt,
+        loader,
+        epochs,
+        scheduler=sched,
+        metrics={"acc": nn.metrics.accuracy},
+        eval_splits={"val": (x_val, y_val)},
+        eval_metrics={"acc": nn.metrics.accuracy, "loss": _cross_entropy(250)},
+        eval_batch_size=250,
+        transform=_standardise(mean, std),
+        desc=desc,
+    )
+    epoch = history.epoch
+    return {
+        "lr": history.step["lr"],
+        "loss": history.step["loss"],
+        "train_acc": epoch["acc"],
+        "train_loss": epoch["loss"],
+        "val_acc": epoch["val_acc"],
+        "val_loss": epoch["val_loss"],
+        "epoch_seconds": epoch["seconds"],
+        "mean": mean,
+        "std": std,
     }
-    model.train()
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        correct, total, loss_sum = 0, 0, 0.0
-        for xb, yb in progress(loader, total=len(loader), desc=f"{desc} epoch {epoch + 1}"):
-            hist["lr"].append(sched.get_last_lr()[0])
-            logits = model((xb.astype(np.float32) / 255.0 - mean) / std)
-            loss = nn.functional.cross_entropy(logits, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            value = float(loss.data)
-            hist["loss"].append(value)
-            loss_sum += value * len(yb)
-            correct += int(np.sum(np.argmax(logits.data, axis=1) == yb))
-            total += len(yb)
-        hist["epoch_seconds"].append(time.perf_counter() - start)
-        hist["train_acc"].append(correct / total)
-        hist["train_loss"].append(loss_sum / total)
-        acc, vloss = evaluate(model, x_val, y_val, mean, std)
-        hist["val_acc"].append(acc)
-        hist["val_loss"].append(vloss)
-    hist["mean"], hist["std"] = mean, std
-    return hist
 
 
 # ---------------------------------------------------------------------------- plots
@@ -328,7 +341,7 @@ def plot_architecture(report: Report, rows: list, width: int) -> None:
     stages = [("input image", (3, 32, 32), 0)]
     by_name = {r[0]: r for r in rows}
     stem = sum(by_name[n][3] for n in ("conv1", "bn1"))
-    stages.append(("conv 3x3, %d + BN + ReLU" % width, by_name["bn1"][2][1:], stem))
+    stages.append((f"conv 3x3, {width} + BN + ReLU", by_name["bn1"][2][1:], stem))
     for s in range(1, 5):
         blocks = [by_name[f"layer{s}.{b}"] for b in range(2)]
         c = blocks[-1][2][1]
@@ -504,13 +517,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> dict:
+    """The run's settings: FULL or QUICK with the command line's overrides, and the
+    learning rate and its annealing target (written back to args for the report)."""
     base = QUICK if args.quick else FULL
     settings = {}
     for key, default in base.items():
         value = getattr(args, key, None)
         settings[key] = default if value is None else value
         setattr(args, key, settings[key])
-    return settings
+    return {**settings, "lr": args.lr, "anneal_final": args.anneal_final}
 
 
 def main(argv: list[str] | None = None) -> Report:
@@ -677,7 +692,7 @@ def main(argv: list[str] | None = None) -> Report:
                 x_val[val_pick],
                 y_val[val_pick],
                 scheme,
-                args,
+                cfg,
                 1,
                 f"{scheme} seed {seed}",
                 seed=seed,
@@ -813,8 +828,8 @@ def main(argv: list[str] | None = None) -> Report:
                     )
                 )
                 if any_beyond
-                else "No difference between schemes exceeds twice the larger sd: after one epoch on "
-                f"{cfg['subset_train']:,} images the schemes cannot be told apart"
+                else "No difference between schemes exceeds twice the larger sd: after one "
+                f"epoch on {cfg['subset_train']:,} images the schemes cannot be told apart"
             )
             + f" (one standard error of an accuracy near {best_acc:.2f} on {n_sub} "
             f"images is {best_se:.3f})."
@@ -843,9 +858,10 @@ def main(argv: list[str] | None = None) -> Report:
             x_val[lv],
             y_val[lv],
             best,
-            args,
+            cfg,
             cfg["long_epochs"],
             f"long {best}",
+            seed=args.seed,
         )
         test_pick = np.arange(min(cfg["test_n"], len(y_val)))
         test_acc, test_loss = evaluate(

@@ -1,5 +1,6 @@
 """Shared plumbing for experiment modules: command line, results folder, claims, tables,
-plots, environment, progress, allocator tuning.
+plots, environment; progress bars (`optim.progress`) and allocator tuning
+(`autodiff.testing.timing`) are the library's, named here too.
 
 Every experiment is a module `experiments/<name>.py` that defines
 
@@ -28,14 +29,19 @@ import json
 import os
 import platform
 import shlex
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from autodiff.testing import timing as _timing
+from optim import progress as _progress
 
 # Environment variables that change what an experiment reads or how fast it runs: they
 # are part of the command line recorded in results.json when they are set.
@@ -121,28 +127,10 @@ def environment() -> dict:
     return info
 
 
-PROGRESS_ENV = "AUTODIFF_PROGRESS"
-
-
-def progress(
-    iterable: Iterable,
-    total: int | None = None,
-    desc: str | None = None,
-    disable: bool | None = None,
-) -> Iterable:
-    """A progress bar on stderr for long loops (tqdm when installed, else silent).
-
-    Shown when stderr is a terminal; $AUTODIFF_PROGRESS=0 turns the bars off and =1 forces
-    them on (the runner turns them off in parallel workers, whose bars would overwrite each
-    other)."""
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return iterable
-    if disable is None:
-        forced = os.environ.get(PROGRESS_ENV, "").strip()
-        disable = (forced == "0") if forced in ("0", "1") else not sys.stderr.isatty()
-    return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False)
+# The progress bars are the library's (optim.progress): $AUTODIFF_PROGRESS=0 turns them
+# off, =1 forces them on (the runner turns them off in parallel workers).
+PROGRESS_ENV = _progress.PROGRESS_ENV
+progress = _progress.progress
 
 
 def _jsonable(value: Any) -> Any:
@@ -266,7 +254,7 @@ class Report:
             "claims": self.claims,
             "runtime_s": round(self.runtime, 3),
         }
-        (self.out / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
+        write_atomic(self.out / "results.json", json.dumps(payload, indent=2) + "\n")
         self.written = self.out / "results.json"
         md = [
             f"# {self.name}",
@@ -287,8 +275,22 @@ class Report:
         for block in self.blocks:
             md += [block, ""]
         md += ["### Environment", "", ", ".join(f"{k}: {v}" for k, v in env.items()), ""]
-        (self.out / "results.md").write_text("\n".join(md))
+        write_atomic(self.out / "results.md", "\n".join(md))
         return self.out
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it and a rename, so a reader
+    (the report, another machine of a cluster) never sees a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(
+        f".{path.name}.{socket.gethostname()}.{os.getpid()}.{threading.get_ident()}.tmp"
+    )
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _run_as_script(name: str) -> bool:
@@ -350,23 +352,8 @@ def label_loss_and_accuracy(
         ax.legend(fontsize=legend_size)
 
 
-# benchmarks/common.py has its own copy: benchmarks may not import experiments, and
-# experiments (installed) may not import benchmarks (not installed).
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-
-
-def tune_malloc() -> bool:
-    """Keep freed memory in the process (glibc only), so large per-step temporaries are not
-    returned to the OS and faulted in again at every step; True if it was applied."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    ok_trim = libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # 1 GiB: effectively never trim
-    ok_mmap = libc.mallopt(M_MMAP_MAX, 0)  # no mmap: large blocks are reused
-    return bool(ok_trim and ok_mmap)
+# The allocator tuning is shared with the benchmarks (mnist_cnn and cifar_cnn use it).
+tune_malloc = _timing.tune_malloc
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple = (6.0, 4.0)):

@@ -19,6 +19,7 @@ import numpy as np
 
 import autodiff as ad
 from experiments.common import Report, new_figure, parser, progress
+from optim import functional as fopt
 
 NAME = "gd_convergence"
 DESCRIPTION = (
@@ -131,15 +132,16 @@ def gradient_descent(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Plain gradient descent.  Returns F(w_k) (steps + 1,) and ‖grad F(w_k)‖^2
     (steps + 1,) for k = 0..steps."""
-    vg = ad.value_and_grad(f)
-    w = np.array(w0, dtype=float)
-    values, sq_norms = [], []
-    for _ in range(steps + 1):
-        value, g = vg(w)
-        values.append(float(value))
-        sq_norms.append(float(g @ g))
-        w = w - eta * g
-    return np.array(values), np.array(sq_norms)
+    sq_norms: list[float] = []
+    _, values = fopt.sgd(
+        ad.value_and_grad(f),
+        np.array(w0, dtype=float),
+        eta,
+        steps,
+        callback=lambda t, w, value, g: sq_norms.append(float(g @ g)),
+        evaluate_final=True,
+    )
+    return np.array([float(v) for v in values]), np.array(sq_norms)
 
 
 def first_hit(sq_norms: np.ndarray, eps: float) -> int | None:

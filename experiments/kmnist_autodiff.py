@@ -18,7 +18,9 @@ Models are `nn` modules trained with `optim.SGD` on the softmax cross-entropy
 
 The best configuration of each group is the one with the highest validation accuracy
 after the last epoch. Each configuration draws its initialisation, dropout masks and batch
-order from (--seed, its name), so results do not depend on --jobs.
+order from (--seed, its name), so results do not depend on --jobs or --cluster (the
+configurations and seeds are independent tasks: `--jobs N` local worker processes, or
+`--cluster local:N | tcp://host:port` a Dask cluster, see experiments.parallel).
 
 Seeds: `--seeds 0,1,2` (or `--n-seeds 3`) trains every configuration once per seed; the
 tables then give mean ± sd over seeds, and with at least 3 seeds (full runs) the claims
@@ -29,10 +31,8 @@ the mean validation accuracy, with the margin set against the spread.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -50,6 +50,7 @@ from experiments._kmnist_common import (
 from experiments._mlp_training import predict, train_epoch
 from experiments._seeds import add_seed_arguments, mean_sd, seed_table, seeds_from_args, summarize
 from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
+from experiments.parallel import Executor, add_parallel_args, stop_on_failures
 
 NAME = "kmnist_autodiff"
 DESCRIPTION = (
@@ -182,17 +183,9 @@ def train(cfg: dict, splits: Splits, epochs: int, seed: int) -> dict:
     return history
 
 
-_WORKER_SPLITS: Splits | None = None
-
-
-def _init_worker(dataset: str, root, quick: bool) -> None:
-    global _WORKER_SPLITS
-    _WORKER_SPLITS = load_splits(dataset, root, quick)
-
-
-def _train_in_worker(cfg: dict, epochs: int, seed: int) -> dict:
-    assert _WORKER_SPLITS is not None
-    return train(cfg, _WORKER_SPLITS, epochs, seed)
+def _train_task(cfg: dict, epochs: int, seed: int, splits: Splits) -> dict:
+    """One grid cell (a configuration and a seed): train(cfg, splits, epochs, seed)."""
+    return train(cfg, splits, epochs, seed)
 
 
 def train_all(
@@ -201,28 +194,24 @@ def train_all(
     args: argparse.Namespace,
     epochs: int,
     seeds: list[int] | None = None,
+    report: Report | None = None,
 ) -> dict[int, dict[str, dict]]:
-    """{seed: {configuration name: history}} for every seed (default [args.seed]), in
-    worker processes when --jobs > 1 (each worker loads the data once)."""
+    """{seed: {configuration name: history}} for every seed (default [args.seed]); the
+    (seed, configuration) cells run as independent tasks on --jobs worker processes or on
+    the --cluster (the data is sent to each worker once).  A failing cell: written to
+    `report` (when given) with the other cells' histories, then parallel.TasksFailed."""
     seeds = [args.seed] if seeds is None else seeds
-    if args.jobs <= 1:
-        return {s: {c["name"]: train(c, splits, epochs, s) for c in configs} for s in seeds}
-    # fork where there is one: the workers then see this process's dataset registry too
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     # the batch-1 runs are the longest: start them first
     ordered = sorted(configs, key=lambda c: c["batch"])
-    with ProcessPoolExecutor(
-        max_workers=args.jobs,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker,
-        initargs=(args.dataset, args.data_root, args.quick),
-    ) as pool:
-        futures = {
-            (s, c["name"]): pool.submit(_train_in_worker, c, epochs, s)
-            for c in ordered
-            for s in seeds
-        }
-        return {s: {c["name"]: futures[s, c["name"]].result() for c in configs} for s in seeds}
+    tasks = {(s, c["name"]): (c, epochs, s) for c in ordered for s in seeds}
+    with Executor.from_args(args) as executor:
+        results = executor.run(_train_task, tasks, shared={"splits": splits}, desc="cells")
+    if report is not None:
+        stop_on_failures(report, results)
+    bad = [r for r in results.values() if not r.ok]
+    if bad:
+        raise RuntimeError(f"kmnist_autodiff: training cell {bad[0].key} failed:\n{bad[0].error}")
+    return {s: {c["name"]: results[s, c["name"]].value for c in configs} for s in seeds}
 
 
 # ---------------------------------------------------------------------- reporting
@@ -311,12 +300,7 @@ def main(argv: list[str] | None = None) -> Report:
     p = parser(NAME, DESCRIPTION)
     add_kmnist_arguments(p)
     add_seed_arguments(p)
-    p.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        help="train independent configurations in this many worker processes",
-    )
+    add_parallel_args(p, what="the (configuration, seed) cells")
     args: argparse.Namespace = p.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     seeds = seeds_from_args(args)
@@ -338,7 +322,7 @@ def main(argv: list[str] | None = None) -> Report:
         )
 
     configs = configurations()
-    all_histories = train_all(configs, splits, args, cfg["epochs"], seeds)
+    all_histories = train_all(configs, splits, args, cfg["epochs"], seeds, report)
     histories = all_histories[seeds[0]]
     by_group: dict[str, dict[str, dict]] = {}
     for c in configs:

@@ -310,7 +310,9 @@ def main(argv: list[str] | None = None) -> Report:
     report.number("split_sizes", splits.sizes())
     report.text(data_note(args.dataset, splits))
 
-    seeds = dict(zip(("orders", "mlp_init"), np.random.SeedSequence(args.seed).spawn(2), strict=False))
+    seeds = dict(
+        zip(("orders", "mlp_init"), np.random.SeedSequence(args.seed).spawn(2), strict=False)
+    )
     other = ENGINES[1 - ENGINES.index(args.engine)]
     lrs = {"perceptron": 1.0, "logistic_regression": cfg["lr_logistic"], "mlp": cfg["lr_mlp"]}
     initial = {
@@ -405,10 +407,15 @@ def main(argv: list[str] | None = None) -> Report:
             checks[model] = c = trajectory_check(
                 model, initial[model], splits.x_train[steps], splits.y_train[steps], lrs[model]
             )
-            per_epoch = [max_abs_difference(a, b) for a, b in zip(h1["snapshots"], h2["snapshots"], strict=False)]
+            per_epoch = [
+                max_abs_difference(a, b)
+                for a, b in zip(h1["snapshots"], h2["snapshots"], strict=False)
+            ]
             scale = max(float(np.max(np.abs(v))) for v in h1["snapshots"][-1].values())
             val_gap = max(abs(a - b) for a, b in zip(h1["val_acc"], h2["val_acc"], strict=False))
-            loss_gap = max(abs(a - b) / a for a, b in zip(h1["train_loss"], h2["train_loss"], strict=False))
+            loss_gap = max(
+                abs(a - b) / a for a, b in zip(h1["train_loss"], h2["train_loss"], strict=False)
+            )
             same = (
                 int(np.argmax(c["engine_diff"] > 0)) if np.any(c["engine_diff"] > 0) else len(steps)
             )

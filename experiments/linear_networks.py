@@ -100,7 +100,10 @@ def ab_step(a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray, eta: flo
 
 def init_factors(dims: Sequence[int], rng: np.random.Generator, scale: float) -> list[np.ndarray]:
     """Random factors W_i (d_i, d_{i-1}) with N(0, scale^2 / d_{i-1}) entries."""
-    return [scale * rng.standard_normal((b, a)) / np.sqrt(a) for a, b in zip(dims[:-1], dims[1:], strict=False)]
+    return [
+        scale * rng.standard_normal((b, a)) / np.sqrt(a)
+        for a, b in zip(dims[:-1], dims[1:], strict=False)
+    ]
 
 
 # ------------------------------------------------------------------------- 1. capacity
@@ -117,7 +120,10 @@ def factorise(w0: np.ndarray, dims: Sequence[int], rng: np.random.Generator) -> 
         raise ValueError(
             f"rank {r} exceeds the narrowest width {min(dims)}: no factorisation exists"
         )
-    embed = lambda m: np.eye(m, r)  # (m, r): the first r coordinates
+
+    def embed(m: int) -> np.ndarray:  # (m, r): the first r coordinates
+        return np.eye(m, r)
+
     ws = [embed(dims[1]) @ np.diag(s[:r]) @ vt[:r]]
     ws += [embed(dims[i]) @ embed(dims[i - 1]).T for i in range(2, len(dims) - 1)]
     ws += [u[:, :r] @ embed(dims[-2]).T]
@@ -180,7 +186,10 @@ def capacity(report: Report, rng: np.random.Generator, quick: bool) -> dict:
     for label, sv in targets.items():
         w0 = q_rand @ np.diag(sv) @ v_rand[:5]
         floor = 0.5 * float(np.sum(np.square(sv[min(dims) :])))  # Eckart-Young: drop all but 2
-        loss = lambda p, w0=w0: 0.5 * ad.sum((end_to_end(as_list(p)) - w0) ** 2)
+
+        def loss(p, w0=w0):
+            return 0.5 * ad.sum((end_to_end(as_list(p)) - w0) ** 2)
+
         p, losses = gradient_descent(
             loss, as_dict(init_factors(dims, rng, 0.5)), 0.02, steps, desc=f"factorise {label}"
         )
@@ -237,7 +246,7 @@ def gradients(report: Report, rng: np.random.Generator, quick: bool) -> None:
         ws = init_factors(dims, rng, 1.0)
         wbar = end_to_end(ws)
         errs_q.append(relative_error(ad.grad(q_loss)(wbar, x, y), dq_closed_form(wbar, x, y)))
-        engine = ad.grad(lambda p: r_loss(as_list(p), x, y))(as_dict(ws))
+        engine = ad.grad(lambda p, x=x, y=y: r_loss(as_list(p), x, y))(as_dict(ws))
         errs_r.append(
             max(
                 relative_error(engine[f"W{i + 1}"], g)
@@ -245,7 +254,7 @@ def gradients(report: Report, rng: np.random.Generator, quick: bool) -> None:
             )
         )
         per_sample = float(
-            np.sum(ad.vmap(lambda xi, yi: 0.5 * ad.sum((wbar @ xi - yi) ** 2))(x, y))
+            np.sum(ad.vmap(lambda xi, yi, wbar=wbar: 0.5 * ad.sum((wbar @ xi - yi) ** 2))(x, y))
         )  # one loss per sample (vmap), summed
         errs_sum.append(abs(per_sample - float(r_loss(ws, x, y))) / per_sample)
         # f = ABx of document 004: data as columns, X (d, n), y (1, n)
@@ -253,7 +262,10 @@ def gradients(report: Report, rng: np.random.Generator, quick: bool) -> None:
         a, b = rng.standard_normal((1, k)), rng.standard_normal((k, d))
         xc, yc = rng.standard_normal((d, n)), rng.standard_normal((1, n))
         eta = 0.01
-        loss_ab = lambda p: 0.5 * ad.sum((yc - p["A"] @ p["B"] @ xc) ** 2)
+
+        def loss_ab(p, xc=xc, yc=yc):
+            return 0.5 * ad.sum((yc - p["A"] @ p["B"] @ xc) ** 2)
+
         g = ad.grad(loss_ab)({"A": a, "B": b})
         a1, b1 = ab_step(a, b, xc, yc, eta)
         errs_ab.append(
@@ -297,7 +309,10 @@ def flat_loss(dims: Sequence[int], x: np.ndarray, y: np.ndarray):
 
     def loss(theta):
         return r_loss(
-            [ad.reshape(theta[s:e], shape) for s, e, shape in zip(bounds[:-1], bounds[1:], shapes, strict=False)],
+            [
+                ad.reshape(theta[s:e], shape)
+                for s, e, shape in zip(bounds[:-1], bounds[1:], shapes, strict=False)
+            ],
             x,
             y,
         )
@@ -350,7 +365,10 @@ def zero_point(
             direction = init_factors(dims, rng, 1.0)
             if np.sum(end_to_end(direction) * m) < 0:
                 direction[0] = -direction[0]
-            along = lambda t: r_loss([t * d for d in direction], x, y)
+
+            def along(t, direction=direction):
+                return r_loss([t * d for d in direction], x, y)
+
             third = float(ad.grad(ad.grad(ad.grad(along)))(0.0))
             predicted = -6.0 * float(np.sum(end_to_end(direction) * m))
             t = 0.1

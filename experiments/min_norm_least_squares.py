@@ -188,13 +188,16 @@ def solution_set(report: Report, xstar: np.ndarray) -> None:
 # --------------------------------------------------------------------- gradient descent
 def gd_runs(report: Report, rng: np.random.Generator, xstar: np.ndarray, quick: bool) -> dict:
     lr, steps = 2e-3, 300  # Hessian 2 A^T A has eigenvalues 100 and 0: contraction 1 - 100 lr = 0.8
-    loss = lambda p: residual_loss(p["x"])
+
+    def loss(p):
+        return residual_loss(p["x"])
+
     starts = [np.zeros(2)] + [rng.normal(0.0, 1.5, 2) for _ in range(3 if quick else 10)]
     runs = []
     for x0 in starts:
         path: list[np.ndarray] = []
         p, losses = gradient_descent(
-            loss, {"x": x0}, lr, steps, callback=lambda q: path.append(q["x"].copy())
+            loss, {"x": x0}, lr, steps, callback=lambda q, path=path: path.append(q["x"].copy())
         )
         limit = xstar + (DOC_NULL @ x0) * DOC_NULL  # projection of x0 onto the solution line
         runs.append(
@@ -294,7 +297,10 @@ def plot_gd(report: Report, xstar: np.ndarray, gd: dict) -> None:
 def unit_minimisers(report: Report, rng: np.random.Generator, quick: bool) -> None:
     """Minimise ‖A u(t)‖^2 over the unit circle u(t) = (cos t, sin t) by gradient descent
     on the angle, from random angles; every run must end at +n or -n."""
-    loss = lambda p: ad.sum((A @ ad.stack([ad.cos(p["t"]), ad.sin(p["t"])])) ** 2)
+
+    def loss(p):
+        return ad.sum((A @ ad.stack([ad.cos(p["t"]), ad.sin(p["t"])])) ** 2)
+
     ends = []
     for t0 in rng.uniform(0.0, 2.0 * np.pi, 4 if quick else 12):
         # ‖A u(t)‖^2 = 100 cos^2(t - t_r): curvature 200 at the minima, lr 0.004 contracts by 0.2

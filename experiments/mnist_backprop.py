@@ -13,6 +13,12 @@ Two implementations train the same network (`--engine`): the autodiff engine (nn
 optim.SGD, loss.backward()) and `HandwrittenMLP`, a numpy forward and backward pass written
 out by hand as the question asks. Every run compares them on one configuration from the
 same initialisation and batch order.
+
+The cells of the three grids (learning rate x activation, activation x batch size,
+activation x width) are independent tasks: `--jobs N` trains them in N local worker
+processes, `--cluster local:N | tcp://host:port` on a Dask cluster (experiments.parallel).
+Every cell's initialisation and batch order come from --seed alone, so the numbers do not
+depend on where or in which order the cells run.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import optim
 from experiments._data import add_data_arguments, describe_source, load_28x28
 from experiments._mlp_training import Curve, sign_error, train_examples
 from experiments.common import Report, new_figure, parser
+from experiments.parallel import Executor, add_parallel_args, stop_on_failures
 
 NAME = "mnist_backprop"
 DESCRIPTION = (
@@ -155,7 +162,9 @@ class EngineMLP:
             nn.Linear(width, 1, dtype=dtype),
         )
         for (layer, name), key in zip(
-            [(0, "weight"), (0, "bias"), (2, "weight"), (2, "bias")], ["W1", "b1", "W2", "b2"], strict=False
+            [(0, "weight"), (0, "bias"), (2, "weight"), (2, "bias")],
+            ["W1", "b1", "W2", "b2"],
+            strict=False,
         ):
             getattr(self.model[layer], name).data = np.array(params[key])
         self.optimizer = optim.SGD(self.model.parameters(), lr=lr)
@@ -248,6 +257,41 @@ def train(
         desc=desc,
     )
     return net, curve
+
+
+def _cell_task(
+    engine: str,
+    params: dict,
+    activation: str,
+    batch_size: int,
+    epochs: int,
+    lr: float,
+    order_seed: int,
+    desc: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    xt: np.ndarray | None = None,
+    yt: np.ndarray | None = None,
+    test: bool = False,
+) -> tuple[Curve, float | None]:
+    """One grid cell: train(...) on (x, y) -> (its curve, the sign error on (xt, yt) after
+    training when `test`, else None).  Overflow in a diverging run is not warned about."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        net, curve = train(
+            engine, params, activation, x, y, batch_size, epochs, lr, order_seed, desc
+        )
+    return curve, (sign_error(net(xt), yt) if test else None)
+
+
+def _run_cells(
+    report: Report, executor: Executor | None, cells: dict, data: dict, desc: str
+) -> dict:
+    """{key: (curve, test error or None)} of the grid `cells` ({key: _cell_task arguments
+    but the data}); a failing cell: the report keeps the others, then TasksFailed."""
+    with executor or Executor() as ex:
+        results = ex.run(_cell_task, cells, shared=data, desc=desc)
+    stop_on_failures(report, results)
+    return {key: r.value for key, r in results.items()}
 
 
 def load_three_vs_nine(
@@ -362,25 +406,30 @@ def compare_engines(report: Report, cfg: dict, x, y, seed: int) -> None:
     )
 
 
-def learning_rate_sweep(report: Report, cfg: dict, x, y, seed: int, engine: str) -> None:
+def learning_rate_sweep(
+    report: Report, cfg: dict, x, y, seed: int, engine: str, executor: Executor | None = None
+) -> None:
     rows, results = [], {}
     params = init_params(cfg["width"], seed)
+    cells = {
+        (lr, act): (
+            engine,
+            params,
+            act,
+            cfg["lr_sweep_batch"],
+            cfg["lr_sweep_epochs"],
+            lr,
+            seed + 1,
+            f"lr {lr} {act}",
+        )
+        for lr in cfg["lr_candidates"]
+        for act in cfg["activations"]
+    }
+    trained = _run_cells(report, executor, cells, dict(x=x, y=y), "learning rates")
     for lr in cfg["lr_candidates"]:
         row = [lr]
         for act in cfg["activations"]:
-            with np.errstate(over="ignore", invalid="ignore"):
-                _, curve = train(
-                    engine,
-                    params,
-                    act,
-                    x,
-                    y,
-                    cfg["lr_sweep_batch"],
-                    cfg["lr_sweep_epochs"],
-                    lr,
-                    seed + 1,
-                    desc=f"lr {lr} {act}",
-                )
+            curve = trained[lr, act][0]
             mse, err = curve["mse"][-1], curve["error"][-1]
             results[f"{act}_lr{lr}"] = [mse, err]
             row.append(
@@ -403,28 +452,34 @@ def learning_rate_sweep(report: Report, cfg: dict, x, y, seed: int, engine: str)
     )
 
 
-def batch_epoch_grid(report: Report, cfg: dict, x, y, xt, yt, seed: int, engine: str) -> dict:
+def batch_epoch_grid(
+    report: Report,
+    cfg: dict,
+    x,
+    y,
+    xt,
+    yt,
+    seed: int,
+    engine: str,
+    executor: Executor | None = None,
+) -> dict:
     epochs, sizes = cfg["epochs"], cfg["batch_sizes"]
     params = init_params(cfg["width"], seed)
     curves, final = {}, {}
+    cells = {
+        (act, b): (engine, params, act, b, max(epochs), cfg["lr"], seed + 1, f"{act} batch {b}")
+        for act in cfg["activations"]
+        for b in sizes
+    }
+    data = dict(x=x, y=y, xt=xt, yt=yt, test=True)
+    trained = _run_cells(report, executor, cells, data, "batch x epochs")
     for act in cfg["activations"]:
         for b in sizes:
-            net, curve = train(
-                engine,
-                params,
-                act,
-                x,
-                y,
-                b,
-                max(epochs),
-                cfg["lr"],
-                seed + 1,
-                desc=f"{act} batch {b}",
-            )
+            curve, test_error = trained[act, b]
             curves[act, b] = curve
             for e in epochs:
                 final[act, b, e] = float(curve["error"][e])
-            report.number(f"grid_test_error_{act}_b{b}_e{max(epochs)}", sign_error(net(xt), yt))
+            report.number(f"grid_test_error_{act}_b{b}_e{max(epochs)}", test_error)
     report.number("grid_train_error", {f"{a}_b{b}_e{e}": v for (a, b, e), v in final.items()})
     report.number("grid_curves", {f"{a}_b{b}": c.as_dict() for (a, b), c in curves.items()})
     for act in cfg["activations"]:
@@ -521,24 +576,27 @@ def observe_grid(report: Report, cfg: dict, final: dict, x, y) -> None:
     report.text(text)
 
 
-def width_sweep(report: Report, cfg: dict, x, y, seed: int, engine: str) -> None:
+def width_sweep(
+    report: Report, cfg: dict, x, y, seed: int, engine: str, executor: Executor | None = None
+) -> None:
     acts, widths = cfg["width_activations"], cfg["widths"]
     b, epochs = cfg["width_batch"], cfg["width_epochs"]
-    curves = {}
-    for act in acts:
-        for w in widths:
-            _, curves[act, w] = train(
-                engine,
-                init_params(w, seed),
-                act,
-                x,
-                y,
-                b,
-                epochs,
-                cfg["lr"],
-                seed + 1,
-                desc=f"{act} width {w}",
-            )
+    cells = {
+        (act, w): (
+            engine,
+            init_params(w, seed),
+            act,
+            b,
+            epochs,
+            cfg["lr"],
+            seed + 1,
+            f"{act} width {w}",
+        )
+        for act in acts
+        for w in widths
+    }
+    trained = _run_cells(report, executor, cells, dict(x=x, y=y), "widths")
+    curves = {key: curve for key, (curve, _) in trained.items()}
     final = {(a, w): float(c["error"][-1]) for (a, w), c in curves.items()}
     report.number(
         "width_train_error", {f"{a}_w{w}": v for (a, w), v in final.items()}, headline=True
@@ -598,6 +656,7 @@ def main(argv: list[str] | None = None) -> Report:
         help="which implementation trains the grids (default: %(default)s); both "
         "are always compared on one configuration",
     )
+    add_parallel_args(p, what="the cells of the grids")
     args: argparse.Namespace = p.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     report = Report(NAME, args, SOURCE, DESCRIPTION)
@@ -615,9 +674,10 @@ def main(argv: list[str] | None = None) -> Report:
         "width, and the same shuffles."
     )
     compare_engines(report, cfg, x, y, args.seed)
-    learning_rate_sweep(report, cfg, x, y, args.seed, args.engine)
-    batch_epoch_grid(report, cfg, x, y, xt, yt, args.seed, args.engine)
-    width_sweep(report, cfg, x, y, args.seed, args.engine)
+    with Executor.from_args(args) as executor:  # one cluster for the three grids
+        learning_rate_sweep(report, cfg, x, y, args.seed, args.engine, executor)
+        batch_epoch_grid(report, cfg, x, y, xt, yt, args.seed, args.engine, executor)
+        width_sweep(report, cfg, x, y, args.seed, args.engine, executor)
     report.write()
     return report
 

@@ -263,7 +263,11 @@ def main(argv: list[str] | None = None) -> common.Report:
     report.number(
         "rf_test_mse", {"widths": widths, "per_draw": test_mse, "mean": mean_mse}, headline=False
     )
-    report.number("rf_test_mse_mean_by_width", dict(zip(map(str, widths), mean_mse, strict=False)), headline=True)
+    report.number(
+        "rf_test_mse_mean_by_width",
+        dict(zip(map(str, widths), mean_mse, strict=False)),
+        headline=True,
+    )
     report.number("gd_iterations", dict(zip(map(str, widths), iters, strict=False)))
     report.number("gd_vs_lstsq_relative_error", dict(zip(map(str, widths), a_err, strict=False)))
     report.number("kernel_rms_error", {"widths": widths, "per_draw": kernel_err})
@@ -312,7 +316,9 @@ def main(argv: list[str] | None = None) -> common.Report:
         f"relative excess over the NNGP test MSE: {g256:.3f} at k = 256, {g1024:.3f} at "
         f"k = 1024 (less than half)",
     )
-    report.number("relative_excess_over_nngp", dict(zip(map(str, widths), gap, strict=False)), headline=True)
+    report.number(
+        "relative_excess_over_nngp", dict(zip(map(str, widths), gap, strict=False)), headline=True
+    )
 
     rows = [
         [

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 import autodiff as ad
 from experiments.common import Report, new_figure, parser, progress
+from optim import functional as fopt
 
 NAME = "parity"
 DESCRIPTION = (
@@ -249,15 +251,15 @@ def sgd(
     vg = ad.value_and_grad(loss, has_aux=True)
     history: dict[str, np.ndarray] = {}
     watched = []
-    for t in progress(range(iters), total=iters, desc=desc):
-        x, y = sample()
-        (_, aux), g = vg(params, x, y)
-        for key, val in aux.items():
+
+    def record(t: int, params: dict, value: Any, g: dict) -> None:
+        for key, val in value[1].items():
             val = _array(val)
             history.setdefault(key, np.empty((iters,) + val.shape))[t] = val
         if watch is not None:
             watched.append(watch(g))
-        params = {key: params[key] - lr * g[key] for key in params}
+
+    params, _ = fopt.sgd(lambda p: vg(p, *sample()), params, lr, iters, callback=record, desc=desc)
     return params, history, watched
 
 
@@ -560,7 +562,8 @@ def gradient_information(report: Report, cfg: dict, rng: np.random.Generator) ->
     for ax, name, title in zip(
         axes[0],
         ("default", "scaled"),
-        ("default initialisation (a = 0)", f"output layer ×{scale:g} (a ≠ 0)"), strict=False,
+        ("default initialisation (a = 0)", f"output layer ×{scale:g} (a ≠ 0)"),
+        strict=False,
     ):
         res = series[name]
         s, c, _ = fits[name]
@@ -659,7 +662,7 @@ def layer_gradient_norms(model: Callable, params: dict, x: np.ndarray, depth: in
     g = ad.vmap(output, in_axes=(None, 1))(params, x[:, :, None, :])  # over the n inputs
     n, S = x.shape[1], x.shape[0]
     total = np.stack(
-        [np.sum(g[f"W{l}"].reshape(n, S, -1) ** 2, axis=(0, 2)) for l in range(depth + 1)]
+        [np.sum(g[f"W{i}"].reshape(n, S, -1) ** 2, axis=(0, 2)) for i in range(depth + 1)]
     )
     return np.sqrt(total / n)
 
@@ -684,7 +687,10 @@ def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
     watched = None
     for act_name, L, train in runs:
         act = getattr(ad, act_name)
-        model = lambda p, x, L=L, act=act: mlp(p, x, L, act)
+
+        def model(p, x, L=L, act=act):
+            return mlp(p, x, L, act)
+
         params = init_mlp(rng, [d] + [width] * L + [1], 2 * S)
         label = f"{act_name}, {L} hidden"
         # per-example gradients (all 2^d inputs) per layer at initialisation
@@ -699,9 +705,10 @@ def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
         if not train:
             rows.append([act_name, L] + ["(not trained)", "", "", ""] + grads)
             continue
-        watch = lambda g, L=L: [
-            np.linalg.norm(g[f"W{i}"].reshape(2 * S, -1), axis=1) for i in range(L + 1)
-        ]
+
+        def watch(g, L=L):
+            return [np.linalg.norm(g[f"W{i}"].reshape(2 * S, -1), axis=1) for i in range(L + 1)]
+
         params, history, norms = sgd(
             mean_hinge(model),
             params,

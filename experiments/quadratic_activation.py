@@ -147,7 +147,10 @@ def second_order(
     """(max abs gradient, smallest Hessian eigenvalue / largest) of the loss at params, the
     Hessian taken by ad.hessian over the flat vector (W, v)."""
     k, d = params["W"].shape
-    flat = lambda t: loss({"W": ad.reshape(t[: k * d], (k, d)), "v": t[k * d :]}, x, y)
+
+    def flat(t):
+        return loss({"W": ad.reshape(t[: k * d], (k, d)), "v": t[k * d :]}, x, y)
+
     theta = np.concatenate([params["W"].ravel(), params["v"]])
     eig = np.linalg.eigvalsh(ad.hessian(flat)(theta))
     return float(np.abs(ad.grad(flat)(theta)).max()), float(eig[0] / eig[-1])

@@ -3,12 +3,15 @@
     python -m experiments                         # list: name, description, source, data
     python -m experiments run parity xor --quick  # run some
     python -m experiments run --all --jobs 2      # run all, two worker processes
+    python -m experiments run --all --cluster local:2   # on a Dask cluster (docs/cluster.md)
     python -m experiments run --offline --quick   # everything that needs no download
     python -m experiments report                  # rebuild results/REPORT.md, run nothing
     python -m experiments coverage                # what the documents ask that is not covered
 
-Each experiment runs in its own worker process; the summary at the end gives the status,
-runtime, claims and headline numbers, and the whole reason for every skip or failure.
+Each experiment runs in its own worker process (local, or a Dask worker with --cluster:
+then --out must be a folder every worker can write, see docs/cluster.md); the summary at
+the end gives the status, runtime, claims and headline numbers, and the whole reason for
+every skip or failure.
 results/REPORT.md is rebuilt after every run from the results folder itself: it holds the
 latest result of every experiment found there (each experiment's results.json, and the
 runner's record of its last run, outcome.json), grouped by source document, each section
@@ -30,12 +33,11 @@ import shlex
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NOT_EXPERIMENTS = {"common", "runner"}
+NOT_EXPERIMENTS = {"common", "runner", "parallel"}
 
 # Where the offline copies of the datasets are, relative to the repository root.
 SHARED_MIRROR = "../shared/data"
@@ -63,6 +65,7 @@ class Outcome:
     command: str = ""  # the equivalent `python -m experiments.<name> ...`
     started: str = ""  # ISO dates (UTC, seconds)
     finished: str = ""
+    retried: int = 0  # times it was started again after its worker process died
 
 
 def _now() -> str:
@@ -143,9 +146,33 @@ def run_one(name: str, out_root: str, seed: int, quick: bool) -> Outcome:
         )
 
 
+def _run_in_worker(name: str, out_root: str, seed: int, quick: bool, quiet: bool) -> Outcome:
+    """run_one in a worker process; `quiet`: no progress bars (parallel workers' bars would
+    overwrite each other)."""
+    _worker_init(show_progress=not quiet)
+    return run_one(name, out_root, seed, quick)
+
+
 def _worker_init(show_progress: bool) -> None:
     if not show_progress:  # parallel workers' bars would overwrite each other
         os.environ.setdefault("AUTODIFF_PROGRESS", "0")
+
+
+def _task_outcome(result: Any, started: str) -> Outcome:
+    """The Outcome of a finished runner task (a parallel.TaskResult)."""
+    if result.ok:
+        outcome = result.value
+    else:  # the worker could not run it (its process died every time)
+        outcome = Outcome(
+            result.key,
+            "failed",
+            result.seconds,
+            reason=result.error,
+            started=started,
+            finished=_now(),
+        )
+    outcome.retried = result.retried
+    return outcome
 
 
 def run(
@@ -157,52 +184,78 @@ def run(
     stream: Any = sys.stdout,
     left_out: list[str] | None = None,
     invocation: str = "",
+    cluster: str | None = None,
 ) -> list[Outcome]:
-    """Run experiments in `jobs` worker processes, print progress and a summary, record
-    each outcome in out_root/<name>/outcome.json and rebuild out_root/REPORT.md from all
-    the results there.  `left_out`: experiments deliberately not run (--offline), listed
-    with how to run them.  Returns the outcomes in the order of `names`."""
+    """Run experiments in `jobs` worker processes (or on the Dask cluster at `cluster`,
+    see experiments.parallel), print progress and a summary, record each outcome in
+    out_root/<name>/outcome.json and rebuild out_root/REPORT.md from all the results
+    there.  `left_out`: experiments deliberately not run (--offline), listed with how to
+    run them.  Returns the outcomes in the order of `names`."""
+    from .parallel import Executor
+
     out_root.mkdir(parents=True, exist_ok=True)
+    # absolute: a cluster's workers need not share this process's working directory
+    root = str(out_root.resolve()) if cluster else str(out_root)
+    quiet = jobs > 1 or cluster is not None
     outcomes: dict[str, Outcome] = {}
-    with ProcessPoolExecutor(
-        max_workers=max(1, jobs), initializer=_worker_init, initargs=(jobs <= 1,)
-    ) as pool:
-        futures = {pool.submit(run_one, n, str(out_root), seed, quick): n for n in names}
-        for i, future in enumerate(as_completed(futures), 1):
-            outcome = future.result()
-            outcomes[outcome.name] = outcome
-            record_outcome(outcome, out_root)
-            claims = (
-                f", {outcome.claims[0]}/{outcome.claims[1]} claims held" if outcome.claims else ""
-            )
-            print(
-                f"[{i}/{len(names)}] {outcome.name}: {outcome.status} "
-                f"({outcome.runtime_s:.1f} s{claims})",
-                file=stream,
-                flush=True,
-            )
+    started = _now()
+
+    def done(result: Any) -> None:
+        outcome = _task_outcome(result, started)
+        outcomes[outcome.name] = outcome
+        record_outcome(outcome, out_root)
+        claims = f", {outcome.claims[0]}/{outcome.claims[1]} claims held" if outcome.claims else ""
+        again = f", started {outcome.retried + 1} times" if outcome.retried else ""
+        print(
+            f"[{len(outcomes)}/{len(names)}] {outcome.name}: {outcome.status} "
+            f"({outcome.runtime_s:.1f} s{claims}{again})",
+            file=stream,
+            flush=True,
+        )
+
+    with Executor(jobs, cluster, isolate=True, stream=stream) as executor:
+        executor.run(
+            _run_in_worker,
+            {n: (n, root, seed, quick, quiet) for n in names},
+            desc=None,
+            on_done=done,
+        )
     ordered = [outcomes[n] for n in names]
     print("\n" + summary_table(ordered), file=stream)
     reasons = reasons_text(ordered)
     if reasons:
         print("\n" + reasons, file=stream)
+    retried = [o for o in ordered if o.retried]
+    if retried:
+        print(
+            "\nRetried (a worker process died while running it, so it ran again from the "
+            "start): " + ", ".join(f"{o.name} ({o.retried + 1} starts)" for o in retried),
+            file=stream,
+        )
     if left_out:
         print("\n" + left_out_text(left_out), file=stream)
-    path = build_report(out_root, invocation=invocation or _invocation(names, seed, quick, jobs))
+    path = build_report(
+        out_root, invocation=invocation or _invocation(names, seed, quick, jobs, cluster)
+    )
     print(f"\nreport: {path} (the latest result of every experiment in {out_root}/)", file=stream)
-    (out_root / "summary.json").write_text(
-        json.dumps([o.__dict__ for o in ordered], indent=2) + "\n"
+    _write_atomic(
+        out_root / "summary.json", json.dumps([o.__dict__ for o in ordered], indent=2) + "\n"
     )
     return ordered
 
 
-def _invocation(names: list[str], seed: int, quick: bool, jobs: int) -> str:
+def _invocation(
+    names: list[str], seed: int, quick: bool, jobs: int, cluster: str | None = None
+) -> str:
+    from .parallel import describe as executor_words
+
+    words = executor_words(jobs, cluster)
     return (
         "python -m experiments run "
         + " ".join(names)
         + (" --quick" if quick else "")
         + f" --seed {seed}"
-        + (f" --jobs {jobs}" if jobs > 1 else "")
+        + (f" {words}" if words else "")
     )
 
 
@@ -211,7 +264,7 @@ def record_outcome(outcome: Outcome, out_root: Path) -> Path:
     folder = out_root / outcome.name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / OUTCOME_FILE
-    path.write_text(json.dumps(outcome.__dict__, indent=2) + "\n")
+    _write_atomic(path, json.dumps(outcome.__dict__, indent=2) + "\n")
     return path
 
 
@@ -589,9 +642,9 @@ def write_report(outcomes: list[Outcome], out_root: Path, seed: int, quick: bool
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    from .common import write_atomic
+
+    write_atomic(path, text)
 
 
 def tables_only(markdown: str) -> str:
@@ -618,6 +671,8 @@ def tables_only(markdown: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .parallel import add_parallel_args
+
     parser = argparse.ArgumentParser(
         prog="python -m experiments", description=__doc__.splitlines()[0]
     )
@@ -632,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run every experiment that needs no dataset download (and say how to run the others)",
     )
     r.add_argument("--quick", action="store_true", help="reduced runs (under a minute each)")
-    r.add_argument("--jobs", type=int, default=1, help="worker processes")
+    add_parallel_args(r, what="the experiments (one per worker process)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", type=Path, default=Path("results"))
     rep = sub.add_parser("report", help="rebuild results/REPORT.md from the results folder")
@@ -682,5 +737,6 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         left_out=left_out,
         invocation=invocation,
+        cluster=args.cluster,
     )
     return 0 if all(o.status == "ok" for o in outcomes) else 1

@@ -23,7 +23,8 @@ import numpy as np
 
 import autodiff as ad
 import datasets
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, parser
+from optim import functional as fopt
 
 NAME = "stationary_points"
 DESCRIPTION = (
@@ -212,16 +213,25 @@ def _zero_init(report: Report, rng: np.random.Generator, quick: bool) -> dict[st
     steps, lr = (100, 1.0) if quick else (400, 1.0)
     history: dict[str, list[float]] = {key: [] for key in params}
     values: dict[str, list[float]] = {key: [] for key in params}
-    losses, moved = [], False
-    for _ in progress(range(steps), desc="zero-init training"):
-        loss, grads = vg(params, x, onehot)
-        losses.append(float(loss))
+    moved = False
+
+    def after_update(p: dict[str, np.ndarray]) -> None:
+        nonlocal moved
+        for key, v in _norms(p).items():
+            values[key].append(v)
+        moved = moved or any(np.any(v != 0.0) for key, v in p.items() if key != "b3")
+
+    def record(t: int, p: dict, loss: Any, grads: dict) -> None:
+        if t > 0:  # p is the result of update t - 1
+            after_update(p)
         for key, v in _norms(grads).items():
             history[key].append(v)
-        params = {key: p - lr * grads[key] for key, p in params.items()}
-        for key, v in _norms(params).items():
-            values[key].append(v)
-        moved = moved or any(np.any(p != 0.0) for key, p in params.items() if key != "b3")
+
+    params, losses = fopt.sgd(
+        lambda p: vg(p, x, onehot), params, lr, steps, callback=record, desc="zero-init training"
+    )
+    after_update(params)
+    losses = [float(loss) for loss in losses]
     probs = np.exp(params["b3"] - np.log(np.sum(np.exp(params["b3"]))))
     entropy = float(-np.sum(freq * np.log(freq)))
     report.check(
@@ -373,13 +383,16 @@ def _identical_units(report: Report, rng: np.random.Generator, quick: bool) -> d
         return float(np.sqrt(sum(np.sum(g**2) for g in vg(p, x, y, ad.sigmoid)[1].values())))
 
     def train(p: dict[str, np.ndarray], desc: str) -> tuple[dict, list, list]:
-        losses, spreads = [], []
-        for _ in progress(range(steps), desc=desc):
-            loss, grads = vg(p, x, y, ad.sigmoid)
-            losses.append(float(loss))
-            spreads.append(spread(p))
-            p = {key: v - lr * grads[key] for key, v in p.items()}
-        return p, losses, spreads
+        spreads: list[float] = []
+        p, losses = fopt.sgd(
+            lambda q: vg(q, x, y, ad.sigmoid),
+            p,
+            lr,
+            steps,
+            callback=lambda t, q, loss, grads: spreads.append(spread(q)),
+            desc=desc,
+        )
+        return p, [float(loss) for loss in losses], spreads
 
     sym, sym_losses, sym_spreads = train(params, "identical units")
     g_start, g_end = grad_norm(params), grad_norm(sym)

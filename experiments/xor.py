@@ -17,7 +17,8 @@ import numpy as np
 
 import autodiff as ad
 import datasets
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, parser
+from optim import functional as fopt
 
 NAME = "xor"
 DESCRIPTION = (
@@ -75,11 +76,8 @@ def errors(score: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def train_linear(phi: np.ndarray, y: np.ndarray, iters: int, lr: float) -> np.ndarray:
     """Gradient descent on the logistic loss of sign(w . phi) from w = 0: (p,)."""
-    loss = ad.value_and_grad(lambda w: logistic_loss(phi @ w, y))
-    w = np.zeros(phi.shape[1])
-    for _ in range(iters):
-        _, g = loss(w)
-        w = w - lr * g
+    value_and_grad = ad.value_and_grad(lambda w: logistic_loss(phi @ w, y))
+    w, _ = fopt.sgd(value_and_grad, np.zeros(phi.shape[1]), lr, iters)
     return w
 
 
@@ -106,13 +104,9 @@ def train_networks(
         per_run = logistic_loss(network(p, x), y)
         return ad.sum(per_run), per_run
 
-    step = ad.value_and_grad(total, has_aux=True)
-    curves = np.empty((iters, len(params["b2"])))
-    for t in progress(range(iters), total=iters, desc="xor GD"):
-        (_, per_run), g = step(params)
-        curves[t] = _array(per_run)
-        params = {k: params[k] - lr * g[k] for k in params}
-    return params, curves
+    value_and_grad = ad.value_and_grad(total, has_aux=True)
+    params, values = fopt.sgd(value_and_grad, params, lr, iters, desc="xor GD")
+    return params, np.stack([_array(per_run) for _, per_run in values])
 
 
 def boundary_panel(ax, score_fn, title: str, x: np.ndarray, y: np.ndarray, grid: int) -> None:

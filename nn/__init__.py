@@ -8,10 +8,11 @@
 
 Layout: module.py (Module, Parameter, state and .npz files), layers.py (layers,
 activations, containers), functional.py (stateless forms), losses.py, init.py,
-metrics.py, rng.py (the shared random state), utils.py (parameters <-> one vector).
+metrics.py, rng.py (the shared random state), utils.py (parameters <-> one vector),
+training.py (train_epoch / fit with a History, predict / evaluate with metrics).
 """
 
-from . import functional, init, metrics, utils
+from . import functional, init, metrics, training, utils
 from .layers import (
     GELU,
     AvgPool2d,
@@ -89,6 +90,7 @@ __all__ = [
     "functional",
     "init",
     "metrics",
+    "training",
     "utils",
     "accuracy",
     "misclassification_error",

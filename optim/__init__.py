@@ -7,10 +7,12 @@
 
 Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad (PyTorch's update rules and state names).
 `compile_step(loss_fn, optimizer)`: the same step with forward and backward compiled (ad.jit).
+`optim.functional`: sgd / adam as loops over parameter pytrees (params, losses = ...).
 Schedules: ConstantLR, ExponentialLR, StepLR, CosineAnnealingLR, WarmupDecayLR,
 OneCycleLR, LambdaLR, and ReduceLROnPlateau (`sched.step(val_loss)`).
 """
 
+from . import functional
 from . import schedules as lr_scheduler  # PyTorch's module name for the schedules
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -50,4 +52,5 @@ __all__ = [
     "clip_grad_norm_",
     "lr_scheduler",
     "compile_step",
+    "functional",
 ]

@@ -51,3 +51,24 @@ def test_a_freed_node_has_no_inputs_and_the_view_changes_nothing():
     assert y.op == "<freed>" and y.inputs == ()
     with pytest.raises(TypeError, match="graph.nodes: expected Tensors, got ndarray"):
         ad.graph.nodes(np.ones(2))
+
+
+def test_labels_and_the_tape_as_text():
+    x = ad.tensor(0.5, requires_grad=True)
+    y = ad.sin(x * 2.0) * x
+    order = ad.graph.nodes(y)
+    for node in order:
+        if not node.is_leaf:
+            node.retain_grad()
+    y.backward(retain_graph=True)
+    assert ad.graph.labels(order, {x: "x", y: "y"}) == ["x", "t1", "t2", "y"]
+    lines = ad.graph.to_text(y, names={x: "x", y: "y"}).splitlines()
+    assert len(lines) == 1 + 4
+    assert lines[2].split()[:3] == ["1", "t1", "multiply(x,"]  # the constant is shown
+    assert "2)" in lines[2]
+    assert lines[-1].split()[:4] == ["3", "y", "multiply(t2,", "x)"]
+    assert float(lines[-1].split()[-1]) == 1.0  # dy/dy
+    assert float(lines[1].split()[-1]) == pytest.approx(float(x.grad))
+    big = ad.sum(ad.tensor(np.ones((2, 3)), requires_grad=True) * 3.0)
+    text = ad.graph.to_text(big)
+    assert "shape (2, 3)" in text and text.splitlines()[1].split()[-1] == "-"  # no .grad yet

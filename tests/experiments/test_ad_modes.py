@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 from experiments import ad_modes as exp
+from tests.experiment_checks import check_outputs
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +59,14 @@ def test_traces_match_the_hand_derivation_elsewhere(w1, w2):
 
 
 def test_tape_listing_and_cost_helpers():
-    nodes, names = exp.record_trace(*exp.SAMPLE)
-    lines = exp.format_tape(nodes, names).splitlines()
+    nodes, by_name = exp.record_trace(*exp.SAMPLE)
+    names = {t: name for name, t in by_name.items()}
+    lines = exp.ad.graph.to_text(by_name["z6"], names=names).splitlines()
     assert len(lines) == 1 + 11  # header, 2 inputs, 9 operations
     assert lines[-1].split()[:3] == ["10", "z6", "multiply(z4,"]
-    assert exp.node_labels(nodes, names) == [
+    assert lines[4].split()[:3] == ["3", "t1", "multiply(6.28319,"]
+    assert float(lines[-1].split()[-1]) == 1.0  # dz6/dz6
+    assert exp.ad.graph.labels(nodes, names) == [
         "w1",
         "w2",
         "z1",

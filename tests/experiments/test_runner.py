@@ -11,7 +11,7 @@ from pathlib import Path
 import experiments
 from experiments import runner
 
-PLUMBING = {"__init__", "__main__", "common", "runner"}
+PLUMBING = {"__init__", "__main__", "common", "runner", "parallel"}
 
 
 def test_listing_covers_every_experiment_module(capsys):
