@@ -40,6 +40,7 @@ from experiments._seeds import (
     summarize,
 )
 from experiments.common import Report, new_figure, parser
+from experiments.parallel import Executor, add_parallel_args, stop_on_failures
 
 NAME = "cifar_study"
 DESCRIPTION = (
@@ -442,9 +443,39 @@ def plot_long_run(report: Report, hist: dict, scheme: str) -> None:
 
 
 # ----------------------------------------------------------------------------- main
+def _scheme_run(
+    seed: int,
+    scheme: str,
+    cfg: dict,
+    x_tr: np.ndarray,
+    y_tr: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+) -> dict:
+    """One epoch of `scheme` for one seed: the seed picks the training and validation
+    subsets, the initial weights and the batch order (the same for the three schemes)."""
+    srng = np.random.default_rng([seed, 7])
+    pick = srng.permutation(len(y_tr))[: cfg["subset_train"]]
+    val_pick = srng.permutation(len(y_val))[: cfg["subset_val"]]
+    model = resnet18(width=cfg["width"], rng=seed)
+    return train(
+        model,
+        x_tr[pick],
+        y_tr[pick],
+        x_val[val_pick],
+        y_val[val_pick],
+        scheme,
+        cfg,
+        1,
+        f"{scheme} seed {seed}",
+        seed=seed,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = parser(NAME, DESCRIPTION)
     add_data_arguments(p)
+    add_parallel_args(p, what="the (seed, scheme) runs")
     add_seed_arguments(p)  # seeds of the scheme comparison (default: scheme_seeds from --seed)
     p.add_argument(
         "--subset-train",
@@ -676,28 +707,18 @@ def main(argv: list[str] | None = None) -> Report:
     del full
 
     # ---- (d, e) augmentation and learning-rate schemes ----------------------------------
-    # Each seed: its own training / validation subsets, initial weights and batch order,
-    # the same for the three schemes. The first seed's run is shown in detail.
-    results: dict[str, list[dict]] = {s: [] for s in SCHEMES}
-    for seed in scheme_seeds:
-        srng = np.random.default_rng([seed, 7])
-        pick = srng.permutation(len(y_tr))[: cfg["subset_train"]]
-        val_pick = srng.permutation(len(y_val))[: cfg["subset_val"]]
-        for scheme in SCHEMES:
-            model = resnet18(width=cfg["width"], rng=seed)  # same initialisation per seed
-            hist = train(
-                model,
-                x_tr[pick],
-                y_tr[pick],
-                x_val[val_pick],
-                y_val[val_pick],
-                scheme,
-                cfg,
-                1,
-                f"{scheme} seed {seed}",
-                seed=seed,
-            )
-            results[scheme].append(hist)
+    # The first seed's runs are shown in detail.
+    # The (seed, scheme) runs are independent tasks (--jobs / --cluster).
+    tasks = {(seed, scheme): (seed, scheme, cfg) for seed in scheme_seeds for scheme in SCHEMES}
+    with Executor.from_args(args) as executor:
+        done = executor.run(
+            _scheme_run,
+            tasks,
+            shared=dict(x_tr=x_tr, y_tr=y_tr, x_val=x_val, y_val=y_val),
+            desc="schemes",
+        )
+    stop_on_failures(report, done)
+    results = {s: [done[seed, s].value for seed in scheme_seeds] for s in SCHEMES}
     first = {s: results[s][0] for s in SCHEMES}
     rows = []
     for scheme in SCHEMES:
