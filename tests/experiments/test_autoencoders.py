@@ -1,7 +1,6 @@
 """experiments.autoencoders: quick run (CIFAR-10 from ../shared/data when present, else synthetic
 images), claims, known values, data errors, helpers."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 import datasets
 from datasets import download
 from experiments import autoencoders as exp
+from tests.experiment_checks import check_outputs, run_quick
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 HAVE_CIFAR = (SHARED / "cifar10" / "test_batch.bin").is_file()
@@ -26,29 +26,15 @@ def quick_run(tmp_path_factory):
             images = "cifar10"
         else:
             images = "synthetic"
-        report = exp.main(["--quick", "--seed", "0", "--images", images, "--out", str(out / "run")])
+        report = run_quick(exp.main, out / "run", "--images", images)
     return out / "run", report
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    assert (out / "results.json").is_file() and (out / "results.md").is_file()
-    assert sorted(report.figures) == sorted(
-        [
-            "linear_step_sizes.png",
-            "linear_outputs.png",
-            "nonlinear_training.png",
-            "nonlinear_one_image.png",
-            "nonlinear_two_images.png",
-            "iterates.png",
-            "perturbations.png",
-        ]
-    )
-    for name in report.figures:
-        assert (out / name).stat().st_size > 5_000
-    data = json.loads((out / "results.json").read_text())
-    assert len(data["claims"]) == 15
-    assert all(c["holds"] for c in data["claims"])
+    linear = ["linear_step_sizes.png", "linear_outputs.png"]
+    nonlinear = ["nonlinear_training.png", "nonlinear_one_image.png", "nonlinear_two_images.png"]
+    figures = [*linear, *nonlinear, "iterates.png", "perturbations.png"]
+    data = check_outputs(*quick_run, min_png_bytes=5_000, figures=figures, claims=15)
     assert data["config"]["images"] == ("cifar10" if HAVE_CIFAR else "synthetic")
 
 

@@ -7,23 +7,21 @@ import numpy as np
 
 from experiments import cifar_study
 from experiments._resnet import layer_summary, resnet18
-from tests.experiment_checks import check_outputs
+from tests.experiment_checks import check_outputs, run_quick
 from tests.fake_data import fake_cifar_subset, fake_mirror
+
+
+def _without_timings(numbers: dict) -> dict:
+    return {k: v for k, v in numbers.items() if "seconds" not in k}
 
 
 def test_quick_run_on_generated_subset(monkeypatch, tmp_path):
     mirror = fake_mirror(monkeypatch, tmp_path, "cifar10", 100, 80, splits=("test",))
     fake_cifar_subset(mirror, 300)
     out1, out2 = tmp_path / "a", tmp_path / "b"
-    report = cifar_study.main(["--quick", "--seed", "1", "--out", str(out1)])
-    data = check_outputs(out1, report)
-    assert set(report.figures) == {
-        "embeddings.png",
-        "resnet18_diagram.png",
-        "lr_schemes.png",
-        "long_run.png",
-    }
-    n = data["numbers"]
+    report = run_quick(cifar_study.main, out1, seed=1)
+    figures = ["embeddings.png", "resnet18_diagram.png", "lr_schemes.png", "long_run.png"]
+    n = check_outputs(out1, report, figures=figures)["numbers"]
     # all the training images train; the official test batch is the validation set
     assert n["n_train"] == 300 and n["n_val"] == 80 and n["scheme_seeds"] == [1, 2]
     assert n["resnet18_parameters"] == 11_173_962
@@ -60,12 +58,9 @@ def test_quick_run_on_generated_subset(monkeypatch, tmp_path):
     assert "subset" in md and "50,000 training images" in md and "40,000" not in md
     assert "Do the schemes differ?" in md and "exceeds the spread" in md
 
-    cifar_study.main(["--quick", "--seed", "1", "--out", str(out2)])
+    run_quick(cifar_study.main, out2, seed=1)
     again = json.loads((out2 / "results.json").read_text())["numbers"]
-    timing = lambda k: "seconds" in k
-    assert {k: v for k, v in again.items() if not timing(k)} == {
-        k: v for k, v in n.items() if not timing(k)
-    }
+    assert _without_timings(again) == _without_timings(n)
 
 
 def test_resnet18_shapes_and_parameter_counts():

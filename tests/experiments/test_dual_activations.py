@@ -4,29 +4,16 @@ import math
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 from experiments import dual_activations as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dual_activations")
-    report = exp.main(["--quick", "--seed", "0", "--out", str(out)])
-    return out, report
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert sorted(report.figures) == [
-        "covariance.png",
-        "dual_activations.png",
-        "dual_properties.png",
-    ]
-    assert len(data["claims"]) == 12
-    md = (out / "results.md").read_text()
-    assert "arcsin(2 xi / 3)" in md and "![" in md
+    figures = ["covariance.png", "dual_activations.png", "dual_properties.png"]
+    check_outputs(*quick_run, figures=figures, claims=12, md_has=["arcsin(2 xi / 3)", "!["])
 
 
 def test_known_values(quick_run):
@@ -49,9 +36,8 @@ def test_known_values(quick_run):
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
     _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
-    other = exp.main(["--quick", "--seed", "1", "--out", str(tmp_path / "s1")])
+    assert run_quick(exp.main, tmp_path).numbers == report.numbers
+    other = run_quick(exp.main, tmp_path / "s1", seed=1)
     assert other.numbers["mc_relu"]["mean"] != report.numbers["mc_relu"]["mean"]
 
 

@@ -2,24 +2,16 @@
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 import autodiff as ad
 from experiments import gd_convergence as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gd_convergence")
-    report = exp.main(["--quick", "--seed", "0", "--out", str(out)])
-    return out, report
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert sorted(report.figures) == ["decrease.png", "grad_norms.png"]
-    assert len(data["claims"]) == 19
+    check_outputs(*quick_run, figures=["decrease.png", "grad_norms.png"], claims=19)
 
 
 def test_known_minima(quick_run):
@@ -51,6 +43,4 @@ def test_helpers():
 
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
-    _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
+    assert run_quick(exp.main, tmp_path).numbers == quick_run[1].numbers

@@ -2,23 +2,16 @@
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 import autodiff as ad
 from experiments import linear_networks as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("linear_networks")
-    return out, exp.main(["--quick", "--seed", "0", "--out", str(out)])
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert sorted(report.figures) == ["capacity.png", "critical_points.png"]
-    assert len(data["claims"]) == 17
+    check_outputs(*quick_run, figures=["capacity.png", "critical_points.png"], claims=17)
 
 
 def test_known_values(quick_run):
@@ -59,6 +52,4 @@ def test_closed_forms_small_example():
 
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
-    _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
+    assert run_quick(exp.main, tmp_path).numbers == quick_run[1].numbers

@@ -5,23 +5,15 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 from experiments import min_norm_least_squares as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("min_norm_least_squares")
-    return out, exp.main(["--quick", "--seed", "0", "--out", str(out)])
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert report.figures == ["gd_paths.png"]
-    assert len(data["claims"]) == 15
-    assert "3/50" in (out / "results.md").read_text()
+    check_outputs(*quick_run, figures=["gd_paths.png"], claims=15, md_has=["3/50"])
 
 
 def test_known_answers(quick_run):
@@ -48,6 +40,4 @@ def test_residual_loss_gradient():
 
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
-    _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
+    assert run_quick(exp.main, tmp_path).numbers == quick_run[1].numbers

@@ -7,27 +7,19 @@ import numpy as np
 import pytest
 
 from experiments import mnist_backprop as mb
-from tests.experiment_checks import check_outputs
+from tests.experiment_checks import check_claims, check_outputs, fake_data_folder, run_quick
 from tests.fake_data import fake_mirror
+
+SIZES = dict(n_train=2000, n_test=400)  # the generated MNIST files of every quick run here
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("mnist_backprop")
-    fake_mirror(mp, tmp, "mnist", n_train=2000, n_test=400)
-    try:
-        out = tmp / "out"
-        report = mb.main(["--quick", "--seed", "0", "--out", str(out)])
-        mb.main(["--quick", "--seed", "0", "--out", str(tmp / "again"), "--engine", "handwritten"])
-    finally:
-        mp.undo()
-    return (
-        out,
-        report,
-        check_outputs(out, report),
-        json.loads((tmp / "again" / "results.json").read_text()),
-    )
+    with fake_data_folder(tmp_path_factory, "mnist_backprop", "mnist", **SIZES) as tmp:
+        report = run_quick(mb.main, tmp / "out")
+        run_quick(mb.main, tmp / "again", "--engine", "handwritten")
+    again = json.loads((tmp / "again" / "results.json").read_text())
+    return tmp / "out", report, check_outputs(tmp / "out", report), again
 
 
 def test_files_and_claims(run):
@@ -77,9 +69,8 @@ def test_engines_agree_and_runs_repeat(run):
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_quick_claims_hold_for_other_seeds(monkeypatch, tmp_path, seed):
-    fake_mirror(monkeypatch, tmp_path, "mnist", n_train=2000, n_test=400)
-    report = mb.main(["--quick", "--seed", str(seed), "--out", str(tmp_path / "a")])
-    assert len(report.claims) == 3 and all(c["holds"] for c in report.claims)
+    fake_mirror(monkeypatch, tmp_path, "mnist", **SIZES)
+    check_claims(run_quick(mb.main, tmp_path / "a", seed=seed), 3)
 
 
 def test_handwritten_gradient_matches_finite_differences():

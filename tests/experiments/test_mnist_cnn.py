@@ -6,7 +6,7 @@ import pytest
 
 from experiments import mnist_cnn
 from experiments._data import fixed_subset
-from tests.experiment_checks import check_outputs
+from tests.experiment_checks import check_claims, check_outputs, run_quick
 from tests.fake_data import fake_mirror
 
 
@@ -15,10 +15,9 @@ def test_quick_run(monkeypatch, tmp_path):
     # them, are still near the initial plateau after three epochs (18.5% test error), above
     # the quick run's 12% error target, which is set from the real MNIST's seed spread
     fake_mirror(monkeypatch, tmp_path, "mnist", n_train=1200, n_test=200)
-    report = mnist_cnn.main(["--quick", "--seed", "0", "--out", str(tmp_path / "a")])
-    res = check_outputs(tmp_path / "a", report)
+    report = run_quick(mnist_cnn.main, tmp_path / "a")
+    res = check_outputs(tmp_path / "a", report, claims=2)
     assert report.figures == ["curves.png", "filters.png"]
-    assert len(res["claims"]) == 2
     n = res["numbers"]
     assert n["data"]["train"] == 1200 and n["data"]["test"] == 200
     steps_per_epoch = 19  # 1,200 images, batches of 64
@@ -31,7 +30,7 @@ def test_quick_run(monkeypatch, tmp_path):
     md = (tmp_path / "a" / "results.md").read_text()
     assert "average pool" in md and "filters.png" in md
 
-    again = mnist_cnn.main(["--quick", "--seed", "0", "--out", str(tmp_path / "b")])
+    again = run_quick(mnist_cnn.main, tmp_path / "b")
     assert again.numbers["curves"] == n["curves"]
 
 
@@ -52,8 +51,7 @@ def test_quick_claims_hold_for_other_seeds(monkeypatch, tmp_path, seed):
     # 1,200 generated images (19 steps an epoch): with 600 (10 steps) some seeds are still
     # on the initial plateau at the end of the third epoch
     fake_mirror(monkeypatch, tmp_path, "mnist", n_train=1200, n_test=200)
-    report = mnist_cnn.main(["--quick", "--seed", str(seed), "--out", str(tmp_path / "a")])
-    assert len(report.claims) == 2 and all(c["holds"] for c in report.claims)
+    check_claims(run_quick(mnist_cnn.main, tmp_path / "a", seed=seed), 2)
 
 
 def test_quick_uses_a_fixed_subset():

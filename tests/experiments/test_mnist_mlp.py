@@ -5,40 +5,25 @@ import pytest
 
 from experiments import _mlp_training as mt
 from experiments import mnist_mlp
-from tests.experiment_checks import check_outputs
-from tests.fake_data import fake_mirror
+from tests.experiment_checks import check_claims, check_outputs, fake_data_folder, run_quick
+
+SIZES = dict(n_train=1200, n_test=300)  # the generated MNIST files of every quick run here
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("mnist_mlp")
-    fake_mirror(mp, tmp, "mnist", n_train=1200, n_test=300)
-    try:
-        out = tmp / "out"
-        report = mnist_mlp.main(["--quick", "--seed", "0", "--out", str(out)])
-        again = mnist_mlp.main(
-            ["--quick", "--seed", "0", "--out", str(tmp / "again"), "--parts", "relu"]
-        )
-    finally:
-        mp.undo()
-    return out, report, check_outputs(out, report), again
+    with fake_data_folder(tmp_path_factory, "mnist_mlp", "mnist", **SIZES) as tmp:
+        report = run_quick(mnist_mlp.main, tmp / "out")
+        again = run_quick(mnist_mlp.main, tmp / "again", "--parts", "relu")
+    return tmp / "out", report, check_outputs(tmp / "out", report), again
 
 
 def test_files_and_claims(run):
-    out, report, res, _ = run
-    assert set(report.figures) == {
-        "softmax_curves.png",
-        "sigmoid_curves.png",
-        "sigmoid_weights.png",
-        "relu_curves.png",
-        "relu_weights.png",
-        "wide_curves.png",
-        "deep_curves.png",
-    }
-    assert len(res["claims"]) == 3
-    md = (out / "results.md").read_text()
-    assert "Section 4.3" in md and "lowest test error" in md
+    out, report, _, _ = run
+    curves = ["softmax_curves.png", "sigmoid_curves.png", "relu_curves.png", "wide_curves.png"]
+    figures = [*curves, "deep_curves.png", "sigmoid_weights.png", "relu_weights.png"]
+    md_has = ["Section 4.3", "lowest test error"]
+    check_outputs(out, report, figures=figures, claims=3, md_has=md_has)
 
 
 def test_numbers_are_sane(run):
@@ -73,29 +58,18 @@ def test_same_seed_same_numbers(run):
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("mnist_mlp_seeds")
-    fake_mirror(mp, tmp, "mnist", n_train=1200, n_test=300)
-    yield tmp
-    mp.undo()
+    with fake_data_folder(tmp_path_factory, "mnist_mlp_seeds", "mnist", **SIZES) as tmp:
+        yield tmp
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_quick_claims_hold_for_other_seeds(mirror, seed):
     # the parts with claims (seed 0 is the run above). With nn.Linear's default init for
     # the ReLU network's output layer, seeds 1-4 all lost whole output units here
-    report = mnist_mlp.main(
-        [
-            "--quick",
-            "--seed",
-            str(seed),
-            "--out",
-            str(mirror / f"s{seed}"),
-            "--parts",
-            "softmax,sigmoid,relu",
-        ]
+    report = run_quick(
+        mnist_mlp.main, mirror / f"s{seed}", "--parts", "softmax,sigmoid,relu", seed=seed
     )
-    assert len(report.claims) == 3 and all(c["holds"] for c in report.claims)
+    check_claims(report, 3)
     assert report.numbers["relu_test_error"] < 0.1
 
 

@@ -1,24 +1,15 @@
 """experiments.momentum_saddle: quick run, claims, the heavy-ball step, reproducibility."""
 
 import numpy as np
-import pytest
-from tests.experiment_checks import check_outputs
 
 from experiments import momentum_saddle as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("momentum_saddle")
-    report = exp.main(["--quick", "--seed", "0", "--out", str(out)])
-    return out, report
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert sorted(report.figures) == ["four_wells.png", "saddle_steps.png"]
-    assert len(data["claims"]) == 6
+    check_outputs(*quick_run, figures=["four_wells.png", "saddle_steps.png"], claims=6)
 
 
 def test_known_values(quick_run):
@@ -43,6 +34,4 @@ def test_heavy_ball_step_against_hand_computation():
 
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
-    _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
+    assert run_quick(exp.main, tmp_path).numbers == quick_run[1].numbers

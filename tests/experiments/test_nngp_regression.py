@@ -2,30 +2,18 @@
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 import datasets
 from experiments import nngp_regression as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("nngp_regression")
-    report = exp.main(["--quick", "--seed", "0", "--out", str(out)])
-    return out, report
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert sorted(report.figures) == [
-        "kernel_convergence.png",
-        "kernels.png",
-        "test_mse_vs_width.png",
-    ]
-    assert len(data["claims"]) == 14
-    md = (out / "results.md").read_text()
-    assert "Problem 11" in md and "Problem 12" in md and "Interpretation" in md
+    figures = ["kernel_convergence.png", "kernels.png", "test_mse_vs_width.png"]
+    md_has = ["Problem 11", "Problem 12", "Interpretation"]
+    check_outputs(*quick_run, figures=figures, claims=14, md_has=md_has)
 
 
 def test_relu_nngp_mse_matches_independent_computation(quick_run):
@@ -81,9 +69,7 @@ def test_kernels_on_the_sphere():
 
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
-    _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
+    assert run_quick(exp.main, tmp_path).numbers == quick_run[1].numbers
 
 
 def test_least_squares_matches_lstsq():

@@ -1,28 +1,17 @@
 """experiments.quadratic_activation: quick run, claims, the feature map by hand, determinism."""
 
-import json
-
 import numpy as np
 import pytest
 
 from experiments import quadratic_activation as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("quadratic_activation")
-    return out, exp.main(["--quick", "--seed", "0", "--out", str(out)])
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    assert (out / "results.json").is_file() and (out / "results.md").is_file()
-    assert report.figures == ["quadratic_network.png"]
-    assert (out / "quadratic_network.png").stat().st_size > 10_000
-    data = json.loads((out / "results.json").read_text())
-    assert len(data["claims"]) == 5
-    assert all(c["holds"] for c in data["claims"])
-    assert "c_Theta (network)" in (out / "results.md").read_text()
+    figures = ["quadratic_network.png"]
+    check_outputs(*quick_run, figures=figures, claims=5, md_has=["c_Theta (network)"])
 
 
 def test_known_values(quick_run):

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,17 @@ def _write_results(
     (folder / "results.md").write_text(f"# {folder.name}\n\nbody of {date}\n")
 
 
+def _record_xor(
+    out: Path, status: str, started: str, seconds: float, reason: str, command: str
+) -> None:
+    """Record a runner outcome of xor that started at ``started`` and took ``seconds``."""
+    finished = (datetime.fromisoformat(started) + timedelta(seconds=seconds)).isoformat()
+    outcome = runner.Outcome(
+        "xor", status, seconds, reason=reason, command=command, started=started, finished=finished
+    )
+    runner.record_outcome(outcome, out)
+
+
 def test_latest_result_wins(tmp_path):
     out = tmp_path / "results"
     folder = out / "xor"
@@ -80,18 +92,9 @@ def test_latest_result_wins(tmp_path):
     assert (entry.status, entry.mode, entry.seed) == ("ok", "full", 7)
     assert entry.command == "python -m experiments.xor --seed 7"
     # a later runner run that was skipped hides it, and says an earlier result exists
-    runner.record_outcome(
-        runner.Outcome(
-            "xor",
-            "skipped",
-            2.0,
-            reason="DataNotFoundError: no file\nset AUTODIFF_DATA_MIRROR",
-            command="python -m experiments.xor --seed 1 --out r/xor --quick",
-            started="2026-01-02T10:00:00+00:00",
-            finished="2026-01-02T10:00:02+00:00",
-        ),
-        out,
-    )
+    reason = "DataNotFoundError: no file\nset AUTODIFF_DATA_MIRROR"
+    command = "python -m experiments.xor --seed 1 --out r/xor --quick"
+    _record_xor(out, "skipped", "2026-01-02T10:00:00+00:00", 2.0, reason, command)
     entry = runner.latest_entry("xor", out)
     assert (entry.status, entry.mode, entry.seed, entry.body) == ("skipped", "quick", "1", "")
     assert "2026-01-01 10:00 UTC" in entry.earlier
@@ -106,18 +109,9 @@ def test_latest_result_wins(tmp_path):
     assert "body of 2026-01-03" in entry.body and not entry.earlier
     # a run that failed a claim after writing results shows the failure and its results
     _write_results(folder, "2026-01-04T09:00:05+00:00", holds=False)
-    runner.record_outcome(
-        runner.Outcome(
-            "xor",
-            "failed",
-            6.0,
-            reason="AssertionError: xor: claim does not hold: it works",
-            command="python -m experiments.xor --seed 7 --quick",
-            started="2026-01-04T09:00:00+00:00",
-            finished="2026-01-04T09:00:06+00:00",
-        ),
-        out,
-    )
+    reason = "AssertionError: xor: claim does not hold: it works"
+    command = "python -m experiments.xor --seed 7 --quick"
+    _record_xor(out, "failed", "2026-01-04T09:00:00+00:00", 6.0, reason, command)
     entry = runner.latest_entry("xor", out)
     assert entry.status == "failed" and "claim does not hold" in entry.reason
     assert "body of 2026-01-04" in entry.body and entry.claims == [0, 1]

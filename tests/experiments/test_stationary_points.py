@@ -2,25 +2,17 @@
 
 import numpy as np
 import pytest
-from tests.experiment_checks import check_outputs
 
 import autodiff as ad
 from experiments import stationary_points as exp
+from tests.experiment_checks import check_outputs, quick_run_fixture, run_quick
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stationary_points")
-    report = exp.main(["--quick", "--seed", "0", "--out", str(out)])
-    return out, report
+quick_run = quick_run_fixture(exp)
 
 
 def test_outputs_exist_and_claims_hold(quick_run):
-    out, report = quick_run
-    data = check_outputs(out, report)
-    assert sorted(report.figures) == ["identical_units.png", "sign_flip.png", "zero_init.png"]
-    assert len(data["claims"]) == 26
-    assert "w8 H(z2)" in (out / "results.md").read_text()
+    figures = ["identical_units.png", "sign_flip.png", "zero_init.png"]
+    check_outputs(*quick_run, figures=figures, claims=26, md_has=["w8 H(z2)"])
 
 
 def test_known_values(quick_run):
@@ -60,6 +52,4 @@ def test_nine_weight_gradient_by_hand_matches_engine_elsewhere():
 
 
 def test_same_seed_same_numbers(quick_run, tmp_path):
-    _, report = quick_run
-    again = exp.main(["--quick", "--seed", "0", "--out", str(tmp_path)])
-    assert again.numbers == report.numbers
+    assert run_quick(exp.main, tmp_path).numbers == quick_run[1].numbers
