@@ -400,14 +400,14 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
         if key is not None:  # positional arrays and scalars only: the common, fast case
             leaves = [a for i, a in enumerate(args) if i not in statics] if statics else args
             tree = None
-        else:
+        else:  # pytrees: the key describes the structure and every leaf, in flatten's order
             dynamic = [a for i, a in enumerate(args) if i not in statics]
-            leaves, tree = flatten((dynamic, kwargs))
+            leaves = []
             key = (
-                _hashable(tree),
-                tuple(_leaf_key(leaf) for leaf in leaves),
+                _tree_key((dynamic, kwargs), leaves),
                 tuple((i, _static_key(args[i])) for i in statics if i < len(args)),
             )
+            tree = None
         program = cache.get(key)
         if program is None:
             if tree is None:
@@ -443,33 +443,36 @@ def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
         cls = a.__class__
         if cls is np.ndarray:
             key.append((a.shape, a.dtype))
-        elif isinstance(a, np.generic):  # numpy scalars: 0-d arrays
-            key.append(((), a.dtype))
-        elif cls is Tensor:
+        elif cls is Tensor or isinstance(a, Tensor):  # nn.Parameter too
             data = a._data
             key.append((data.shape, data.dtype, a._requires_grad, True))
-        elif cls is tuple or cls is list or cls is dict:
-            if i not in statics:
-                return None
-            key.append(("static", _static_key(a)))
+        elif isinstance(a, np.generic):  # numpy scalars: 0-d arrays
+            key.append(((), a.dtype))
+        elif isinstance(a, (tuple, list, dict)) and i not in statics:
+            return None  # a pytree: the general key
         else:
             key.append(("static", _static_key(a)))
     return ("flat", *key)
 
 
-def _hashable(node: Any) -> Any:
-    """A pytree description (tree.flatten's) as nested tuples."""
-    if isinstance(node, (list, tuple)):
-        return tuple(_hashable(n) for n in node)
-    return node
-
-
-def _leaf_key(leaf: Any) -> Any:
-    if isinstance(leaf, Tensor):
-        return ("T", leaf._data.shape, leaf._data.dtype.str, leaf._requires_grad)
-    if isinstance(leaf, _ARRAYS):
-        return ("A", np.shape(leaf), leaf.dtype)
-    return ("S", _static_key(leaf))
+def _tree_key(node: Any, leaves: list) -> Any:
+    """The cache key of the pytree `node` (its structure and each leaf's shape and dtype, or
+    a static leaf's value); appends the leaves to `leaves` in tree.flatten's order."""
+    cls = node.__class__
+    if cls is np.ndarray:
+        leaves.append(node)
+        return (node.shape, node.dtype)
+    if cls is Tensor or isinstance(node, Tensor):  # nn.Parameter too
+        leaves.append(node)
+        return (node._data.shape, node._data.dtype, node._requires_grad, True)
+    if isinstance(node, (tuple, list)):
+        return (cls, tuple([_tree_key(child, leaves) for child in node]))
+    if isinstance(node, dict):
+        return (dict, tuple([(k, _tree_key(v, leaves)) for k, v in node.items()]))
+    leaves.append(node)
+    if isinstance(node, np.generic):  # numpy scalars: 0-d arrays
+        return ((), node.dtype)
+    return ("static", _static_key(node))
 
 
 def _static_key(value: Any) -> Any:

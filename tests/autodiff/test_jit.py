@@ -223,3 +223,21 @@ def test_tracing_is_per_thread():
     )
     assert np.array_equal(value, np.ones(2))  # not recorded into the trace
     np.testing.assert_array_equal(compiled(np.zeros(2)), np.zeros(2))
+
+
+def test_parameters_and_namedtuples_are_keyed_by_shape_not_identity():
+    import collections
+
+    import nn
+
+    pair = collections.namedtuple("pair", "w b")
+    x = np.ones((2, 3))
+    f = ad.jit(lambda p, x: ad.sum(ad.linear(x, p.w, p.b)))
+    for scale in (1.0, 2.0, 3.0):  # a namedtuple of arrays is a pytree argument
+        assert f(pair(np.full((4, 3), scale), np.zeros(4)), x) == 24.0 * scale
+    assert f.cache_info()["traces"] == 1
+    g = ad.jit(lambda w, x: ad.sum(x @ w.T))
+    first, second = nn.Linear(3, 4), nn.Linear(3, 4)
+    for layer in (first, first, second, second):  # Parameters: one signature, by shape
+        np.testing.assert_array_equal(g(layer.weight, x).data, np.sum(x @ layer.weight.data.T))
+    assert g.cache_info()["traces"] == 1
