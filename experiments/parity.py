@@ -423,11 +423,15 @@ def learning(report: Report, cfg: dict, rng: np.random.Generator) -> None:
     )
     n_test = 10_000 if large > 14 else 2**large
     band = 4 * 0.5 / np.sqrt(n_test)
+    # "In some cases not learning" (the document): most runs stay at chance. Not every run:
+    # a full run (seed 2) had one run of five reach 0.87 test accuracy on d = 30.
+    at_chance = np.abs(acc[large] - 0.5) <= band
     report.check(
-        bool(np.all(np.abs(acc[large] - 0.5) <= band)),
-        f"(b) d = {large} is not learned: test accuracy at chance for every seed",
-        f"|acc - 0.5| <= {band:.3f} (4 binomial standard deviations on {n_test} "
-        f"inputs); accuracies {np.round(acc[large], 4).tolist()}",
+        bool(at_chance.sum() > at_chance.size / 2),
+        f"(b) d = {large} is not learned: test accuracy at chance for most runs (more than half)",
+        f"{int(at_chance.sum())} of {at_chance.size} runs within |acc - 0.5| <= {band:.3f} "
+        f"(4 binomial standard deviations on {n_test} inputs); accuracies "
+        f"{np.round(acc[large], 4).tolist()}",
     )
 
 
