@@ -15,6 +15,8 @@ k(x, x') = dual(x.x').
    (for k > n the minimum-norm one, which gradient descent from zero converges to).  Test MSE
    against k = 1, 2, ..., 1024 (several feature draws), with the ReLU NNGP test MSE as the k -> inf
    line: the network's empirical kernel (2/k) relu(XB^T) relu(XB^T)^T converges to the NNGP kernel.
+   Each width is a task with its own random features (`--jobs N` / `--cluster ADDRESS`,
+   experiments.parallel), so any executor gives the numbers of the default run.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 
 import autodiff as ad
 import datasets
-from experiments import common
+from experiments import common, parallel
 from experiments._nngp_common import dual_erf, dual_relu, dual_sin, normalised
 
 DESCRIPTION = (
@@ -174,8 +176,50 @@ def predict(x_test: np.ndarray, b: np.ndarray, a: np.ndarray, chunk: int = 1000)
     )
 
 
+def width_cell(
+    k: int,
+    seed: int,
+    n_draws: int,
+    *,
+    x: np.ndarray,
+    y: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    k_nngp: np.ndarray,
+) -> dict:
+    """Problem 12 at width k: n_draws random-features networks (B (k, d) ~ N(0, 1), each draw
+    from its own stream, a function of seed, k and the draw), the last layer trained by
+    gradient descent and solved by least squares.  Returns the GD iterations, the largest Gram
+    condition number, the loss history, max ||A_gd - A_ls|| / ||A_ls||, and per draw (n_draws,)
+    the test MSE of A_gd and of A_ls and the RMS distance of the empirical kernel to k_nngp."""
+    bs = [
+        parallel.cell_rng(seed, "features", k, s).standard_normal((k, x.shape[1]))
+        for s in range(n_draws)
+    ]
+    feats = np.stack([relu_features(x, b) for b in bs])  # (S, n, k)
+    fit = train_last_layer(feats, y)
+    out = {
+        "iterations": fit["iterations"],
+        "condition": float(fit["condition"].max()),
+        "history": fit["history"],
+        "a_err": 0.0,
+        "test_mse": np.zeros(n_draws),
+        "lstsq_mse": np.zeros(n_draws),
+        "kernel_err": np.zeros(n_draws),
+    }
+    for s, b in enumerate(bs):
+        a_ls = least_squares(feats[s], y)
+        out["a_err"] = max(out["a_err"], np.linalg.norm(fit["A"][s] - a_ls) / np.linalg.norm(a_ls))
+        pred = predict(x_test, b, np.stack([fit["A"][s], a_ls], axis=1))  # (n_test, 2)
+        out["test_mse"][s], out["lstsq_mse"][s] = np.mean((pred - y_test[:, None]) ** 2, axis=0)
+        out["kernel_err"][s] = np.sqrt(np.mean((feats[s] @ feats[s].T - k_nngp) ** 2))
+    return out
+
+
 def main(argv: list[str] | None = None) -> common.Report:
-    args = common.parser(NAME, DESCRIPTION).parse_args(argv)
+    p = common.parser(NAME, DESCRIPTION)
+    parallel.add_parallel_args(p, what="the widths of problem 12")
+    args = p.parse_args(argv)
     report = common.Report(NAME, args, SOURCE, DESCRIPTION)
     n_test = 2000 if args.quick else 5000
     n_draws = 2 if args.quick else 8
@@ -240,25 +284,19 @@ def main(argv: list[str] | None = None) -> common.Report:
     k_nngp = KERNELS["ReLU NNGP"][0](x, x)
     report.number("kernel_linear_weight", slopes)
     nngp_mse = kernel_mse["ReLU NNGP"]
-    draws = [np.random.default_rng(s) for s in np.random.SeedSequence(args.seed).spawn(n_draws)]
-    test_mse = np.zeros((n_draws, len(widths)))
-    lstsq_mse = np.zeros_like(test_mse)
-    kernel_err = np.zeros_like(test_mse)
-    a_err = np.zeros(len(widths))
-    iters, histories, conds = [], {}, []
-    for j, k in enumerate(common.progress(widths, desc="widths")):
-        bs = [rng.standard_normal((k, x.shape[1])) for rng in draws]
-        feats = np.stack([relu_features(x, b) for b in bs])  # (S, n, k)
-        fit = train_last_layer(feats, y)
-        iters.append(fit["iterations"])
-        conds.append(float(fit["condition"].max()))
-        histories[k] = fit["history"]
-        for s, b in enumerate(bs):
-            a_ls = least_squares(feats[s], y)
-            a_err[j] = max(a_err[j], np.linalg.norm(fit["A"][s] - a_ls) / np.linalg.norm(a_ls))
-            pred = predict(x_test, b, np.stack([fit["A"][s], a_ls], axis=1))  # (n_test, 2)
-            test_mse[s, j], lstsq_mse[s, j] = np.mean((pred - y_test[:, None]) ** 2, axis=0)
-            kernel_err[s, j] = np.sqrt(np.mean((feats[s] @ feats[s].T - k_nngp) ** 2))
+    tasks = {k: (k, args.seed, n_draws) for k in sorted(widths, reverse=True)}  # largest first
+    data = {"x": x, "y": y, "x_test": x_test, "y_test": y_test, "k_nngp": k_nngp}
+    with parallel.Executor.from_args(args) as ex:
+        results = ex.run(width_cell, tasks, shared=data, desc="widths")
+    parallel.stop_on_failures(report, results)
+    cells = [results[k].value for k in widths]
+    test_mse = np.stack([c["test_mse"] for c in cells], axis=1)  # (draws, widths)
+    lstsq_mse = np.stack([c["lstsq_mse"] for c in cells], axis=1)
+    kernel_err = np.stack([c["kernel_err"] for c in cells], axis=1)
+    a_err = np.array([c["a_err"] for c in cells])
+    iters = [c["iterations"] for c in cells]
+    conds = [c["condition"] for c in cells]
+    histories = {k: c["history"] for k, c in zip(widths, cells, strict=True)}
     mean_mse = test_mse.mean(0)
     report.number(
         "rf_test_mse", {"widths": widths, "per_draw": test_mse, "mean": mean_mse}, headline=False

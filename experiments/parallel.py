@@ -37,11 +37,14 @@ import socket
 import sys
 import time
 import traceback
+import zlib
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 INSTALL_HINT = "pip install -e '.[cluster]'"
 # BLAS thread counts: Dask starts its workers with 1 thread each; where this process sets
@@ -121,6 +124,32 @@ def describe(jobs: int = 1, cluster: str | None = None) -> str:
     if cluster:
         return f"--cluster {cluster}"
     return f"--jobs {jobs}" if jobs > 1 else ""
+
+
+# -- random numbers of a task ------------------------------------------------------------
+
+
+def cell_rng(seed: int, *cell: Any) -> np.random.Generator:
+    """The random stream of one task: a function of the experiment's seed and the task's
+    cell alone (ints, bools, strings and tuples of them, e.g. `cell_rng(seed, "b", 30)`), so
+    that every executor, worker and order of completion gives the same numbers."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_cell_key(cell)))
+
+
+def _cell_key(cell: tuple) -> tuple[int, ...]:
+    key: list[int] = []
+    for part in cell:
+        if isinstance(part, tuple):
+            key.extend(_cell_key(part))
+        elif isinstance(part, str):
+            key.append(zlib.crc32(part.encode()))
+        elif isinstance(part, (int, np.integer)) and part >= 0:
+            key.append(int(part))
+        else:
+            raise TypeError(
+                f"cell_rng: a cell is made of ints >= 0, bools, strings and tuples, got {part!r}"
+            )
+    return tuple(key)
 
 
 # -- running one task ----------------------------------------------------------------------

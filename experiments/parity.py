@@ -12,7 +12,10 @@ S (one independent network per seed or per mask): W (S, k, d), b / alpha (S, k),
     spread around the mask-independent vector a, and the 2^-d law of the document.
 (d) deeper sigmoid networks: per-layer gradient magnitudes and training.
 
-Every derivative is computed by the engine (ad.value_and_grad / ad.grad).
+Every derivative is computed by the engine (ad.value_and_grad / ad.grad).  The cells of (b),
+(c) and (d) (an input dimension, a network kind) are independent tasks, each with its own
+random stream: `--jobs N` runs them in local processes, `--cluster ADDRESS` on Dask
+(experiments.parallel), with the numbers of the default run.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, parser
+from experiments.parallel import Executor, add_parallel_args, cell_rng, stop_on_failures
 from optim import functional as fopt
 
 NAME = "parity"
@@ -351,20 +355,37 @@ def draw_curves(ax, curves: dict, window: int, title: str) -> None:
     ax.legend(fontsize=8)
 
 
-def learning(report: Report, cfg: dict, rng: np.random.Generator) -> None:
+def learning_cell(d: int, cfg: dict, rng: np.random.Generator) -> dict:
+    """(b) for one input dimension d: S networks (k = 10d), each with its own mask and
+    initialisation, trained by SGD; their loss curves (T, S), the mean training accuracy of
+    the last 1000 steps (S,), the final test accuracy (S,), the masks (S, d)."""
+    S, T, B, lr = cfg["learn_seeds"], cfg["learn_iters"], cfg["batch"], cfg["lr"]
+    v = rng.integers(0, 2, (S, d))
+    params = init_two_layer(rng, d, 10 * d, (S,), TRAIN_DTYPE)
+    sample = parity_sampler(rng, v, B)
+    params, history, _ = sgd(mean_hinge(two_layer), params, sample, T, lr, desc=f"(b) d={d}")
+    xt, yt, what = test_set(rng, v)
+    return {
+        "v": v,
+        "curve": history["loss"],
+        "train_acc": history["acc"][-min(1000, T) :].mean(axis=0),
+        "test_acc": accuracy(two_layer, params, xt, yt),
+        "test_inputs": what,
+    }
+
+
+def learning(report: Report, cfg: dict, cells: dict) -> None:
+    """Report (b) from {d: learning_cell(d, ...)}."""
     S, T, B, lr = cfg["learn_seeds"], cfg["learn_iters"], cfg["batch"], cfg["lr"]
     curves, rows, acc = {}, [], {}
     for d in cfg["learn_dims"]:
-        k = 10 * d
-        v = rng.integers(0, 2, (S, d))
-        params = init_two_layer(rng, d, k, (S,), TRAIN_DTYPE)
-        loss = mean_hinge(two_layer)
-        sample = parity_sampler(rng, v, B)
-        params, history, _ = sgd(loss, params, sample, T, lr, desc=f"(b) d={d}")
-        curve = history["loss"]
-        train_acc = history["acc"][-min(1000, T) :].mean(axis=0)
-        xt, yt, what = test_set(rng, v)
-        test_acc = accuracy(two_layer, params, xt, yt)
+        cell = cells[d]
+        v, curve, train_acc, test_acc = (
+            cell["v"],
+            cell["curve"],
+            cell["train_acc"],
+            cell["test_acc"],
+        )
         final_loss = curve[-min(1000, T) :].mean(axis=0)
         curves[f"d = {d}"] = curve
         acc[d] = test_acc
@@ -375,13 +396,13 @@ def learning(report: Report, cfg: dict, rng: np.random.Generator) -> None:
         rows.append(
             [
                 d,
-                k,
+                10 * d,
                 " ".join(str(w) for w in v.sum(axis=1)),
                 f"{final_loss.mean():.3f} ± {final_loss.std():.3f}",
                 f"{train_acc.mean():.3f} ± {train_acc.std():.3f}",
                 f"{test_acc.mean():.3f} ± {test_acc.std():.3f} "
                 f"[{test_acc.min():.3f}, {test_acc.max():.3f}]",
-                what,
+                cell["test_inputs"],
             ]
         )
     fig, axes = new_figure(size=(7.0, 4.2))
@@ -488,15 +509,23 @@ def spread_stats(params: dict, d: int, rng: np.random.Generator) -> dict:
     }
 
 
-def gradient_information(report: Report, cfg: dict, rng: np.random.Generator) -> None:
+def gradient_cell(d: int, cfg: dict, rng: np.random.Generator) -> tuple[dict, dict]:
+    """(c) for one input dimension d: spread_stats at a random p of width grad_width and at
+    the same p with the output layer scaled by grad_output_scale."""
+    k, scale = cfg["grad_width"], cfg["grad_output_scale"]
+    params = init_two_layer(rng, d, k)
+    scaled = dict(params, alpha=scale * params["alpha"], beta=scale * params["beta"])
+    return spread_stats(params, d, rng), spread_stats(scaled, d, rng)
+
+
+def gradient_information(report: Report, cfg: dict, cells: dict) -> None:
+    """Report (c) from {d: gradient_cell(d, ...)}."""
     k, scale = cfg["grad_width"], cfg["grad_output_scale"]
     dims = np.array(cfg["grad_dims"])
-    series: dict[str, list] = {"default": [], "scaled": []}
-    for d in progress(dims, desc="(c) d"):
-        params = init_two_layer(rng, int(d), k)
-        scaled = dict(params, alpha=scale * params["alpha"], beta=scale * params["beta"])
-        series["default"].append(spread_stats(params, int(d), rng))
-        series["scaled"].append(spread_stats(scaled, int(d), rng))
+    series: dict[str, list] = {
+        "default": [cells[int(d)][0] for d in dims],
+        "scaled": [cells[int(d)][1] for d in dims],
+    }
 
     fits = {}
     for name, res in series.items():
@@ -671,34 +700,75 @@ def layer_gradient_norms(model: Callable, params: dict, x: np.ndarray, depth: in
     return np.sqrt(total / n)
 
 
-def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
-    d, S, T, B = cfg["deep_d"], cfg["deep_seeds"], cfg["deep_iters"], cfg["batch"]
-    lr, width, Lmax = cfg["deep_lr"], 10 * d, max(cfg["deep_depths"])
-    # two fixed masks (a random one is trivial with probability 1/32 at d = 5): the parity
-    # of the first two bits and the full parity; networks 0..S-1 learn the first, S..2S-1
-    # the second
-    tasks = {"2-bit": np.arange(d) < 2, f"{d}-bit": np.ones(d, bool)}
-    v = np.repeat(np.array(list(tasks.values()), np.int64), S, axis=0)  # (2S, d)
-    xt, yt, _ = test_set(rng, v)  # all 2^d inputs
-    # (activation, hidden layers, trained?); the deep ReLU net is only measured at init
-    runs = (
+def deep_tasks(cfg: dict) -> dict:
+    """(d)'s two fixed masks (a random one is trivial with probability 1/32 at d = 5): the
+    parity of the first two bits and the full parity."""
+    d = cfg["deep_d"]
+    return {"2-bit": np.arange(d) < 2, f"{d}-bit": np.ones(d, bool)}
+
+
+def deep_runs(cfg: dict) -> list[tuple[str, int, bool]]:
+    """(d)'s networks: (activation, hidden layers, trained?); the deep ReLU net is only
+    measured at initialisation."""
+    Lmax = max(cfg["deep_depths"])
+    return (
         [("relu", 1, True)]
         + [("sigmoid", L, True) for L in cfg["deep_depths"]]
         + [("relu", Lmax, False)]
     )
-    curves = {task: {} for task in tasks}
+
+
+def deep_cell(run: tuple[str, int, bool], cfg: dict, rng: np.random.Generator) -> dict:
+    """(d) for one network kind `run` (activation, hidden layers, trained?): 2S networks,
+    0..S-1 on the first task of deep_tasks, S..2S-1 on the second.  Returns the per-layer
+    gradient norms at initialisation (L + 1, 2S) and, when trained, the loss curves (T, 2S),
+    the accuracies on all 2^d inputs (2S,) and, for the deepest sigmoid network, the batch
+    gradient norm of every weight matrix at every step (T, L + 1, 2S)."""
+    d, S, T, B = cfg["deep_d"], cfg["deep_seeds"], cfg["deep_iters"], cfg["batch"]
+    act_name, L, train = run
+    v = np.repeat(np.array(list(deep_tasks(cfg).values()), np.int64), S, axis=0)  # (2S, d)
+    xt, yt, _ = test_set(rng, v)  # all 2^d inputs
+
+    def model(p, x):
+        return mlp(p, x, L, getattr(ad, act_name))
+
+    params = init_mlp(rng, [d] + [10 * d] * L + [1], 2 * S)
+    # per-example gradients (all 2^d inputs) per layer at initialisation
+    out: dict[str, Any] = {"at_init": layer_gradient_norms(model, params, xt, L)}
+    if not train:
+        return out
+    watched = act_name == "sigmoid" and L == max(cfg["deep_depths"])
+
+    def watch(g):
+        return [np.linalg.norm(g[f"W{i}"].reshape(2 * S, -1), axis=1) for i in range(L + 1)]
+
+    params, history, norms = sgd(
+        mean_hinge(model),
+        params,
+        parity_sampler(rng, v, B),
+        T,
+        cfg["deep_lr"],
+        desc=f"(d) {act_name}, {L} hidden",
+        watch=watch if watched else None,
+    )
+    out.update(curve=history["loss"], acc=accuracy(model, params, xt, yt))
+    if watched:
+        out["norms"] = np.array(norms)
+    return out
+
+
+def deep_sigmoid(report: Report, cfg: dict, cells: dict) -> None:
+    """Report (d) from {run: deep_cell(run, ...)} for the runs of deep_runs(cfg)."""
+    d, S, T, B = cfg["deep_d"], cfg["deep_seeds"], cfg["deep_iters"], cfg["batch"]
+    lr, width, Lmax = cfg["deep_lr"], 10 * d, max(cfg["deep_depths"])
+    tasks = deep_tasks(cfg)
+    curves: dict[str, dict] = {task: {} for task in tasks}
     rows, at_init, acc = [], {}, {}
-    watched = None
-    for act_name, L, train in runs:
-        act = getattr(ad, act_name)
-
-        def model(p, x, L=L, act=act):
-            return mlp(p, x, L, act)
-
-        params = init_mlp(rng, [d] + [width] * L + [1], 2 * S)
+    for run in deep_runs(cfg):
+        act_name, L, train = run
+        cell = cells[run]
         label = f"{act_name}, {L} hidden"
-        # per-example gradients (all 2^d inputs) per layer at initialisation
-        at_init[label] = layer_gradient_norms(model, params, xt, L)
+        at_init[label] = cell["at_init"]
         ratio = at_init[label][0] / at_init[label][L - 1]
         report.number(f"d_grad_norms_init_{act_name}_L{L}", at_init[label].mean(axis=1))
         grads = (
@@ -709,24 +779,8 @@ def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
         if not train:
             rows.append([act_name, L] + ["(not trained)", "", "", ""] + grads)
             continue
-
-        def watch(g, L=L):
-            return [np.linalg.norm(g[f"W{i}"].reshape(2 * S, -1), axis=1) for i in range(L + 1)]
-
-        params, history, norms = sgd(
-            mean_hinge(model),
-            params,
-            parity_sampler(rng, v, B),
-            T,
-            lr,
-            desc=f"(d) {label}",
-            watch=watch,
-        )
-        curve = history["loss"]
-        if act_name == "sigmoid" and L == Lmax:
-            watched = np.array(norms)  # (T, L+1, 2S)
+        curve, acc_all = cell["curve"], cell["acc"]
         final = curve[-min(1000, T) :].mean(axis=0)
-        acc_all = accuracy(model, params, xt, yt)
         row = [act_name, L]
         for i, task in enumerate(tasks):
             part = slice(i * S, (i + 1) * S)
@@ -739,6 +793,7 @@ def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
             ]
             report.number(f"d_acc_{task}_{act_name}_L{L}", acc_all[part])
         rows.append(row + grads)
+    watched = cells["sigmoid", Lmax, True]["norms"]  # (T, L+1, 2S)
     names = list(tasks)
     report.table(
         f"(d) Deeper sigmoid networks on parities of d = {d} bits (width {width}, "
@@ -839,16 +894,35 @@ def deep_sigmoid(report: Report, cfg: dict, rng: np.random.Generator) -> None:
 
 
 # ----------------------------------------------------------------------------- main
+def run_cell(part: str, cell: Any, cfg: dict, seed: int) -> Any:
+    """One task of the grid: part "b", "c" or "d" for its cell (an input dimension or a
+    network kind of deep_runs), with the random stream of that cell alone."""
+    fn = {"b": learning_cell, "c": gradient_cell, "d": deep_cell}[part]
+    return fn(cell, cfg, cell_rng(seed, "parity", part, cell))
+
+
 def main(argv: list[str] | None = None) -> Report:
-    args: argparse.Namespace = parser(NAME, DESCRIPTION).parse_args(argv)
+    p = parser(NAME, DESCRIPTION)
+    add_parallel_args(p, what="the cells of (b), (c) and (d)")
+    args: argparse.Namespace = p.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     report.number("config", cfg)
-    rng_a, rng_b, rng_c, rng_d = np.random.default_rng(args.seed).spawn(4)
-    capacity(report, cfg, rng_a)
-    learning(report, cfg, rng_b)
-    gradient_information(report, cfg, rng_c)
-    deep_sigmoid(report, cfg, rng_d)
+    capacity(report, cfg, cell_rng(args.seed, "parity", "a"))
+    # the longest cells first: SGD on the largest d, the deep networks
+    cells = [("b", d) for d in sorted(cfg["learn_dims"], reverse=True)]
+    cells += [("d", run) for run in deep_runs(cfg)]
+    cells += [("c", d) for d in cfg["grad_dims"]]
+    tasks = {(part, cell): (part, cell, cfg, args.seed) for part, cell in cells}
+    with Executor.from_args(args) as ex:
+        results = ex.run(run_cell, tasks, desc="cells")
+    stop_on_failures(report, results)
+    done = {part: {} for part in "bcd"}
+    for (part, cell), result in results.items():
+        done[part][cell] = result.value
+    learning(report, cfg, done["b"])
+    gradient_information(report, cfg, done["c"])
+    deep_sigmoid(report, cfg, done["d"])
     report.write()
     return report
 

@@ -282,3 +282,55 @@ def test_an_experiment_grid_on_the_cluster_gives_the_local_numbers(
     assert len(grids) > 5
     assert {k: there.numbers[k] for k in grids} == {k: here.numbers[k] for k in grids}
     assert there.numbers == here.numbers
+
+
+@needs_dask
+def test_nngp_widths_on_the_cluster_give_the_local_numbers(cluster_address, tmp_path):
+    from experiments import nngp_regression
+
+    here = nngp_regression.main(["--quick", "--out", str(tmp_path / "here")])
+    there = nngp_regression.main(
+        ["--quick", "--out", str(tmp_path / "there"), "--cluster", cluster_address]
+    )
+    assert "rf_test_mse" in here.numbers
+    assert there.numbers == here.numbers
+
+
+def test_parity_cells_in_worker_processes_give_the_numbers_of_one_process():
+    from experiments import parity
+
+    cfg = dict(parity.QUICK, learn_dims=(4, 6), learn_iters=60, deep_iters=60, grad_dims=(3, 4))
+    cells = [("b", 4), ("b", 6), ("c", 3), ("c", 4)] + [("d", run) for run in parity.deep_runs(cfg)]
+    tasks = {cell: (*cell, cfg, 7) for cell in cells}
+    here = parallel.run_tasks(parity.run_cell, tasks, desc=None)
+    # reversed: another order of starting and finishing, same numbers per cell
+    there = parallel.run_tasks(parity.run_cell, dict(reversed(tasks.items())), jobs=2, desc=None)
+    for cell in cells:
+        a, b = here[cell].value, there[cell].value
+        if cell[0] == "c":
+            assert a == b
+        else:
+            assert a.keys() == b.keys()
+            for key in a:
+                assert np.array_equal(a[key], b[key]), (cell, key)
+    # and the cells draw different numbers from each other
+    assert not np.array_equal(here["b", 4].value["curve"], here["b", 6].value["curve"][:, :2])
+
+
+def test_cell_rng_depends_on_the_seed_and_the_cell_alone():
+    draw = [parallel.cell_rng(3, "b", 30).random(4) for _ in range(2)]
+    assert np.array_equal(draw[0], draw[1])
+    others = [
+        parallel.cell_rng(4, "b", 30),
+        parallel.cell_rng(3, "b", 31),
+        parallel.cell_rng(3, "c", 30),
+        parallel.cell_rng(3, ("b", 30)),  # a tuple is its parts: same as the flat cell
+    ]
+    assert [np.array_equal(r.random(4), draw[0]) for r in others] == [False, False, False, True]
+    assert np.array_equal(
+        parallel.cell_rng(5, "d", ("sigmoid", 8, True)).random(3),
+        parallel.cell_rng(5, "d", "sigmoid", 8, 1).random(3),
+    )
+    for bad in (-1, 0.5, None):
+        with pytest.raises(TypeError, match="cell_rng"):
+            parallel.cell_rng(0, "b", bad)
