@@ -28,6 +28,7 @@ Layout, in import order (each module imports only those above it):
   checkpoint.py recomputing a block in the backward pass instead of keeping it
   jit.py        ad.jit: trace a function once, replay its numpy work without the engine
   testing/      property-based derivative checks
+  npyformat.py  .npy headers read without the data (numpy only; nn's and datasets' readers)
 """
 
 from . import forward as _forward  # noqa: F401  (installs forward mode on Primitive)

@@ -48,19 +48,22 @@ def build_model(seed: int = 0):
     import nn
 
     rng = np.random.default_rng(seed)
+
+    def conv_block(c_in: int, c_out: int) -> list:
+        """conv3x3 c_in -> c_out 'same', conv3x3 c_out -> c_out, ReLU after each, maxpool 2,
+        dropout .25 (layers built, and their weights drawn, in this order)."""
+        return [
+            nn.Conv2d(c_in, c_out, 3, padding="same", rng=rng),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, rng=rng),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(0.25, rng=rng),
+        ]
+
     model = nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding="same", rng=rng),
-        nn.ReLU(),
-        nn.Conv2d(32, 32, 3, rng=rng),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25, rng=rng),
-        nn.Conv2d(32, 64, 3, padding="same", rng=rng),
-        nn.ReLU(),
-        nn.Conv2d(64, 64, 3, rng=rng),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25, rng=rng),
+        *conv_block(3, 32),
+        *conv_block(32, 64),
         nn.Flatten(),
         nn.Linear(64 * 6 * 6, 512, rng=rng),
         nn.ReLU(),
@@ -149,22 +152,31 @@ class NumpyCNN:
         mask = (self.rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype) * (1 / (1 - p))
         return x * mask, mask
 
+    def _block(self, x, wa, ba, wb, bb, drop):
+        """One conv block forward: conv 'same', ReLU, conv, ReLU, maxpool 2, dropout .25
+        (by `drop`); returns the output and what `_block_back` needs."""
+        za, ca = self._conv(x, wa, ba, 1)
+        zb, cb = self._conv(np.maximum(za, 0), wb, bb, 0)
+        pooled, cp = self._pool(np.maximum(zb, 0))
+        out, mask = drop(pooled, 0.25)
+        return out, (za, ca, zb, cb, cp, mask)
+
+    def _block_back(self, g, wa, wb, cache, need_dx=True):
+        """The block's backward pass from the gradient g of its output: (gradient of its
+        input or None, gw_a, gb_a, gw_b, gb_b)."""
+        za, ca, zb, cb, cp, mask = cache
+        g = self._pool_back(g * mask, cp) * (zb > 0)
+        g, gwb, gbb = self._conv_back(g, wb, cb)
+        g = g * (za > 0)
+        g, gwa, gba = self._conv_back(g, wa, ca, need_dx=need_dx)
+        return g, gwa, gba, gwb, gbb
+
     def step(self, x, y, lr=0.01, momentum=0.7, decay=1e-3, train=True) -> float:
         w1, b1, w2, b2, w3, b3, w4, b4, w5, b5, w6, b6 = self.p
         drop = (lambda a, p: self._dropout(a, p)) if train else (lambda a, p: (a, 1))
         # forward
-        z1, c1 = self._conv(x, w1, b1, 1)
-        a1 = np.maximum(z1, 0)
-        z2, c2 = self._conv(a1, w2, b2, 0)
-        a2 = np.maximum(z2, 0)
-        p1, cp1 = self._pool(a2)
-        d1, m1 = drop(p1, 0.25)
-        z3, c3 = self._conv(d1, w3, b3, 1)
-        a3 = np.maximum(z3, 0)
-        z4, c4 = self._conv(a3, w4, b4, 0)
-        a4 = np.maximum(z4, 0)
-        p2, cp2 = self._pool(a4)
-        d2, m2 = drop(p2, 0.25)
+        d1, block1 = self._block(x, w1, b1, w2, b2, drop)
+        d2, block2 = self._block(d1, w3, b3, w4, b4, drop)
         f = d2.reshape(d2.shape[0], -1)
         z5 = f @ w5.T + b5
         a5 = np.maximum(z5, 0)
@@ -181,15 +193,8 @@ class NumpyCNN:
         gw6, gb6 = g6.T @ d3, g6.sum(0)
         g = (g6 @ w6) * m3 * (z5 > 0)
         gw5, gb5 = g.T @ f, g.sum(0)
-        g = (g @ w5).reshape(d2.shape) * m2
-        g = self._pool_back(g, cp2) * (z4 > 0)
-        g, gw4, gb4 = self._conv_back(g, w4, c4)
-        g = g * (z3 > 0)
-        g, gw3, gb3 = self._conv_back(g, w3, c3)
-        g = self._pool_back(g * m1, cp1) * (z2 > 0)
-        g, gw2, gb2 = self._conv_back(g, w2, c2)
-        g = g * (z1 > 0)
-        _, gw1, gb1 = self._conv_back(g, w1, c1, need_dx=False)
+        g, gw3, gb3, gw4, gb4 = self._block_back((g @ w5).reshape(d2.shape), w3, w4, block2)
+        _, gw1, gb1, gw2, gb2 = self._block_back(g, w1, w2, block1, need_dx=False)
         grads = [gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4, gw5, gb5, gw6, gb6]
         # SGD with momentum and Keras time-based decay
         lr_t = lr / (1 + decay * self.iterations)

@@ -855,18 +855,25 @@ def _cached(spec: FileSpec, ctx: _Context) -> Path | None:
     return None
 
 
+def _from_folder(folder: Path, where: str, spec: FileSpec, ctx: _Context) -> Path:
+    """The file from a local folder (root= or a mirror folder; `where` names it in
+    messages): found there and checked, else extracted from its archive there, else
+    DataNotFoundError."""
+    found = _locate(folder, ctx.dataset, spec)
+    if found is not None:
+        return _check(found, spec, ctx.verify)
+    if spec.archive:
+        return _from_archive(spec, ctx, where=where)
+    raise DataNotFoundError(
+        f"loading {ctx.dataset.title}: {spec.name!r} not found in {where} (looked in "
+        f"{_looked_in(folder, ctx.dataset)}). {_how_to_provide(ctx.dataset, spec, ctx.cache)}"
+    )
+
+
 def _obtain(spec: FileSpec, ctx: _Context) -> Path:
     dataset = ctx.dataset
     if ctx.root is not None:
-        found = _locate(ctx.root, dataset, spec)
-        if found is not None:
-            return _check(found, spec, ctx.verify)
-        if spec.archive:
-            return _from_archive(spec, ctx, where=f"root={ctx.root}")
-        raise DataNotFoundError(
-            f"loading {dataset.title}: {spec.name!r} not found in root={ctx.root} (looked in "
-            f"{_looked_in(ctx.root, dataset)}). {_how_to_provide(dataset, spec, ctx.cache)}"
-        )
+        return _from_folder(ctx.root, f"root={ctx.root}", spec, ctx)
 
     cached = _cached(spec, ctx)
     if cached is not None:
@@ -875,16 +882,7 @@ def _obtain(spec: FileSpec, ctx: _Context) -> Path:
     mirror = ctx.mirror
     if mirror and not _is_url(mirror):
         folder = Path(mirror).expanduser()
-        found = _locate(folder, dataset, spec)
-        if found is not None:
-            return _check(found, spec, ctx.verify)
-        if spec.archive:
-            return _from_archive(spec, ctx, where=f"mirror folder {folder}")
-        raise DataNotFoundError(
-            f"loading {dataset.title}: {spec.name!r} not found in mirror folder {folder} "
-            f"(looked in {_looked_in(folder, dataset)}). "
-            f"{_how_to_provide(dataset, spec, ctx.cache)}"
-        )
+        return _from_folder(folder, f"mirror folder {folder}", spec, ctx)
 
     hint = _how_to_provide(dataset, spec, ctx.cache)
     dest = ctx.cache / dataset.name / (spec.member or spec.name)

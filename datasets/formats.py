@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import DTypeLike
 
+from autodiff.npyformat import NPY_MAGIC, NpyVersionError, read_npy_header
+
 from .errors import FormatError
 
 IDX_IMAGES_MAGIC = 2051
@@ -162,28 +164,20 @@ def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
     return array.astype(dtype.newbyteorder("="), copy=True)
 
 
-_NPY_MAGIC = b"\x93NUMPY"
 _DEFLATE_MAX_RATIO = 1032  # the most deflate can expand data
 
 
 def _npy_header(member, source: str) -> tuple[tuple[int, ...], np.dtype, int]:
     """(shape, dtype, header length) of the .npy stream ``member``, read without its data."""
     try:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise FormatError(
-                f"reading {source}: .npy format version {version[0]}.{version[1]} is not supported "
-                "(expected 1.0 or 2.0)"
-            )
+        return read_npy_header(member)
+    except NpyVersionError as exc:
+        raise FormatError(
+            f"reading {source}: .npy format version {exc.version[0]}.{exc.version[1]} is not "
+            "supported (expected 1.0 or 2.0)"
+        ) from None
     except (ValueError, EOFError) as exc:
-        if isinstance(exc, FormatError):
-            raise
         raise FormatError(f"reading {source}: not a valid .npy header ({exc})") from None
-    return tuple(shape), dtype, member.tell()
 
 
 def _check_npz_member(
@@ -234,7 +228,7 @@ def read_npz_array(
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+            if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
                 raise FormatError(
                     f"reading {path}: expected a .npz archive, found a single .npy array"
                 )

@@ -22,14 +22,14 @@ entries.
 
 from __future__ import annotations
 
-import os
+import inspect
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from .download import DatasetSpec, DownloadConfig, FileSpec, PathLike, fetch, verify_file
+from .download import DatasetSpec, FileSpec, PathLike, fetch, verify_file
 from .errors import DataNotFoundError, FormatError
 from .formats import (
     CIFAR_RECORD_BYTES,
@@ -243,18 +243,26 @@ def _checked_split(key: str, split: str, x: np.ndarray, y: np.ndarray) -> Split:
     return x, y.astype(np.int64)
 
 
-def load(
-    key: str,
-    split: SplitName | None = None,
-    *,
-    root: PathLike | None = None,
-    mirror: str | os.PathLike | None = None,
-    cache_dir: PathLike | None = None,
-    verify: bool = True,
-    progress: bool = True,
-    config: DownloadConfig | None = None,
-) -> Split | tuple[Split, Split]:
-    """Load dataset ``key`` (a key of :data:`DATASETS`); see the named loaders."""
+def _with_fetch_options(*leading: inspect.Parameter) -> inspect.Signature:
+    """The signature `load` and the named loaders show: `leading`, then the keyword-only
+    options of `fetch` (root, mirror, cache_dir, verify, progress, config), which they pass
+    on to it unchanged."""
+    options = inspect.signature(fetch).parameters.values()
+    return inspect.Signature(
+        [*leading, *(p for p in options if p.kind is p.KEYWORD_ONLY)],
+        return_annotation="Split | tuple[Split, Split]",
+    )
+
+
+_SPLIT = inspect.Parameter(
+    "split", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation="SplitName | None"
+)
+
+
+def load(key: str, split: SplitName | None = None, **options: Any) -> Split | tuple[Split, Split]:
+    """Load dataset ``key`` (a key of :data:`DATASETS`); see the named loaders (``options``:
+    root, mirror, cache_dir, verify, progress and config, as there)."""
+    _LOAD_SIGNATURE.bind(key, split, **options)  # an unknown option: TypeError, before any work
     if key not in DATASETS:
         raise ValueError(f"load: unknown dataset {key!r}, expected one of {sorted(DATASETS)}")
     spec = DATASETS[key]
@@ -266,16 +274,7 @@ def load(
     result = []
     for name in ("train", "test") if split is None else (split,):
         try:
-            paths = fetch(
-                spec,
-                spec.splits[name],
-                root=root,
-                mirror=mirror,
-                cache_dir=cache_dir,
-                verify=verify,
-                progress=progress,
-                config=config,
-            )
+            paths = fetch(spec, spec.splits[name], **options)
         except DataNotFoundError as exc:
             if key == "cifar10" and name == "train":
                 raise DataNotFoundError(
@@ -286,6 +285,11 @@ def load(
             raise
         result.append(_checked_split(key, name, *_read_split(key, paths)))
     return tuple(result) if split is None else result[0]
+
+
+_LOAD_SIGNATURE = load.__signature__ = _with_fetch_options(
+    inspect.Parameter("key", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="str"), _SPLIT
+)
 
 
 _LOADER_DOC = """Load {title} ({layout}).
@@ -307,27 +311,10 @@ _LOADER_DOC = """Load {title} ({layout}).
 
 
 def _make_loader(key: str, layout: str, shape: str):
-    def loader(
-        split: SplitName | None = None,
-        *,
-        root: PathLike | None = None,
-        mirror: str | os.PathLike | None = None,
-        cache_dir: PathLike | None = None,
-        verify: bool = True,
-        progress: bool = True,
-        config: DownloadConfig | None = None,
-    ) -> Split | tuple[Split, Split]:
-        return load(
-            key,
-            split,
-            root=root,
-            mirror=mirror,
-            cache_dir=cache_dir,
-            verify=verify,
-            progress=progress,
-            config=config,
-        )
+    def loader(split: SplitName | None = None, **options: Any) -> Split | tuple[Split, Split]:
+        return load(key, split, **options)
 
+    loader.__signature__ = _with_fetch_options(_SPLIT)
     loader.__name__ = loader.__qualname__ = key
     loader.__doc__ = _LOADER_DOC.format(
         title=DATASETS[key].title, layout=layout, shape=shape, name=key

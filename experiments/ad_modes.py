@@ -26,7 +26,7 @@ import numpy as np
 import autodiff as ad
 from autodiff.testing.timing import interleaved_medians, median_seconds, single_thread_blas
 from experiments._tape import draw_graph
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, progress, start
 
 NAME = "ad_modes"
 DESCRIPTION = (
@@ -684,9 +684,7 @@ def _complexity_section(report: Report, rng: np.random.Generator, quick: bool) -
 
 # ------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     _trace_section(report)
     _cost_section(report, rng, args.quick)
     _complexity_section(report, rng, args.quick)

@@ -37,7 +37,7 @@ import numpy as np
 import autodiff as ad
 import datasets
 from experiments._linear_common import cosine, gradient_descent, relative_error
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, new_panel, parser, start
 
 NAME = "autoencoders"
 DESCRIPTION = (
@@ -330,6 +330,28 @@ def converge(
     return int(np.argmin(dist)), float(dist.min()), first
 
 
+def _report_training(report: Report, key: str, run: dict, extra: dict, what: str) -> None:
+    """Record a nonlinear autoencoder's training run (steps to the target, final MSE,
+    learning rate, then `extra`) as the headline number `key`, and check that it reached
+    the target; `what` opens the claim, e.g. "(4a) trained on one image"."""
+    report.number(
+        key,
+        {
+            "steps_to_mse_1e-5": run["steps_to_target"],
+            "final_mse": run["mse"][-1],
+            "lr": run["lr"],
+            **extra,
+        },
+        headline=True,
+    )
+    report.check(
+        run["steps_to_target"] is not None,
+        f"{what}, gradient descent reaches training MSE < 1e-5",
+        f"MSE < 1e-5 after {run['steps_to_target']} steps (lr {run['lr']:.3g}); continued "
+        f"to {run['mse'][-1]:.2e} after {len(run['mse']) - 1} steps",
+    )
+
+
 def nonlinear_one(
     report: Report, rng: np.random.Generator, z: np.ndarray, probes: dict, k: int, max_steps: int
 ) -> dict:
@@ -337,23 +359,12 @@ def nonlinear_one(
     f = Autoencoder(run["A"], run["B"])
     rho, rho0 = f.spectral_radius(z), float(np.abs(np.linalg.eigvals(f.ba)).max())
     jac = f.jacobian_check(z, rng)
-    report.number(
+    _report_training(
+        report,
         "one_image",
-        {
-            "steps_to_mse_1e-5": run["steps_to_target"],
-            "final_mse": run["mse"][-1],
-            "lr": run["lr"],
-            "rho_J_at_z": rho,
-            "rho_J_at_0": rho0,
-            "jvp_check": jac,
-        },
-        headline=True,
-    )
-    report.check(
-        run["steps_to_target"] is not None,
-        "(4a) trained on one image, gradient descent reaches training MSE < 1e-5",
-        f"MSE < 1e-5 after {run['steps_to_target']} steps (lr {run['lr']:.3g}); continued "
-        f"to {run['mse'][-1]:.2e} after {len(run['mse']) - 1} steps",
+        run,
+        {"rho_J_at_z": rho, "rho_J_at_0": rho0, "jvp_check": jac},
+        "(4a) trained on one image",
     )
     report.check(
         rho < 1 and jac < 1e-4,
@@ -393,22 +404,7 @@ def nonlinear_two(
     f = Autoencoder(run["A"], run["B"])
     rhos = [f.spectral_radius(zi) for zi in z]
     attracting = [i for i, r in enumerate(rhos) if r < 1]
-    report.number(
-        "two_images",
-        {
-            "steps_to_mse_1e-5": run["steps_to_target"],
-            "final_mse": run["mse"][-1],
-            "lr": run["lr"],
-            "rho_J_at_z": rhos,
-        },
-        headline=True,
-    )
-    report.check(
-        run["steps_to_target"] is not None,
-        "(4c) trained on two images, gradient descent reaches training MSE < 1e-5",
-        f"MSE < 1e-5 after {run['steps_to_target']} steps (lr {run['lr']:.3g}); continued "
-        f"to {run['mse'][-1]:.2e} after {len(run['mse']) - 1} steps",
-    )
+    _report_training(report, "two_images", run, {"rho_J_at_z": rhos}, "(4c) trained on two images")
     report.check(
         len(attracting) >= 1,
         "(4c) the training images are fixed points, and at least one of them is an "
@@ -470,8 +466,7 @@ def nonlinear_two(
 
 # ------------------------------------------------------------------------- plots
 def plot_linear(report: Report, steps: dict) -> None:
-    fig, axes = new_figure(1, 1, size=(6.5, 4.2))
-    ax = axes[0, 0]
+    fig, ax = new_panel(size=(6.5, 4.2))
     for eta, res in steps["results"].items():
         losses = res["losses"]
         label = f"eta = {eta}" + (" (diverged)" if res["diverged"] else "")
@@ -492,8 +487,7 @@ def plot_linear(report: Report, steps: dict) -> None:
 
 
 def plot_nonlinear_training(report: Report, one: dict, two: dict) -> None:
-    fig, axes = new_figure(1, 1, size=(6.5, 4.2))
-    ax = axes[0, 0]
+    fig, ax = new_panel(size=(6.5, 4.2))
     ax.semilogy(one["run"]["mse"], label="one image")
     ax.semilogy(two["run"]["mse"], label="two images")
     ax.axhline(MSE_TARGET, color="k", ls="--", lw=1, label="document's target 1e-5")
@@ -518,9 +512,7 @@ def main(argv: list[str] | None = None) -> Report:
         default=None,
         help="local folder (or URL) with the CIFAR-10 files (default: $AUTODIFF_DATA_MIRROR)",
     )
-    args = p.parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv, p)
     images, names = load_images(args.images, args.mirror, rng, 12, args.quick)
     flat = images.reshape(len(images), -1)
     side = images.shape[-1]

@@ -93,19 +93,22 @@ REF_UPDATES = REF_TRAIN_IMAGES // 32  # 1,250 updates per epoch
 
 def build_model(rng: np.random.Generator) -> nn.Sequential:
     """The document's network with Keras' initialisation; dropout masks from `rng`."""
+
+    def conv_block(c_in: int, c_out: int) -> list[nn.Module]:
+        """conv3x3 c_in -> c_out 'same', conv3x3 c_out -> c_out, ReLU after each, maxpool 2,
+        dropout .25."""
+        return [
+            nn.Conv2d(c_in, c_out, 3, padding="same"),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(0.25, rng=rng),
+        ]
+
     model = nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding="same"),
-        nn.ReLU(),
-        nn.Conv2d(32, 32, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25, rng=rng),
-        nn.Conv2d(32, 64, 3, padding="same"),
-        nn.ReLU(),
-        nn.Conv2d(64, 64, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25, rng=rng),
+        *conv_block(3, 32),
+        *conv_block(32, 64),
         nn.Flatten(),
         nn.Linear(64 * 6 * 6, 512),
         nn.ReLU(),
@@ -587,20 +590,12 @@ def split_data(
     if max_images is not None and len(y) > max_images:
         keep = np.sort(np.random.default_rng([seed, 1]).permutation(len(y))[:max_images])
         x, y = x[keep], y[keep]
-    (x_train, y_train), (x_val, y_val) = train_val_split(x, y, val_size, seed=seed)
-    x_test, y_test = all_data["x_test"], all_data["y_test"]
-    if max_test is not None:
-        x_test, y_test = x_test[:max_test], y_test[:max_test]
-    return dict(
-        x_train=x_train,
-        y_train=y_train,
-        x_val=x_val,
-        y_val=y_val,
-        x_test=x_test,
-        y_test=y_test,
-        note=all_data["note"],
-        available=len(all_data["y"]),
-    )
+    train, val = train_val_split(x, y, val_size, seed=seed)
+    test = all_data["x_test"][:max_test], all_data["y_test"][:max_test]  # None: all of them
+    data = dict(note=all_data["note"], available=len(all_data["y"]))
+    for split, (images, labels) in (("train", train), ("val", val), ("test", test)):
+        data[f"x_{split}"], data[f"y_{split}"] = images, labels
+    return data
 
 
 def load_data(
@@ -743,27 +738,36 @@ def run_seed(
 
         return after_epoch
 
-    run["sgd_matched"] = run_training(
+    def train(name: str, optimizer_factory, stream, epochs: int, **limits) -> dict | None:
+        """run_training on this seed's split, from the model stream `stream`, into
+        run[name.lower()]; `limits`: run_training's deadline or total_updates."""
+        model_rng = np.random.default_rng(stream)
+        records = run[name.lower()]
+        return run_training(
+            name,
+            optimizer_factory,
+            model_rng,
+            epochs,
+            data,
+            cfg["batch"],
+            records,
+            log(name),
+            **limits,
+        )
+
+    run["sgd_matched"] = train(
         "SGD",
         lambda ps: optim.SGD(ps, **SGD_SETTINGS),
-        np.random.default_rng(sgd_seed),
+        sgd_seed,
         cfg["sgd_epochs"],
-        data,
-        cfg["batch"],
-        run["sgd"],
-        log("SGD"),
         total_updates=sgd_updates,
     )
-    run_training(
+    train(
         "Adam",
         lambda ps: optim.Adam(ps, **ADAM_SETTINGS),
-        np.random.default_rng(adam_seed),
+        adam_seed,
         cfg["adam_epochs"],
-        data,
-        cfg["batch"],
-        run["adam"],
-        log("Adam"),
-        time.monotonic() + (deadline - time.time()),  # this machine's clock
+        deadline=time.monotonic() + (deadline - time.time()),  # this machine's clock
     )
     return run
 

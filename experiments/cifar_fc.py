@@ -21,7 +21,6 @@ present, otherwise the exact subset of them next to the test batch (results.md s
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -31,7 +30,13 @@ import datasets
 import nn
 import optim
 from experiments._data import add_data_arguments, cifar10_splits
-from experiments.common import Report, label_loss_and_accuracy, new_figure, parser
+from experiments.common import (
+    Report,
+    label_loss_and_accuracy,
+    new_figure,
+    parser,
+    start_with_config,
+)
 
 NAME = "cifar_fc"
 DESCRIPTION = (
@@ -178,10 +183,7 @@ def sample_grid(
 def main(argv: list[str] | None = None) -> Report:
     p = parser(NAME, DESCRIPTION)
     add_data_arguments(p)
-    args: argparse.Namespace = p.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    report.number("config", cfg)
+    args, report, cfg = start_with_config(NAME, DESCRIPTION, SOURCE, argv, FULL, QUICK, p)
     (x_raw, y), (xt_raw, y_test), note = cifar10_splits(args.data_root)
     report.number("train_images_available", len(y))
     report.number("test_images", len(y_test))

@@ -29,17 +29,10 @@ import autodiff as ad
 import datasets
 import nn
 import optim
+from experiments import _seeds
 from experiments._data import add_data_arguments, cifar10_splits
 from experiments._resnet import layer_summary, resnet18
-from experiments._seeds import (
-    add_seed_arguments,
-    mean_sd,
-    seed_table,
-    seeds_from_args,
-    separated,
-    summarize,
-)
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, new_panel, parser
 from experiments.parallel import Executor, add_parallel_args, stop_on_failures
 
 NAME = "cifar_study"
@@ -59,30 +52,21 @@ RESNET18_PARAMETERS = 11_173_962  # the CIFAR ResNet-18 (widths 64/128/256/512, 
 # cores: ResNet-18 (width 64, batch 32) trains at about 80 ms per image and scores 512
 # validation images in about 15 s, so the scheme comparison, 3 seeds x 3 schemes x one
 # epoch of 2,048 images (64 steps) plus 512 validation images each, fits about 30 minutes.
-FULL = dict(
-    embed_plot_n=3000,
-    subset_train=2048,
-    subset_val=512,
-    width=64,
-    batch_size=32,
-    scheme_seeds=3,
-    long_train=1536,
-    long_val=500,
-    long_epochs=3,
-    test_n=1000,
+# Each setting: (full run, --quick run).
+SIZES = dict(
+    embed_plot_n=(3000, 200),
+    subset_train=(2048, 96),
+    subset_val=(512, 32),
+    width=(64, 4),
+    batch_size=(32, 16),
+    scheme_seeds=(3, 2),
+    long_train=(1536, 64),
+    long_val=(500, 32),
+    long_epochs=(3, 2),
+    test_n=(1000, 64),
 )
-QUICK = dict(
-    embed_plot_n=200,
-    subset_train=96,
-    subset_val=32,
-    width=4,
-    batch_size=16,
-    scheme_seeds=2,
-    long_train=64,
-    long_val=32,
-    long_epochs=2,
-    test_n=64,
-)
+FULL = {key: full for key, (full, _) in SIZES.items()}
+QUICK = {key: quick for key, (_, quick) in SIZES.items()}
 
 
 # ------------------------------------------------------------------ linear methods
@@ -354,8 +338,7 @@ def plot_architecture(report: Report, rows: list, width: int) -> None:
         stages.append((label, blocks[-1][2][1:], sum(b[3] for b in blocks)))
     stages.append(("global average pooling", by_name["avgpool"][2][1:], 0))
     stages.append(("linear", by_name["linear"][2][1:], by_name["linear"][3]))
-    fig, axes = new_figure(1, 1, size=(7.5, 10.5))
-    ax = axes[0, 0]
+    fig, ax = new_panel(size=(7.5, 10.5))
     n = len(stages)
     for i, (label, shape, params) in enumerate(stages):
         top = n - i
@@ -476,7 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = parser(NAME, DESCRIPTION)
     add_data_arguments(p)
     add_parallel_args(p, what="the (seed, scheme) runs")
-    add_seed_arguments(p)  # seeds of the scheme comparison (default: scheme_seeds from --seed)
+    _seeds.add_seed_arguments(
+        p
+    )  # seeds of the scheme comparison (default: scheme_seeds from --seed)
     p.add_argument(
         "--subset-train",
         type=int,
@@ -568,7 +553,7 @@ def main(argv: list[str] | None = None) -> Report:
     (x_tr, y_tr), (x_val, y_val), note = cifar10_splits(args.data_root)
     y_tr, y_val = y_tr.astype(np.int64), y_val.astype(np.int64)
     if args.seeds or args.n_seeds is not None:
-        scheme_seeds = seeds_from_args(args)
+        scheme_seeds = _seeds.seeds_from_args(args)
     else:
         scheme_seeds = list(range(args.seed, args.seed + cfg["scheme_seeds"]))
     report.number("n_train", len(y_tr))
@@ -738,8 +723,8 @@ def main(argv: list[str] | None = None) -> Report:
                 hist["epoch_seconds"][0],
             ]
         )
-    val_stats = {s: summarize([h["val_acc"][0] for h in results[s]]) for s in SCHEMES}
-    loss_stats = {s: summarize([h["val_loss"][0] for h in results[s]]) for s in SCHEMES}
+    val_stats = {s: _seeds.summarize([h["val_acc"][0] for h in results[s]]) for s in SCHEMES}
+    loss_stats = {s: _seeds.summarize([h["val_loss"][0] for h in results[s]]) for s in SCHEMES}
     best = max(SCHEMES, key=lambda s: (val_stats[s].mean, -loss_stats[s].mean))
     report.number("best_scheme", best, headline=True)
     n_sub = cfg["subset_val"] if cfg["subset_val"] <= len(y_val) else len(y_val)
@@ -770,7 +755,7 @@ def main(argv: list[str] | None = None) -> Report:
         f"batch-norm statistics (momentum 0.1), which lag far behind after one "
         f"short epoch: hence validation losses well above the training losses.",
     )
-    seed_table(
+    _seeds.seed_table(
         report,
         f"(e) The schemes over {len(scheme_seeds)} seeds (one epoch each)",
         [
@@ -791,7 +776,9 @@ def main(argv: list[str] | None = None) -> Report:
         if other == best:
             continue
         gap = val_stats[best].mean - val_stats[other].mean
-        verdicts[other] = dict(gap=gap, beyond_spread=separated(val_stats[best], val_stats[other]))
+        verdicts[other] = dict(
+            gap=gap, beyond_spread=_seeds.separated(val_stats[best], val_stats[other])
+        )
     report.number("best_scheme_gaps", verdicts)
     # every pair of schemes: does the gap in mean validation accuracy exceed 2 x the larger sd?
     pairs = {}
@@ -801,7 +788,7 @@ def main(argv: list[str] | None = None) -> Report:
             pairs[f"{a} vs {b}"] = dict(
                 gap=val_stats[a].mean - val_stats[b].mean,
                 two_sd=2 * spread,
-                beyond_spread=separated(val_stats[a], val_stats[b]),
+                beyond_spread=_seeds.separated(val_stats[a], val_stats[b]),
             )
     report.number("scheme_pair_gaps", pairs)
     any_beyond = report.number(
@@ -831,7 +818,7 @@ def main(argv: list[str] | None = None) -> Report:
     report.text(
         f"**Do the schemes differ?** Mean ± sd of the validation accuracy over "
         f"{len(scheme_seeds)} seeds: "
-        + "; ".join(f"{s} {mean_sd(val_stats[s], 3)}" for s in SCHEMES)
+        + "; ".join(f"{s} {_seeds.mean_sd(val_stats[s], 3)}" for s in SCHEMES)
         + f". Best mean: **{best}** (gaps: "
         + ", ".join(f"{o} {v['gap']:+.3f}" for o, v in verdicts.items())
         + "). "

@@ -88,6 +88,37 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
+def start(
+    name: str,
+    description: str,
+    source: str,
+    argv: list[str] | None,
+    p: argparse.ArgumentParser | None = None,
+) -> tuple[argparse.Namespace, Report, np.random.Generator]:
+    """The opening of an experiment's `main`: the command line `argv` parsed by `p`
+    (default: `parser(name, description)`, the options every experiment has), the
+    `Report`, and a generator seeded by --seed."""
+    args = (parser(name, description) if p is None else p).parse_args(argv)
+    return args, Report(name, args, source, description), np.random.default_rng(args.seed)
+
+
+def start_with_config(
+    name: str,
+    description: str,
+    source: str,
+    argv: list[str] | None,
+    full: dict,
+    quick: dict,
+    p: argparse.ArgumentParser | None = None,
+) -> tuple[argparse.Namespace, Report, dict]:
+    """`start` for an experiment with a full and a quick configuration: instead of the
+    generator, the configuration --quick picks, recorded in the report as "config"."""
+    args, report, _ = start(name, description, source, argv, p)
+    cfg = quick if args.quick else full
+    report.number("config", cfg)
+    return args, report, cfg
+
+
 def environment() -> dict:
     """Where the numbers were measured: CPU, Python, numpy and its BLAS, date, git commit."""
     info: dict[str, Any] = {
@@ -364,3 +395,9 @@ def new_figure(ncols: int = 1, nrows: int = 1, size: tuple = (6.0, 4.0)):
     import matplotlib.pyplot as plt
 
     return plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+
+
+def new_panel(size: tuple = (6.0, 4.0)):
+    """A figure with a single panel: (fig, ax), from `new_figure`."""
+    fig, axes = new_figure(size=size)
+    return fig, axes[0, 0]

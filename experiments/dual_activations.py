@@ -164,9 +164,7 @@ def covariance_by_sampling(x: np.ndarray, x2: np.ndarray, w: np.ndarray) -> dict
 
 
 def main(argv: list[str] | None = None) -> common.Report:
-    args = common.parser(NAME, DESCRIPTION).parse_args(argv)
-    report = common.Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = common.start(NAME, DESCRIPTION, SOURCE, argv)
     n_samples = 100_000 if args.quick else 1_000_000
     n_grid = 21 if args.quick else 41
     grid = np.linspace(-1.0, 1.0, n_grid)
@@ -451,8 +449,7 @@ def _plots(
         "of the duals, non-negative on [0, 1] (shaded).",
     )
 
-    fig, axes = common.new_figure(size=(5.0, 4.2))
-    ax = axes[0, 0]
+    fig, ax = common.new_panel(size=(5.0, 4.2))
     exact, est, se = (np.array(c) for c in zip(*pts, strict=False))
     lim = np.array([min(exact.min(), est.min()), max(exact.max(), est.max())])
     ax.plot(lim, lim, "k-", lw=1, label="cov = x.x'")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, progress, start
 from optim import functional as fopt
 
 NAME = "gd_convergence"
@@ -239,46 +239,65 @@ def _general_eta(report: Report, p: Problem, steps: int) -> list[list[Any]]:
     return rows
 
 
-def _plot(report: Report, results: list[dict[str, Any]]) -> None:
+def _draw_grad_norms(ax: Any, r: dict[str, Any]) -> None:
+    k1 = np.arange(r["sq"].size) + 1
+    ax.loglog(k1, np.maximum(r["sq"], 1e-300), lw=1, label="‖grad F(w_k)‖^2")
+    ax.loglog(k1, np.maximum(r["running_min"], 1e-300), lw=1.5, ls=":", label="min over j <= k")
+    ax.loglog(k1, r["curve"], "k--", label="bound 2L(F(w0) - F*)/(k+1)")
+    ax.set_ylim(1e-20, None)
+
+
+def _draw_decrease(ax: Any, r: dict[str, Any]) -> None:
+    guaranteed = r["sq"][:-1] / (2 * r["problem"].L)
+    actual = r["values"][:-1] - r["values"][1:]
+    live = guaranteed > 1e-10 * np.maximum(1.0, np.abs(r["values"][:-1]))
+    ax.semilogy(
+        np.flatnonzero(live),
+        actual[live] / guaranteed[live],
+        ".",
+        ms=3,
+        label="actual / guaranteed decrease",
+    )
+    ax.axhline(1.0, color="k", ls="--", label="guarantee ‖grad‖^2 / 2L")
+
+
+def _per_problem_figure(
+    report: Report,
+    results: list[dict[str, Any]],
+    draw: Callable[[Any, dict[str, Any]], None],
+    labels: tuple[str, str],
+    filename: str,
+    caption: str,
+) -> None:
+    """One panel per test function, drawn by draw(ax, result), with the (x, y) axis
+    `labels`, titled by the function's name, added to the report."""
     fig, axes = new_figure(ncols=2, nrows=(len(results) + 1) // 2, size=(5.5, 4.2))
     for ax, r in zip(axes.ravel(), results, strict=False):
-        k1 = np.arange(r["sq"].size) + 1
-        ax.loglog(k1, np.maximum(r["sq"], 1e-300), lw=1, label="‖grad F(w_k)‖^2")
-        ax.loglog(k1, np.maximum(r["running_min"], 1e-300), lw=1.5, ls=":", label="min over j <= k")
-        ax.loglog(k1, r["curve"], "k--", label="bound 2L(F(w0) - F*)/(k+1)")
-        ax.set_ylim(1e-20, None)
-        ax.set_xlabel("gradient-descent step k + 1 (eta = 1/L)")
-        ax.set_ylabel("squared gradient norm")
+        draw(ax, r)
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
         ax.set_title(r["problem"].name, fontsize=10)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    report.figure(
-        fig,
+    report.figure(fig, filename, caption)
+
+
+def _plot(report: Report, results: list[dict[str, Any]]) -> None:
+    _per_problem_figure(
+        report,
+        results,
+        _draw_grad_norms,
+        ("gradient-descent step k + 1 (eta = 1/L)", "squared gradient norm"),
         "grad_norms.png",
         "Squared gradient norm along gradient descent with "
         "eta = 1/L, and the guaranteed bound on its running minimum (values below "
         "1e-20, reached at convergence, are off the scale)",
     )
-    fig, axes = new_figure(ncols=2, nrows=(len(results) + 1) // 2, size=(5.5, 4.2))
-    for ax, r in zip(axes.ravel(), results, strict=False):
-        guaranteed = r["sq"][:-1] / (2 * r["problem"].L)
-        actual = r["values"][:-1] - r["values"][1:]
-        live = guaranteed > 1e-10 * np.maximum(1.0, np.abs(r["values"][:-1]))
-        ax.semilogy(
-            np.flatnonzero(live),
-            actual[live] / guaranteed[live],
-            ".",
-            ms=3,
-            label="actual / guaranteed decrease",
-        )
-        ax.axhline(1.0, color="k", ls="--", label="guarantee ‖grad‖^2 / 2L")
-        ax.set_xlabel("step k")
-        ax.set_ylabel("(F(w_k) - F(w_k+1)) / (‖grad‖^2 / 2L)")
-        ax.set_title(r["problem"].name, fontsize=10)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    report.figure(
-        fig,
+    _per_problem_figure(
+        report,
+        results,
+        _draw_decrease,
+        ("step k", "(F(w_k) - F(w_k+1)) / (‖grad‖^2 / 2L)"),
         "decrease.png",
         "Per-step decrease of F relative to the guaranteed "
         "‖grad F‖^2 / 2L (steps where the guarantee is below rounding level omitted)",
@@ -286,9 +305,7 @@ def _plot(report: Report, results: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     steps, n_samples = (300, 20) if args.quick else (3000, 200)
     results, eta_rows = [], []
     for p in progress(problems(rng), desc="test functions"):

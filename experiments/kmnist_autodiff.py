@@ -367,46 +367,42 @@ def main(argv: list[str] | None = None) -> Report:
     )
 
     # one hidden layer, one hyperparameter at a time; then deeper networks
-    ref_name, (rv, rt) = REFERENCE_FFN_BEST
-    bv, bt = group_table(
-        report,
-        by_group["one_layer"],
-        best["one_layer"],
+    def our_best(group: str, reference: tuple, title: str, difference: str) -> str:
+        """The group's table; returns a sentence on its best configuration, against the
+        document's `reference` (name, (validation, test)) when `same_data`."""
+        bv, bt = group_table(report, by_group[group], best[group], reference, title, same_data)
+        rv, rt = reference[1]
+        return f"Our best ({best[group]}): {bv:.4f} / {bt:.4f}" + (
+            f", {difference} {bv - rv:+.4f} / {bt - rt:+.4f}."
+            if same_data
+            else f" on {args.dataset}."
+        )
+
+    one_layer = our_best(
+        "one_layer",
         REFERENCE_FFN_BEST,
         "Feed-forward network with dropout, one hidden layer: each "
         f"hyperparameter varied with the others at the defaults{seed_note}",
-        same_data,
+        "difference to the document's best",
     )
+    ref_name, (rv, rt) = REFERENCE_FFN_BEST
     report.text(
         f"Defaults: learning rate {DEFAULTS['lr']}, {DEFAULTS['hidden']} hidden "
         f"units, dropout {DEFAULTS['dropout']}, batch {DEFAULTS['batch']}, ReLU, SGD, "
         f"{cfg['epochs']} epochs. The document reports only its best configuration "
-        f"({ref_name}): {rv} / {rt} on KMNIST. Our best ({best['one_layer']}): "
-        f"{bv:.4f} / {bt:.4f}"
-        + (
-            f", difference to the document's best {bv - rv:+.4f} / {bt - rt:+.4f}."
-            if same_data
-            else f" on {args.dataset}."
-        )
+        f"({ref_name}): {rv} / {rt} on KMNIST. {one_layer}"
     )
-    ref_name, (rv, rt) = REFERENCE_DEEP_BEST
-    bv, bt = group_table(
-        report,
-        by_group["deep"],
-        best["deep"],
+    deep = our_best(
+        "deep",
         REFERENCE_DEEP_BEST,
         f"Deeper networks (the other hyperparameters at the defaults){seed_note}",
-        same_data,
+        "difference",
     )
+    ref_name, (rv, rt) = REFERENCE_DEEP_BEST
     report.text(
         f"The document's best deeper network ({ref_name}, learning rate 0.01): "
-        f"{rv} / {rt} on KMNIST. Our best ({best['deep']}): {bv:.4f} / {bt:.4f}"
-        + (
-            f", difference {bv - rv:+.4f} / {bt - rt:+.4f}."
-            if same_data
-            else f" on {args.dataset}."
-        )
-        + f" Times: the machine (2 cores) was shared, with --jobs {args.jobs}."
+        f"{rv} / {rt} on KMNIST. {deep} Times: the machine (2 cores) was shared, with "
+        f"--jobs {args.jobs}."
     )
 
     # over seeds: mean ± sd of every configuration, and the document's choice of each group

@@ -22,7 +22,6 @@ epoch.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 
@@ -38,7 +37,14 @@ from experiments._kmnist_common import (
     load_splits,
     plot_curves,
 )
-from experiments.common import Report, label_loss_and_accuracy, new_figure, parser, progress
+from experiments.common import (
+    Report,
+    label_loss_and_accuracy,
+    new_figure,
+    parser,
+    progress,
+    start_with_config,
+)
 
 NAME = "kmnist_linear"
 DESCRIPTION = (
@@ -301,10 +307,7 @@ def main(argv: list[str] | None = None) -> Report:
         action="store_true",
         help="skip the run with the other engine (halves the time)",
     )
-    args: argparse.Namespace = p.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    report.number("config", cfg)
+    args, report, cfg = start_with_config(NAME, DESCRIPTION, SOURCE, argv, FULL, QUICK, p)
     splits = load_splits(args.dataset, args.data_root, args.quick)
     report.number("dataset", args.dataset)
     report.number("split_sizes", splits.sizes())

@@ -33,7 +33,7 @@ import numpy as np
 import autodiff as ad
 import datasets
 from experiments._linear_common import gradient_descent, relative_error, until_roundoff
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, new_panel, start
 
 NAME = "linear_networks"
 DESCRIPTION = (
@@ -217,8 +217,7 @@ def capacity(report: Report, rng: np.random.Generator, quick: bool) -> dict:
 
 
 def plot_capacity(report: Report, curves: dict) -> None:
-    fig, axes = new_figure(1, 1, size=(6.5, 4.2))
-    ax = axes[0, 0]
+    fig, ax = new_panel(size=(6.5, 4.2))
     for (label, (losses, floor)), color in zip(curves.items(), ("C3", "C0"), strict=False):
         ax.semilogy(until_roundoff(losses, 1e-28), color=color, label=f"target {label}")
         if floor > 0:
@@ -579,9 +578,7 @@ def plot_critical(report: Report, zero: dict, runs: dict, optimum: float, preds:
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     curves = capacity(report, rng, args.quick)
     plot_capacity(report, curves)
     gradients(report, rng, args.quick)

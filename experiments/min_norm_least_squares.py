@@ -25,7 +25,7 @@ import numpy as np
 
 import autodiff as ad
 from experiments._linear_common import gradient_descent
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, start
 
 NAME = "min_norm_least_squares"
 DESCRIPTION = (
@@ -337,9 +337,7 @@ def unit_minimisers(report: Report, rng: np.random.Generator, quick: bool) -> No
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     report.text(
         "The system 3x + 4y = 2, 3x + 4y = 3 has no solution; its least-squares solutions "
         "form the line x* + k n. Exact answers are recomputed with fractions, the SVD in "

@@ -23,8 +23,6 @@ depend on where or in which order the cells run.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 import autodiff as ad
@@ -33,7 +31,7 @@ import nn
 import optim
 from experiments._data import add_data_arguments, describe_source, load_28x28
 from experiments._mlp_training import Curve, sign_error, train_examples
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, parser, start_with_config
 from experiments.parallel import Executor, add_parallel_args, stop_on_failures
 
 NAME = "mnist_backprop"
@@ -452,6 +450,22 @@ def learning_rate_sweep(
     )
 
 
+def _training_error_figure(
+    report: Report, fig, activations, title: str, filename: str, caption: str
+) -> None:
+    """Finish a figure of training-error curves against epoch, one panel (fig.axes, in
+    order) per activation, and add it to the report."""
+    for ax, act in zip(fig.axes, activations, strict=False):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training error (%)")
+        ax.set_title(f"{act} hidden units", fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    report.figure(fig, filename, caption)
+
+
 def batch_epoch_grid(
     report: Report,
     cfg: dict,
@@ -520,15 +534,11 @@ def batch_epoch_grid(
             c = curves[act, b]
             ax.plot(c.at[1:], 100 * c["error"][1:], label=f"batch {b}")
         ax.set_ylim(bottom=0)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("training error (%)")
-        ax.set_title(f"{act} hidden units", fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"3 vs 9: training error per epoch (width {cfg['width']}, lr {cfg['lr']})")
-    fig.tight_layout()
-    report.figure(
+    _training_error_figure(
+        report,
         fig,
+        cfg["activations"],
+        f"3 vs 9: training error per epoch (width {cfg['width']}, lr {cfg['lr']})",
         "batch_size_curves.png",
         "Training error after every epoch for each activation and batch size.",
     )
@@ -630,15 +640,11 @@ def width_sweep(
             # log scale (one run may spike); an error of 0 is drawn at half an example
             ax.plot(c.at[1:], 100 * np.maximum(c["error"][1:], 0.5 / len(x)), label=f"width {w}")
         ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("training error (%)")
-        ax.set_title(f"{act} hidden units", fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"3 vs 9: training error by hidden width (batch {b})")
-    fig.tight_layout()
-    report.figure(
+    _training_error_figure(
+        report,
         fig,
+        acts,
+        f"3 vs 9: training error by hidden width (batch {b})",
         "width_curves.png",
         "Training error after every epoch for hidden "
         "widths 2 to 32, tanh and ReLU (log scale; an error of 0 would be drawn at "
@@ -657,10 +663,7 @@ def main(argv: list[str] | None = None) -> Report:
         "are always compared on one configuration",
     )
     add_parallel_args(p, what="the cells of the grids")
-    args: argparse.Namespace = p.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    report.number("config", cfg)
+    args, report, cfg = start_with_config(NAME, DESCRIPTION, SOURCE, argv, FULL, QUICK, p)
     x, y, xt, yt = load_three_vs_nine(args.data_root, cfg["max_train"])
     report.number("n_train", len(x))
     report.number("n_train_positive", int(np.sum(y > 0)))

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
-from experiments.common import Report, new_figure, parser, progress
+from experiments.common import Report, new_figure, new_panel, progress, start
 
 NAME = "momentum_saddle"
 DESCRIPTION = (
@@ -257,8 +257,7 @@ def _where_they_end(report: Report, quick: bool) -> dict[str, Any]:
 
 
 def _plot_wells(report: Report, ends: dict[str, Any]) -> None:
-    fig, axes = new_figure(size=(6.5, 6.0))
-    ax = axes[0][0]
+    fig, ax = new_panel(size=(6.5, 6.0))
     grid = np.linspace(-1.7, 1.7, 241)
     g1, g2 = np.meshgrid(grid, grid)
     ax.contour(
@@ -297,9 +296,7 @@ def _plot_wells(report: Report, ends: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     _first_step(report, rng)
     _plot_later_steps(report, _later_steps(report, rng))
     _plot_wells(report, _where_they_end(report, args.quick))

@@ -40,43 +40,18 @@ DESCRIPTION = (
 SOURCE = "000_1157cdecf8ac0012.txt"
 DATA = "none"
 
+# one settings dict per part: (a) capacity, (b) learning, (c) gradients, (d) deep networks
 FULL = dict(
-    cap_dims=(2, 4, 6, 8, 10, 12, 14, 16),
-    cap_all_masks_up_to=8,
-    cap_random_masks=8,
-    learn_dims=(5, 10, 30),
-    learn_iters=50_000,
-    learn_seeds=5,
-    batch=100,
-    lr=0.05,
-    learned_acc=1.0,
-    grad_dims=tuple(range(2, 13)),
-    grad_width=64,
-    grad_output_scale=10.0,
-    deep_d=5,
-    deep_depths=(1, 2, 4, 8),
-    deep_iters=20_000,
-    deep_seeds=4,
-    deep_lr=0.2,
+    capacity=dict(dims=(2, 4, 6, 8, 10, 12, 14, 16), all_masks_up_to=8, random_masks=8),
+    learning=dict(dims=(5, 10, 30), iters=50_000, seeds=5, batch=100, lr=0.05, learned_acc=1.0),
+    gradients=dict(dims=tuple(range(2, 13)), width=64, output_scale=10.0),
+    deep=dict(d=5, depths=(1, 2, 4, 8), iters=20_000, seeds=4, batch=100, lr=0.2),
 )
 QUICK = dict(
-    cap_dims=(2, 4, 6, 8, 10, 12),
-    cap_all_masks_up_to=6,
-    cap_random_masks=3,
-    learn_dims=(5, 10, 30),
-    learn_iters=2_000,
-    learn_seeds=2,
-    batch=100,
-    lr=0.05,
-    learned_acc=0.9,
-    grad_dims=tuple(range(2, 11)),
-    grad_width=64,
-    grad_output_scale=10.0,
-    deep_d=5,
-    deep_depths=(1, 8),
-    deep_iters=2_500,
-    deep_seeds=2,
-    deep_lr=0.2,
+    capacity=dict(FULL["capacity"], dims=(2, 4, 6, 8, 10, 12), all_masks_up_to=6, random_masks=3),
+    learning=dict(FULL["learning"], iters=2_000, seeds=2, learned_acc=0.9),
+    gradients=dict(FULL["gradients"], dims=tuple(range(2, 11))),
+    deep=dict(FULL["deep"], depths=(1, 8), iters=2_500, seeds=2),
 )
 TRAIN_DTYPE = np.float32  # SGD runs (b), (d); float64 where exactness matters: (a), (c)
 BLOCK = 25  # rows per block of a training batch (see parity_sampler)
@@ -173,10 +148,10 @@ def masks_for(d: int, all_up_to: int, n_random: int, rng: np.random.Generator) -
 
 def capacity(report: Report, cfg: dict, rng: np.random.Generator) -> None:
     rows, literal_ok, fixed_ok = [], True, True
-    for d in cfg["cap_dims"]:
+    for d in cfg["dims"]:
         k = 10 * d
         x = all_inputs(d)
-        masks = masks_for(d, cfg["cap_all_masks_up_to"], cfg["cap_random_masks"], rng)
+        masks = masks_for(d, cfg["all_masks_up_to"], cfg["random_masks"], rng)
         # a few masks at a time keeps the (masks, 2^d, k) hidden layer small
         chunk = max(1, 2**22 // (x.shape[0] * k))
         wrong_fixed, wrong_literal = 0, 0
@@ -196,7 +171,7 @@ def capacity(report: Report, cfg: dict, rng: np.random.Generator) -> None:
                 d,
                 k,
                 len(masks),
-                "all" if d <= cfg["cap_all_masks_up_to"] else "random + 0 + 1",
+                "all" if d <= cfg["all_masks_up_to"] else "random + 0 + 1",
                 2**d,
                 wrong_fixed,
                 wrong_literal,
@@ -221,7 +196,7 @@ def capacity(report: Report, cfg: dict, rng: np.random.Generator) -> None:
         "W_i = v only for the first 3d/2; the tent at v.x = d is then lost, which "
         "matters only for v = x = all ones.",
     )
-    dims = cfg["cap_dims"]
+    dims = cfg["dims"]
     report.check(
         fixed_ok,
         "(a) the construction represents (-1)^(v.x) exactly (k = 10d, every "
@@ -359,7 +334,7 @@ def learning_cell(d: int, cfg: dict, rng: np.random.Generator) -> dict:
     """(b) for one input dimension d: S networks (k = 10d), each with its own mask and
     initialisation, trained by SGD; their loss curves (T, S), the mean training accuracy of
     the last 1000 steps (S,), the final test accuracy (S,), the masks (S, d)."""
-    S, T, B, lr = cfg["learn_seeds"], cfg["learn_iters"], cfg["batch"], cfg["lr"]
+    S, T, B, lr = cfg["seeds"], cfg["iters"], cfg["batch"], cfg["lr"]
     v = rng.integers(0, 2, (S, d))
     params = init_two_layer(rng, d, 10 * d, (S,), TRAIN_DTYPE)
     sample = parity_sampler(rng, v, B)
@@ -376,9 +351,9 @@ def learning_cell(d: int, cfg: dict, rng: np.random.Generator) -> dict:
 
 def learning(report: Report, cfg: dict, cells: dict) -> None:
     """Report (b) from {d: learning_cell(d, ...)}."""
-    S, T, B, lr = cfg["learn_seeds"], cfg["learn_iters"], cfg["batch"], cfg["lr"]
+    S, T, B, lr = cfg["seeds"], cfg["iters"], cfg["batch"], cfg["lr"]
     curves, rows, acc = {}, [], {}
-    for d in cfg["learn_dims"]:
+    for d in cfg["dims"]:
         cell = cells[d]
         v, curve, train_acc, test_acc = (
             cell["v"],
@@ -412,7 +387,7 @@ def learning(report: Report, cfg: dict, cells: dict) -> None:
     report.figure(
         fig,
         "b_loss_curves.png",
-        f"(b) Training loss for d = {', '.join(map(str, cfg['learn_dims']))}: mean "
+        f"(b) Training loss for d = {', '.join(map(str, cfg['dims']))}: mean "
         f"over {S} seeds (own mask and init each), band = min..max over seeds.",
     )
     report.table(
@@ -435,7 +410,7 @@ def learning(report: Report, cfg: dict, cells: dict) -> None:
         "so they estimate the same quantities as on test data). Test accuracy: "
         "the final network. The document gives no reference numbers.",
     )
-    small, large = min(cfg["learn_dims"]), max(cfg["learn_dims"])
+    small, large = min(cfg["dims"]), max(cfg["dims"])
     thr = cfg["learned_acc"]
     report.check(
         bool(np.all(acc[small] >= thr)),
@@ -512,7 +487,7 @@ def spread_stats(params: dict, d: int, rng: np.random.Generator) -> dict:
 def gradient_cell(d: int, cfg: dict, rng: np.random.Generator) -> tuple[dict, dict]:
     """(c) for one input dimension d: spread_stats at a random p of width grad_width and at
     the same p with the output layer scaled by grad_output_scale."""
-    k, scale = cfg["grad_width"], cfg["grad_output_scale"]
+    k, scale = cfg["width"], cfg["output_scale"]
     params = init_two_layer(rng, d, k)
     scaled = dict(params, alpha=scale * params["alpha"], beta=scale * params["beta"])
     return spread_stats(params, d, rng), spread_stats(scaled, d, rng)
@@ -520,8 +495,8 @@ def gradient_cell(d: int, cfg: dict, rng: np.random.Generator) -> tuple[dict, di
 
 def gradient_information(report: Report, cfg: dict, cells: dict) -> None:
     """Report (c) from {d: gradient_cell(d, ...)}."""
-    k, scale = cfg["grad_width"], cfg["grad_output_scale"]
-    dims = np.array(cfg["grad_dims"])
+    k, scale = cfg["width"], cfg["output_scale"]
+    dims = np.array(cfg["dims"])
     series: dict[str, list] = {
         "default": [cells[int(d)][0] for d in dims],
         "scaled": [cells[int(d)][1] for d in dims],
@@ -703,17 +678,17 @@ def layer_gradient_norms(model: Callable, params: dict, x: np.ndarray, depth: in
 def deep_tasks(cfg: dict) -> dict:
     """(d)'s two fixed masks (a random one is trivial with probability 1/32 at d = 5): the
     parity of the first two bits and the full parity."""
-    d = cfg["deep_d"]
+    d = cfg["d"]
     return {"2-bit": np.arange(d) < 2, f"{d}-bit": np.ones(d, bool)}
 
 
 def deep_runs(cfg: dict) -> list[tuple[str, int, bool]]:
     """(d)'s networks: (activation, hidden layers, trained?); the deep ReLU net is only
     measured at initialisation."""
-    Lmax = max(cfg["deep_depths"])
+    Lmax = max(cfg["depths"])
     return (
         [("relu", 1, True)]
-        + [("sigmoid", L, True) for L in cfg["deep_depths"]]
+        + [("sigmoid", L, True) for L in cfg["depths"]]
         + [("relu", Lmax, False)]
     )
 
@@ -724,7 +699,7 @@ def deep_cell(run: tuple[str, int, bool], cfg: dict, rng: np.random.Generator) -
     gradient norms at initialisation (L + 1, 2S) and, when trained, the loss curves (T, 2S),
     the accuracies on all 2^d inputs (2S,) and, for the deepest sigmoid network, the batch
     gradient norm of every weight matrix at every step (T, L + 1, 2S)."""
-    d, S, T, B = cfg["deep_d"], cfg["deep_seeds"], cfg["deep_iters"], cfg["batch"]
+    d, S, T, B = cfg["d"], cfg["seeds"], cfg["iters"], cfg["batch"]
     act_name, L, train = run
     v = np.repeat(np.array(list(deep_tasks(cfg).values()), np.int64), S, axis=0)  # (2S, d)
     xt, yt, _ = test_set(rng, v)  # all 2^d inputs
@@ -737,7 +712,7 @@ def deep_cell(run: tuple[str, int, bool], cfg: dict, rng: np.random.Generator) -
     out: dict[str, Any] = {"at_init": layer_gradient_norms(model, params, xt, L)}
     if not train:
         return out
-    watched = act_name == "sigmoid" and L == max(cfg["deep_depths"])
+    watched = act_name == "sigmoid" and L == max(cfg["depths"])
 
     def watch(g):
         return [np.linalg.norm(g[f"W{i}"].reshape(2 * S, -1), axis=1) for i in range(L + 1)]
@@ -747,7 +722,7 @@ def deep_cell(run: tuple[str, int, bool], cfg: dict, rng: np.random.Generator) -
         params,
         parity_sampler(rng, v, B),
         T,
-        cfg["deep_lr"],
+        cfg["lr"],
         desc=f"(d) {act_name}, {L} hidden",
         watch=watch if watched else None,
     )
@@ -759,8 +734,8 @@ def deep_cell(run: tuple[str, int, bool], cfg: dict, rng: np.random.Generator) -
 
 def deep_sigmoid(report: Report, cfg: dict, cells: dict) -> None:
     """Report (d) from {run: deep_cell(run, ...)} for the runs of deep_runs(cfg)."""
-    d, S, T, B = cfg["deep_d"], cfg["deep_seeds"], cfg["deep_iters"], cfg["batch"]
-    lr, width, Lmax = cfg["deep_lr"], 10 * d, max(cfg["deep_depths"])
+    d, S, T, B = cfg["d"], cfg["seeds"], cfg["iters"], cfg["batch"]
+    lr, width, Lmax = cfg["lr"], 10 * d, max(cfg["depths"])
     tasks = deep_tasks(cfg)
     curves: dict[str, dict] = {task: {} for task in tasks}
     rows, at_init, acc = [], {}, {}
@@ -896,7 +871,8 @@ def deep_sigmoid(report: Report, cfg: dict, cells: dict) -> None:
 # ----------------------------------------------------------------------------- main
 def run_cell(part: str, cell: Any, cfg: dict, seed: int) -> Any:
     """One task of the grid: part "b", "c" or "d" for its cell (an input dimension or a
-    network kind of deep_runs), with the random stream of that cell alone."""
+    network kind of deep_runs) with that part's settings `cfg` and the random stream of
+    that cell alone."""
     fn = {"b": learning_cell, "c": gradient_cell, "d": deep_cell}[part]
     return fn(cell, cfg, cell_rng(seed, "parity", part, cell))
 
@@ -908,21 +884,22 @@ def main(argv: list[str] | None = None) -> Report:
     cfg = QUICK if args.quick else FULL
     report = Report(NAME, args, SOURCE, DESCRIPTION)
     report.number("config", cfg)
-    capacity(report, cfg, cell_rng(args.seed, "parity", "a"))
+    capacity(report, cfg["capacity"], cell_rng(args.seed, "parity", "a"))
     # the longest cells first: SGD on the largest d, the deep networks
-    cells = [("b", d) for d in sorted(cfg["learn_dims"], reverse=True)]
-    cells += [("d", run) for run in deep_runs(cfg)]
-    cells += [("c", d) for d in cfg["grad_dims"]]
-    tasks = {(part, cell): (part, cell, cfg, args.seed) for part, cell in cells}
+    settings = {"b": cfg["learning"], "c": cfg["gradients"], "d": cfg["deep"]}
+    cells = [("b", d) for d in sorted(settings["b"]["dims"], reverse=True)]
+    cells += [("d", run) for run in deep_runs(settings["d"])]
+    cells += [("c", d) for d in settings["c"]["dims"]]
+    tasks = {(part, cell): (part, cell, settings[part], args.seed) for part, cell in cells}
     with Executor.from_args(args) as ex:
         results = ex.run(run_cell, tasks, desc="cells")
     stop_on_failures(report, results)
     done = {part: {} for part in "bcd"}
     for (part, cell), result in results.items():
         done[part][cell] = result.value
-    learning(report, cfg, done["b"])
-    gradient_information(report, cfg, done["c"])
-    deep_sigmoid(report, cfg, done["d"])
+    learning(report, settings["b"], done["b"])
+    gradient_information(report, settings["c"], done["c"])
+    deep_sigmoid(report, settings["d"], done["d"])
     report.write()
     return report
 

@@ -26,7 +26,7 @@ import numpy as np
 
 import autodiff as ad
 from experiments._linear_common import gradient_descent, relative_error, until_roundoff
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, start
 
 NAME = "quadratic_activation"
 DESCRIPTION = (
@@ -177,9 +177,7 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     d, n = (3, 20) if args.quick else (4, 40)
     ks = [1, d, 2 * d] if args.quick else [1, 2, 3, d, 2 * d]
     restarts, steps = (3, 1500) if args.quick else (8, 4000)

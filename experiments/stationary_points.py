@@ -23,7 +23,7 @@ import numpy as np
 
 import autodiff as ad
 import datasets
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, start
 from optim import functional as fopt
 
 NAME = "stationary_points"
@@ -600,9 +600,7 @@ def _linear_regression(report: Report, seed: int) -> None:
 
 # ------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> Report:
-    args = parser(NAME, DESCRIPTION).parse_args(argv)
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    rng = np.random.default_rng(args.seed)
+    args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     _nine_weights(report)
     zero = _zero_init(report, rng, args.quick)
     _plot_zero_init(report, zero)

@@ -11,13 +11,11 @@ Network: y_hat(x) = w2 . tanh(W1 x + b1) + b2 with parameters {"W1": (2, 2), "b1
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 import autodiff as ad
 import datasets
-from experiments.common import Report, new_figure, parser
+from experiments.common import Report, new_figure, new_panel, start_with_config
 from optim import functional as fopt
 
 NAME = "xor"
@@ -133,10 +131,7 @@ def boundary_panel(ax, score_fn, title: str, x: np.ndarray, y: np.ndarray, grid:
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args: argparse.Namespace = parser(NAME, DESCRIPTION).parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    report = Report(NAME, args, SOURCE, DESCRIPTION)
-    report.number("config", cfg)
+    args, report, cfg = start_with_config(NAME, DESCRIPTION, SOURCE, argv, FULL, QUICK)
     rng = np.random.default_rng(args.seed)
     x, y = datasets.xor()  # the four corners, y = x1 x2
 
@@ -306,8 +301,7 @@ def main(argv: list[str] | None = None) -> Report:
         "quadratic features, and two networks trained from random initialisations.",
     )
 
-    fig, axes = new_figure(size=(6.5, 4.0))
-    ax = axes[0, 0]
+    fig, ax = new_panel(size=(6.5, 4.0))
     steps = np.arange(1, cfg["iters"] + 1)
     for e in range(5):
         runs = np.flatnonzero(wrong == e)

@@ -17,6 +17,7 @@ the same interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -118,28 +119,39 @@ def _kaiming_std(tensor: Any, a: float, mode: str, nonlinearity: str, op: str) -
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(
-    tensor: Any,
-    a: float = 0.0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
-    rng: RngLike = None,
-) -> Any:
-    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan), gain from `nonlinearity` (with
-    negative slope `a` for leaky_relu; a = 0 gives ReLU's sqrt(2))."""
-    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
+def _symmetric_uniform_(tensor: Any, bound: float, rng: RngLike) -> Any:
     return uniform_(tensor, -bound, bound, rng)
 
 
-def kaiming_normal_(
-    tensor: Any,
-    a: float = 0.0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
-    rng: RngLike = None,
-) -> Any:
-    """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"), rng)
+def _kaiming(name: str, doc: str, fill: Callable[[Any, float, RngLike], Any]) -> Callable:
+    """The He initialiser `name`: fill(tensor, std, rng) with std = gain / sqrt(fan), gain
+    from `nonlinearity` (with negative slope `a` for leaky_relu), fan by `mode`."""
+
+    def init(
+        tensor: Any,
+        a: float = 0.0,
+        mode: str = "fan_in",
+        nonlinearity: str = "leaky_relu",
+        rng: RngLike = None,
+    ) -> Any:
+        return fill(tensor, _kaiming_std(tensor, a, mode, nonlinearity, name), rng)
+
+    init.__name__ = init.__qualname__ = name
+    init.__doc__ = doc
+    return init
+
+
+kaiming_uniform_ = _kaiming(
+    "kaiming_uniform_",
+    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan), gain from `nonlinearity` (with
+    negative slope `a` for leaky_relu; a = 0 gives ReLU's sqrt(2)).""",
+    lambda tensor, std, rng: _symmetric_uniform_(tensor, math.sqrt(3.0) * std, rng),
+)
+kaiming_normal_ = _kaiming(
+    "kaiming_normal_",
+    """He normal: N(0, std^2) with std = gain / sqrt(fan).""",
+    lambda tensor, std, rng: normal_(tensor, 0.0, std, rng),
+)
 
 
 glorot_uniform_ = xavier_uniform_

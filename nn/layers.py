@@ -8,7 +8,7 @@ PyTorch's (see `nn.init`).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -157,43 +157,42 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class Dropout(Module):
+class _Dropout(Module):
+    """Shared code of Dropout and Dropout2d: the drop probability p, checked, and the
+    masks' generator; `_drop` is the functional form (x, p, training, rng) -> output."""
+
+    _drop: Callable[..., Any]
+
+    def __init__(self, p: float = 0.5, *, rng: RngLike = None):
+        super().__init__()
+        name = type(self).__name__
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name}: p must be a probability in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = None if rng is None else resolve_rng(rng, name)
+
+    def forward(self, x: Any) -> Any:
+        return self._drop(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Dropout(_Dropout):
     """Inverted dropout with drop probability p while training; the identity in eval mode.
 
     Masks come from `rng` (Generator or seed: a private generator, so a seeded model
     reproduces its masks; None: the package-wide generator)."""
 
-    def __init__(self, p: float = 0.5, *, rng: RngLike = None):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
-        self.p = float(p)
-        self.rng = None if rng is None else resolve_rng(rng, "Dropout")
-
-    def forward(self, x: Any) -> Any:
-        return F.dropout(x, self.p, self.training, self.rng)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
+    _drop = staticmethod(F.dropout)
 
 
-class Dropout2d(Module):
+class Dropout2d(_Dropout):
     """Channel dropout of images (N, C, H, W) -> (N, C, H, W) while training: each whole
     channel x[n, c] is zeroed with probability p, the others scaled by 1 / (1 - p); the
     identity in eval mode.  `rng` as for Dropout."""
 
-    def __init__(self, p: float = 0.5, *, rng: RngLike = None):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p must be a probability in [0, 1], got {p}")
-        self.p = float(p)
-        self.rng = None if rng is None else resolve_rng(rng, "Dropout2d")
-
-    def forward(self, x: Any) -> Any:
-        return F.dropout2d(x, self.p, self.training, self.rng)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
+    _drop = staticmethod(F.dropout2d)
 
 
 class _BatchNorm(Module):

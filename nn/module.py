@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autodiff import Tensor
+from autodiff.npyformat import NPY_MAGIC, NpyVersionError, read_npy_header
 
 
 class Parameter(Tensor):
@@ -50,9 +51,6 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list
 
 
-_NPY_MAGIC = b"\x93NUMPY"
-
-
 class _HeaderProblems(Exception):
     """Members of a state file whose .npy headers do not fit the model."""
 
@@ -65,14 +63,9 @@ def _check_npy_member(
     header that disagrees with the member's size."""
     try:
         with archive.open(info) as member:
-            version = np.lib.format.read_magic(member)
-            if version == (1, 0):
-                found, _, dtype = np.lib.format.read_array_header_1_0(member)
-            elif version == (2, 0):
-                found, _, dtype = np.lib.format.read_array_header_2_0(member)
-            else:
-                return f"'{name}' is in .npy format {version}, expected 1.0 or 2.0"
-            header = member.tell()
+            found, dtype, header = read_npy_header(member)
+    except NpyVersionError as e:
+        return f"'{name}' is in .npy format {e.version}, expected 1.0 or 2.0"
     except ValueError as e:  # damage of the archive itself (CRC, zlib) is left to the caller
         return f"'{name}' has no readable .npy header ({e})"
     if tuple(found) != tuple(shape):
@@ -541,7 +534,7 @@ class Module:
         path = os.fspath(path)
         where = f"Module.load: '{path}'"
         with open(path, "rb") as f:
-            if f.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+            if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
                 raise ValueError(
                     f"{where} holds a single array, not an .npz archive of named "
                     f"parameters; the module is unchanged"

@@ -134,21 +134,19 @@ def train_epoch(
     keep = bool(metrics)
     step = make_step(model, loss_fn, optimizer, scheduler, compiled, with_outputs=keep)
     lr_group = optimizer.param_groups[0]
-    losses: list[float] = []
-    lrs: list[float] = []
-    sizes: list[int] = []
+    stats = EpochStats(loss=float("nan"), batch_losses=[], lrs=[], batch_sizes=[])
     outputs: list[np.ndarray] = []
     targets: list[np.ndarray] = []
     loss_sum, excluded, excluded_cpu = 0.0, 0.0, 0.0
     total = len(loader) if hasattr(loader, "__len__") else None
     t0, c0 = time.perf_counter(), time.process_time()
     for i, (xb, yb) in enumerate(progress(loader, total=total, desc=desc)):
-        lrs.append(float(lr_group["lr"]))
+        stats.lrs.append(float(lr_group["lr"]))
         result = step(xb if transform is None else transform(xb), yb)
         loss = result[0] if keep else result
         value = float(loss.data)
-        losses.append(value)
-        sizes.append(len(yb))
+        stats.batch_losses.append(value)
+        stats.batch_sizes.append(len(yb))
         loss_sum += value * len(yb)
         if keep:
             outputs.append(_array(result[1]))
@@ -158,22 +156,15 @@ def train_epoch(
             on_step(i, value)
             excluded += time.perf_counter() - t1
             excluded_cpu += time.process_time() - c1
-    seconds = time.perf_counter() - t0 - excluded
-    cpu_seconds = time.process_time() - c0 - excluded_cpu
-    n = sum(sizes)
-    measured = {}
+    stats.seconds = time.perf_counter() - t0 - excluded
+    stats.cpu_seconds = time.process_time() - c0 - excluded_cpu
+    n = sum(stats.batch_sizes)
+    if n:
+        stats.loss = loss_sum / n
     if keep and n:
         out, y = np.concatenate(outputs), np.concatenate(targets)
-        measured = {name: float(metric(out, y)) for name, metric in (metrics or {}).items()}
-    return EpochStats(
-        loss=loss_sum / n if n else float("nan"),
-        batch_losses=losses,
-        lrs=lrs,
-        batch_sizes=sizes,
-        metrics=measured,
-        seconds=seconds,
-        cpu_seconds=cpu_seconds,
-    )
+        stats.metrics = {name: float(metric(out, y)) for name, metric in (metrics or {}).items()}
+    return stats
 
 
 # ------------------------------------------------------------------------ evaluation

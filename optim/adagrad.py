@@ -9,7 +9,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .optimizer import Optimizer, _check_number
+from .optimizer import Optimizer, _hyperparameters
 
 
 class Adagrad(Optimizer):
@@ -28,6 +28,13 @@ class Adagrad(Optimizer):
     which gives the same updates).
     """
 
+    _hyperparameter_kinds = {
+        "lr": "non-negative",
+        "lr_decay": "non-negative",
+        "weight_decay": "non-negative",
+        "initial_accumulator_value": "non-negative",
+        "eps": "positive",
+    }
     _state_layout = {"step": "count", "sum": "array"}
 
     def __init__(
@@ -39,21 +46,7 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
     ):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                lr_decay=lr_decay,
-                weight_decay=weight_decay,
-                initial_accumulator_value=initial_accumulator_value,
-                eps=eps,
-            ),
-        )
-
-    def _check_hyperparameters(self, group: dict) -> None:
-        for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value"):
-            _check_number("Adagrad", key, group[key])
-        _check_number("Adagrad", "eps", group["eps"], "positive")
+        super().__init__(params, _hyperparameters(locals()))
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         if group["weight_decay"]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .optimizer import Optimizer, _check_flag, _check_number
+from .optimizer import Optimizer, _check_flag, _hyperparameters
 
 
 class Adam(Optimizer):
@@ -30,6 +30,11 @@ class Adam(Optimizer):
     """
 
     _decoupled = False  # AdamW: weight decay applied to p, not added to the gradient
+    _hyperparameter_kinds = {
+        "lr": "non-negative",
+        "weight_decay": "non-negative",
+        "eps": "positive",
+    }
 
     def __init__(
         self,
@@ -40,22 +45,13 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=tuple(betas) if np.iterable(betas) else betas,
-                eps=eps,
-                weight_decay=weight_decay,
-                amsgrad=amsgrad,
-            ),
-        )
+        defaults = _hyperparameters(locals())
+        defaults["betas"] = tuple(betas) if np.iterable(betas) else betas
+        super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group: dict) -> None:
+        super()._check_hyperparameters(group)
         name = type(self).__name__
-        for key in ("lr", "weight_decay"):
-            _check_number(name, key, group[key])
-        _check_number(name, "eps", group["eps"], "positive")
         betas = group["betas"]
         if not (
             isinstance(betas, (tuple, list))

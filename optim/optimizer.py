@@ -51,6 +51,17 @@ def _check_count(op: str, name: str, value: Any, minimum: int = 0) -> int:
     return int(value)
 
 
+def _hyperparameters(constructor_locals: dict[str, Any]) -> dict[str, Any]:
+    """A subclass constructor's hyper-parameters, from `locals()` taken before anything
+    else: every argument except self and params, in the signature's order (`__class__`,
+    the cell a method that calls super() has, is left out too)."""
+    return {
+        name: value
+        for name, value in constructor_locals.items()
+        if name not in ("self", "params", "__class__")
+    }
+
+
 def _check_flag(op: str, name: str, value: Any) -> bool:
     """value as a bool, or TypeError naming op, name and value (no truthiness: 0, 1 and
     "yes" are refused)."""
@@ -65,12 +76,18 @@ class Optimizer:
     Tensors with requires_grad=False are accepted (a frozen layer's parameters): `step`
     skips every parameter whose `.grad` is None.
 
+    Subclasses set `_hyperparameter_kinds`, how each hyper-parameter is checked: name ->
+    a key of `_RANGES` (a real number in that range) or "flag" (True or False); the base
+    `_check_hyperparameters` checks them in that order and subclasses add the rules that
+    tie several together.
+
     Subclasses set `_state_layout`, the per-parameter state `load_state_dict` accepts:
     name -> "array" (shaped like the parameter) or "count" (an int >= 0); a parameter's
     state is then empty or holds exactly these names (None: not checked).  When the
     names depend on the hyper-parameters (Adam's amsgrad, RMSprop's momentum) they
     override `_state_layout_for(group)` instead."""
 
+    _hyperparameter_kinds: dict[str, str] = {}
     _state_layout: dict[str, str] | None = None
 
     def __init__(self, params: Iterable[Any], defaults: dict):
@@ -126,7 +143,14 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check_hyperparameters(self, group: dict) -> None:
-        """Raise ValueError for invalid hyper-parameters (subclasses)."""
+        """Raise TypeError / ValueError for a hyper-parameter of `group` that breaks its
+        rule in `_hyperparameter_kinds` (subclasses add rules between hyper-parameters)."""
+        name = type(self).__name__
+        for key, kind in self._hyperparameter_kinds.items():
+            if kind == "flag":
+                _check_flag(name, key, group[key])
+            else:
+                _check_number(name, key, group[key], kind)
 
     def _state_layout_for(self, group: dict) -> dict[str, str] | None:
         """The per-parameter state names (and kinds) a parameter of `group` has once

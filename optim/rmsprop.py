@@ -9,7 +9,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .optimizer import Optimizer, _check_flag, _check_number
+from .optimizer import Optimizer, _hyperparameters
 
 
 class RMSprop(Optimizer):
@@ -30,6 +30,15 @@ class RMSprop(Optimizer):
     momentum_buffer with momentum > 0, grad_avg when centered), as PyTorch names them.
     """
 
+    _hyperparameter_kinds = {
+        "lr": "non-negative",
+        "weight_decay": "non-negative",
+        "eps": "positive",
+        "alpha": "[0, 1]",
+        "momentum": "[0, 1)",
+        "centered": "flag",
+    }
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -40,25 +49,7 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                alpha=alpha,
-                eps=eps,
-                weight_decay=weight_decay,
-                momentum=momentum,
-                centered=centered,
-            ),
-        )
-
-    def _check_hyperparameters(self, group: dict) -> None:
-        for key in ("lr", "weight_decay"):
-            _check_number("RMSprop", key, group[key])
-        _check_number("RMSprop", "eps", group["eps"], "positive")
-        _check_number("RMSprop", "alpha", group["alpha"], "[0, 1]")
-        _check_number("RMSprop", "momentum", group["momentum"], "[0, 1)")
-        _check_flag("RMSprop", "centered", group["centered"])
+        super().__init__(params, _hyperparameters(locals()))
 
     def _state_layout_for(self, group: dict) -> dict[str, str]:
         layout = {"step": "count", "square_avg": "array"}

@@ -10,7 +10,7 @@ import numpy as np
 
 from autodiff import Tensor
 
-from .optimizer import Optimizer, _check_flag, _check_number
+from .optimizer import Optimizer, _hyperparameters
 
 
 class SGD(Optimizer):
@@ -31,6 +31,14 @@ class SGD(Optimizer):
     dampening in [0, 1]; nesterov needs momentum > 0 and dampening = 0 (as PyTorch).
     """
 
+    _hyperparameter_kinds = {
+        "lr": "non-negative",
+        "weight_decay": "non-negative",
+        "decay": "non-negative",
+        "momentum": "[0, 1)",
+        "dampening": "[0, 1]",
+        "nesterov": "flag",
+    }
     _state_layout = {"velocity": "array"}
 
     def __init__(
@@ -43,24 +51,11 @@ class SGD(Optimizer):
         decay: float = 0.0,
         dampening: float = 0.0,
     ):
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                decay=decay,
-                dampening=dampening,
-            ),
-        )
+        super().__init__(params, _hyperparameters(locals()))
 
     def _check_hyperparameters(self, group: dict) -> None:
-        for key in ("lr", "weight_decay", "decay"):
-            _check_number("SGD", key, group[key])
-        _check_number("SGD", "momentum", group["momentum"], "[0, 1)")
-        _check_number("SGD", "dampening", group["dampening"], "[0, 1]")
-        if _check_flag("SGD", "nesterov", group["nesterov"]):
+        super()._check_hyperparameters(group)
+        if group["nesterov"]:
             if group["momentum"] <= 0:
                 raise ValueError("SGD: nesterov=True requires momentum > 0")
             if group["dampening"] != 0:

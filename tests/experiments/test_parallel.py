@@ -299,9 +299,15 @@ def test_nngp_widths_on_the_cluster_give_the_local_numbers(cluster_address, tmp_
 def test_parity_cells_in_worker_processes_give_the_numbers_of_one_process():
     from experiments import parity
 
-    cfg = dict(parity.QUICK, learn_dims=(4, 6), learn_iters=60, deep_iters=60, grad_dims=(3, 4))
-    cells = [("b", 4), ("b", 6), ("c", 3), ("c", 4)] + [("d", run) for run in parity.deep_runs(cfg)]
-    tasks = {cell: (*cell, cfg, 7) for cell in cells}
+    quick = parity.QUICK
+    cfg = {
+        "b": dict(quick["learning"], dims=(4, 6), iters=60),
+        "c": dict(quick["gradients"], dims=(3, 4)),
+        "d": dict(quick["deep"], iters=60),
+    }
+    cells = [("b", 4), ("b", 6), ("c", 3), ("c", 4)]
+    cells += [("d", run) for run in parity.deep_runs(cfg["d"])]
+    tasks = {cell: (*cell, cfg[cell[0]], 7) for cell in cells}
     here = parallel.run_tasks(parity.run_cell, tasks, desc=None)
     # reversed: another order of starting and finishing, same numbers per cell
     there = parallel.run_tasks(parity.run_cell, dict(reversed(tasks.items())), jobs=2, desc=None)

@@ -28,14 +28,14 @@ def test_files_and_claims(run):
 def test_known_answers(run):
     _, _, res = run
     n = res["numbers"]
-    for d in parity.QUICK["cap_dims"]:
+    for d in parity.QUICK["capacity"]["dims"]:
         assert n[f"a_wrong_fixed_d{d}"] == 0
         # the literal construction misses one input: x = all ones under the all-ones mask
         assert n[f"a_wrong_literal_d{d}"] == 1
     assert n["b_test_acc_d5"] == [1.0, 1.0]
     assert all(abs(a - 0.5) < 0.02 for a in n["b_test_acc_d30"])
     # at the default initialisation |f| < 1 everywhere, hence a = 0
-    assert n["c_default_a_sq"] == [0.0] * len(parity.QUICK["grad_dims"])
+    assert n["c_default_a_sq"] == [0.0] * len(parity.QUICK["gradients"]["dims"])
     np.testing.assert_allclose(n["c_default_spread_mean"], n["c_default_parseval"], rtol=1e-9)
     assert -1.15 <= n["c_default_slope_log2"] <= -0.85
     assert n["d_acc_2-bit_sigmoid_L1"] == [1.0, 1.0] and n["d_acc_5-bit_relu_L1"] == [1.0, 1.0]
