@@ -7,6 +7,7 @@
     python -m experiments run --offline --quick   # everything that needs no download
     python -m experiments report                  # rebuild results/REPORT.md, run nothing
     python -m experiments coverage                # what the documents ask that is not covered
+    python -m experiments seeds xor --seeds 0-4   # every claim for every seed (_seed_sweep)
 
 Each experiment runs in its own worker process (local, or a Dask worker with --cluster:
 then --out must be a folder every worker can write, see docs/cluster.md); the summary at
@@ -204,13 +205,8 @@ def run(
         outcome = _task_outcome(result, started)
         outcomes[outcome.name] = outcome
         record_outcome(outcome, out_root)
-        claims = f", {outcome.claims[0]}/{outcome.claims[1]} claims held" if outcome.claims else ""
-        again = f", started {outcome.retried + 1} times" if outcome.retried else ""
         print(
-            f"[{len(outcomes)}/{len(names)}] {outcome.name}: {outcome.status} "
-            f"({outcome.runtime_s:.1f} s{claims}{again})",
-            file=stream,
-            flush=True,
+            progress_line(outcome, len(outcomes), len(names), outcome.name), file=stream, flush=True
         )
 
     with Executor(jobs, cluster, isolate=True, stream=stream) as executor:
@@ -295,23 +291,46 @@ def _claims_text(claims: list) -> str:
     return f"{claims[0]}/{claims[1]}" if claims else "-"
 
 
+def _detail(status: str, headline: dict, reason: str) -> str:
+    """A summary row's last cell: the headline numbers of a run that went through, else
+    the first line of the reason it did not."""
+    if status == "ok":
+        return _headline_text(headline)
+    return _cell(reason.splitlines()[0] if reason else "")
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def progress_line(outcome: Outcome, finished: int, total: int, what: str) -> str:
+    """The line printed as a task ends: "[finished/total] what: status (runtime, claims
+    held, how often it was started when more than once)"."""
+    claims = f", {outcome.claims[0]}/{outcome.claims[1]} claims held" if outcome.claims else ""
+    again = f", started {outcome.retried + 1} times" if outcome.retried else ""
+    return (
+        f"[{finished}/{total}] {what}: {outcome.status} ({outcome.runtime_s:.1f} s{claims}{again})"
+    )
+
+
 def summary_table(outcomes: list[Outcome]) -> str:
     """One row per outcome; a skip or failure shows the first line of its reason here and
     the whole reason in `reasons_text`."""
-    lines = [
-        "| experiment | status | runtime | claims held | headline numbers |",
-        "|---|---|---|---|---|",
+    rows = [
+        [
+            o.name,
+            o.status,
+            f"{o.runtime_s:.1f} s",
+            _claims_text(o.claims),
+            _detail(o.status, o.headline, o.reason)
+            + ("" if o.status == "ok" else " (whole reason below)"),
+        ]
+        for o in outcomes
     ]
-    for o in outcomes:
-        detail = (
-            _headline_text(o.headline)
-            if o.status == "ok"
-            else _cell(o.reason.splitlines()[0] if o.reason else "") + " (whole reason below)"
-        )
-        lines.append(
-            f"| {o.name} | {o.status} | {o.runtime_s:.1f} s | {_claims_text(o.claims)} | {detail} |"
-        )
-    return "\n".join(lines)
+    return _markdown_table(
+        ["experiment", "status", "runtime", "claims held", "headline numbers"], rows
+    )
 
 
 def data_hint(name: str) -> str:
@@ -494,22 +513,22 @@ def _run_label(e: Entry) -> str:
 
 
 def report_summary_table(entries: list[Entry]) -> str:
-    lines = [
-        "| experiment | status | run | date | runtime | claims held | headline numbers |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for e in entries:
-        detail = (
-            _headline_text(e.headline)
-            if e.status == "ok"
-            else _cell(e.reason.splitlines()[0] if e.reason else "")
-        )
         runtime = f"{e.runtime_s:.1f} s" if isinstance(e.runtime_s, (int, float)) else "-"
-        lines.append(
-            f"| {e.name} | {e.status} | {_run_label(e)} | {_nice_date(e.date)} | "
-            f"{runtime} | {_claims_text(e.claims)} | {detail} |"
+        rows.append(
+            [
+                e.name,
+                e.status,
+                _run_label(e),
+                _nice_date(e.date),
+                runtime,
+                _claims_text(e.claims),
+                _detail(e.status, e.headline, e.reason),
+            ]
         )
-    return "\n".join(lines)
+    header = ["experiment", "status", "run", "date", "runtime", "claims held", "headline numbers"]
+    return _markdown_table(header, rows)
 
 
 def _section(e: Entry) -> list[str]:
@@ -692,6 +711,20 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", type=Path, default=Path("results"))
     rep = sub.add_parser("report", help="rebuild results/REPORT.md from the results folder")
     rep.add_argument("--out", type=Path, default=Path("results"))
+    sd = sub.add_parser(
+        "seeds",
+        help="run experiments for several seeds and tabulate the claims held per seed "
+        "(OUT/SEEDS.md); without names, --all or --offline: only rebuild the table",
+    )
+    sd.add_argument("names", nargs="*", help="experiments to run")
+    sd.add_argument("--all", action="store_true", help="run every experiment")
+    sd.add_argument(
+        "--offline", action="store_true", help="run every experiment that needs no download"
+    )
+    sd.add_argument("--quick", action="store_true", help="reduced runs (under a minute each)")
+    sd.add_argument("--seeds", default="0-4", help="seeds: '0-4', '0,1,2' (default 0-4)")
+    add_parallel_args(sd, what="the (experiment, seed) runs")
+    sd.add_argument("--out", type=Path, default=Path("results") / "seeds")
     sub.add_parser(
         "coverage",
         help="print the table of what the source documents ask for "
@@ -713,6 +746,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {build_report(args.out, invocation='python -m experiments report')}")
         return 0
     known = experiment_names()
+    if args.command == "seeds":
+        return _seeds_command(parser, args, known)
     names = (
         known
         if args.all
@@ -740,3 +775,20 @@ def main(argv: list[str] | None = None) -> int:
         cluster=args.cluster,
     )
     return 0 if all(o.status == "ok" for o in outcomes) else 1
+
+
+def _seeds_command(parser: argparse.ArgumentParser, args: argparse.Namespace, known: list) -> int:
+    from ._seed_sweep import collect_runs, run_seeds, write_table
+    from ._seeds import parse_seeds
+
+    names = known if args.all else [n for n in known if not needs_data(n)] if args.offline else []
+    names = names or args.names
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown experiments {unknown}; choose from {known}")
+    if not names:
+        print(f"claims over seeds: {write_table(args.out)}")
+        return 0
+    run_seeds(names, parse_seeds(args.seeds), args.out, args.quick, args.jobs, args.cluster)
+    runs = [r for r in collect_runs(args.out) if r.name in names]
+    return 0 if runs and all(all(c.get("holds") for c in r.claims) for r in runs) else 1
