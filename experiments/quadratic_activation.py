@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> Report:
     args, report, rng = start(NAME, DESCRIPTION, SOURCE, argv)
     d, n = (3, 20) if args.quick else (4, 40)
     ks = [1, d, 2 * d] if args.quick else [1, 2, 3, d, 2 * d]
-    restarts, steps = (3, 1500) if args.quick else (8, 4000)
+    restarts, steps = (3 if args.quick else 8), 4000
     report.number(
         "config",
         {
