@@ -397,16 +397,19 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
         if tracing[0] and state.trace is not None:  # inside another traced function
             return fun(*args, **kwargs)
         key = _flat_signature(args, statics) if not kwargs else None
-        if key is not None:  # positional arrays and scalars only: the common, fast case
+        if key is not None:  # positional arrays, Tensors and scalars: the common, fast case
             leaves = [a for i, a in enumerate(args) if i not in statics] if statics else args
             tree = None
         else:  # pytrees: the key describes the structure and every leaf, in flatten's order
-            dynamic = [a for i, a in enumerate(args) if i not in statics]
             leaves = []
-            key = (
-                _tree_key((dynamic, kwargs), leaves),
-                tuple((i, _static_key(args[i])) for i in statics if i < len(args)),
-            )
+            if statics:
+                dynamic = [a for i, a in enumerate(args) if i not in statics]
+                key = (
+                    _tree_key((dynamic, kwargs), leaves),
+                    tuple((i, _static_key(args[i])) for i in statics if i < len(args)),
+                )
+            else:
+                key = (_tree_key((list(args), kwargs), leaves), ())
             tree = None
         program = cache.get(key)
         if program is None:
@@ -420,11 +423,12 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
                 cache.popitem(last=False)
             counts["traces"] += 1
             return out
-        cache.move_to_end(key)
+        if len(cache) > 1:
+            cache.move_to_end(key)
         counts["replays"] += 1
         if not program.checked:
             return _checked_replay(fun, args, kwargs, program, leaves)
-        return _replay(program, leaves)
+        return program.run(*leaves)
 
     def cache_info() -> dict:
         """How many signatures are cached, and how many calls traced or replayed."""
@@ -438,7 +442,15 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
 def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
     """The cache key of positional arguments that are arrays, Tensors or scalars (None if
     one is a container: then the general pytree key is used)."""
-    key: list = []
+    key: list = ["flat"]
+    if not statics:  # the common case first: every argument an ndarray
+        for a in args:
+            if a.__class__ is not np.ndarray:
+                break
+            key.append((a.shape, a.dtype))
+        else:
+            return tuple(key)
+        del key[1:]
     for i, a in enumerate(args):
         cls = a.__class__
         if cls is np.ndarray:
@@ -452,7 +464,7 @@ def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
             return None  # a pytree: the general key
         else:
             key.append(("static", _static_key(a)))
-    return ("flat", *key)
+    return tuple(key)
 
 
 def _tree_key(node: Any, leaves: list) -> Any:
@@ -462,6 +474,10 @@ def _tree_key(node: Any, leaves: list) -> Any:
     if cls is np.ndarray:
         leaves.append(node)
         return (node.shape, node.dtype)
+    if cls is list or cls is tuple:  # exact classes first: the common case, and cheap
+        return (cls, tuple([_tree_key(child, leaves) for child in node]))
+    if cls is dict:
+        return (dict, tuple([(k, _tree_key(v, leaves)) for k, v in node.items()]))
     if cls is Tensor or isinstance(node, Tensor):  # nn.Parameter too
         leaves.append(node)
         return (node._data.shape, node._data.dtype, node._requires_grad, True)
@@ -567,10 +583,6 @@ def _building(node: Any, exprs: Iterator, trace: Trace) -> str:
     return f"{trace.constant(kind)}({parts})"  # a namedtuple
 
 
-def _replay(program: Compiled, leaves: Sequence) -> Any:
-    return program.run(*leaves)
-
-
 def _snapshot(tensors: list) -> list:
     return [
         (t, t._data, t._data.copy(), None if t.grad is None else np.array(t.grad)) for t in tensors
@@ -588,7 +600,7 @@ def _checked_replay(
     generators = [g for g in constants if isinstance(g, np.random.Generator)]
     before = _snapshot(watched)
     draws = [g.bit_generator.state for g in generators]
-    replayed = _replay(program, leaves)
+    replayed = program.run(*leaves)
     replayed_state = _snapshot(watched)
     for t, data, values, grad in before:  # back to the state before the replay
         t._data = data

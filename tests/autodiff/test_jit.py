@@ -173,6 +173,12 @@ def test_signatures_and_the_cache():
     assert compiled.cache_info()["traces"] == 4
     compiled.cache_clear()
     assert compiled.cache_info()["signatures"] == 0
+    # least recently used goes first: a replay of (3,) keeps it, (4,) is dropped for (5,)
+    for n in (3, 4, 3, 5, 3):
+        compiled(np.ones(n), 2)
+    assert compiled.cache_info()["traces"] == 4 + 3
+    compiled(np.ones(4), 2)
+    assert compiled.cache_info()["traces"] == 4 + 4
     # pytrees in and out, keyword arguments
     fun = ad.jit(lambda p, *, x: {"out": ad.sum(p["a"] * x), "b": p["b"] + 1})
     params = {"a": np.ones(2), "b": np.zeros(2)}
