@@ -165,13 +165,20 @@ def _mlp_forward(p: dict, x: np.ndarray):
     return p["W2"] @ ad.relu(p["W1"] @ x + p["b1"]) + p["b2"]
 
 
+def engine_loss(forward: Callable, tensors: dict, x: np.ndarray, t: int) -> ad.Tensor:
+    """The loss of one example, by the autodiff engine, after its backward pass (the
+    gradients are in the tensors' .grad): `tensors` are leaf Tensors (requires_grad) and
+    forward(tensors, x) gives the scores (10,)."""
+    loss = -ad.log_softmax(forward(tensors, x))[t]
+    loss.backward()
+    return loss
+
+
 def engine_gradients(
     forward: Callable, tensors: dict, x: np.ndarray, t: int
 ) -> tuple[float, Params]:
-    """The same loss and gradient from the autodiff engine: `tensors` are leaf Tensors
-    (requires_grad) and forward(tensors, x) gives the scores (10,)."""
-    loss = -ad.log_softmax(forward(tensors, x))[t]
-    loss.backward()
+    """The same loss and gradient as the handwritten ones, from the autodiff engine."""
+    loss = engine_loss(forward, tensors, x, t)
     return float(loss.data), {k: q.grad for k, q in tensors.items()}
 
 
@@ -196,17 +203,20 @@ def handwritten_epoch(gradients: Callable) -> Callable:
 
 def engine_epoch(forward: Callable) -> Callable:
     """As `handwritten_epoch`, with the gradients from the engine (one set of leaf Tensors
-    for the whole epoch, updated in place after each backward pass)."""
+    for the whole epoch, updated in place after each backward pass). The forward and
+    backward pass is compiled by ad.jit, one program per class label t (a Python int, so a
+    static argument): the same numpy calls as eager, so the same numbers, without the
+    engine's per-operation cost."""
 
     def epoch(p: Params, x: np.ndarray, y: np.ndarray, lr: float) -> float:
         tensors = {k: ad.tensor(v, requires_grad=True) for k, v in p.items()}
+        step = ad.jit(lambda xi, t: engine_loss(forward, tensors, xi, t))
         lr32 = np.float32(lr)
         total = 0.0
         for xi, t in zip(x, y.tolist(), strict=False):
-            loss, g = engine_gradients(forward, tensors, xi, t)
-            total += loss
-            for k, q in tensors.items():
-                q.data -= lr32 * g[k]
+            total += float(step(xi, t).data)
+            for q in tensors.values():
+                q.data -= lr32 * q.grad
                 q.grad = None
         for k, q in tensors.items():
             p[k][...] = q.data

@@ -57,9 +57,23 @@ def _promote(g, a, b):
     return g, a, b
 
 
+def _plain_matrix_vector(g, a, b) -> bool:
+    """A (n, k) @ (k,) product in the plain backward pass (arrays, not Tensors): its rules
+    then call numpy directly, the same products as the general path without its dispatch."""
+    return (
+        g.__class__ is np.ndarray
+        and a.__class__ is np.ndarray
+        and b.__class__ is np.ndarray
+        and a.ndim == 2
+        and b.ndim == 1
+    )
+
+
 def _matmul_vjp_a(g, ans, a, b):
     if _ndim(a) == 2 and _ndim(b) == 2:
         return matmul(g, b.T)
+    if _plain_matrix_vector(g, a, b):  # the outer product g b^T
+        return np.multiply(g[:, None], b[None, :])
     g2, a2, b2 = _promote(g, a, b)
     # a contraction over one element is an outer product: numpy's matmul would take a slow
     # non-BLAS path for it (per-example gradients under vmap hit this case)
@@ -70,6 +84,9 @@ def _matmul_vjp_a(g, ans, a, b):
 def _matmul_vjp_b(g, ans, a, b):
     if _ndim(a) == 2 and _ndim(b) == 2:
         return matmul(a.T, g)
+    if _plain_matrix_vector(g, a, b):  # a^T g
+        g2 = g[:, None]
+        return (a.T * g2 if len(g) == 1 else np.dot(a.T, g2))[:, 0]
     g2, a2, b2 = _promote(g, a, b)
     gb = _mT(a2) * g2 if g2.shape[-2] == 1 else matmul(_mT(a2), g2)  # (see _matmul_vjp_a)
     return squeeze(gb, -1) if _ndim(b) == 1 else gb

@@ -408,3 +408,16 @@ def test_every_primitive_has_a_property_test():
 def test_every_primitive_has_both_rules():
     for p in _engine_primitives():
         assert len(p.vjps) > 0 and len(p.jvps) > 0, p.name
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_matrix_vector_rules_on_arrays_equal_the_general_path(n):
+    # the plain backward pass of W @ x calls numpy directly: the same products, bit for bit,
+    # as the rules applied to Tensors (the general path, used for higher orders)
+    rng = np.random.default_rng(n)
+    w, x, g = rng.random((n, 4)), rng.random(4), rng.random(n)
+    for rule in (L._matmul_vjp_a, L._matmul_vjp_b):
+        plain = rule(g, None, w, x)
+        general = rule(ad.tensor(g), None, ad.tensor(w), ad.tensor(x))
+        assert plain.__class__ is np.ndarray and plain.shape == general.shape
+        np.testing.assert_array_equal(plain, general.data)
