@@ -10,7 +10,7 @@
     ad.jvp(ad.sin, (np.ones(3),), (np.ones(3),))
 
 Layout, in import order (each module imports only those above it):
-  state.py      the per-thread switches (no_grad, transform depth, mutation guard)
+  state.py      the per-thread switches (no_grad, transform depth, mutation guard, disable_jit)
   guard.py      the mutation guard: arrays the tape saves are read-only
   tape.py       sequence numbers and freeing nodes after backward
   tensor.py     the Tensor type (data, attributes)
@@ -44,7 +44,14 @@ from .dispatch import Primitive, primitive, replayed
 from .jit import jit
 from .ops import *  # noqa: F401,F403  (the primitive set)
 from .ops import __all__ as _ops_all
-from .state import enable_grad, is_grad_enabled, is_mutation_guard_enabled, mutation_guard, no_grad
+from .state import (
+    disable_jit,
+    enable_grad,
+    is_grad_enabled,
+    is_mutation_guard_enabled,
+    mutation_guard,
+    no_grad,
+)
 from .tensor import Tensor, from_numpy, tensor
 from .transforms import (
     grad,
@@ -88,6 +95,7 @@ __all__ = (
         "vmap",
         "Batched",
         "jit",
+        "disable_jit",
         "replayed",
         "jacrev",
         "hessian",

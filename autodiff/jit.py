@@ -45,7 +45,7 @@ import numpy as np
 from .backward import _accumulate_grad, _AllOperands, _summed
 from .dispatch import missing_rule, rule_result
 from .forward import checked_tangent
-from .state import state, tracing
+from .state import jit_off, state, tracing
 from .tape import FREED, free
 from .tensor import Tensor, make_tensor
 from .tree import flatten, unflatten
@@ -394,8 +394,8 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
 
     @functools.wraps(fun)
     def compiled(*args: Any, **kwargs: Any) -> Any:
-        if tracing[0] and state.trace is not None:  # inside another traced function
-            return fun(*args, **kwargs)
+        if (tracing[0] and state.trace is not None) or (jit_off[0] and state.jit_disabled):
+            return fun(*args, **kwargs)  # inside another traced function, or disable_jit()
         key = _flat_signature(args, statics) if not kwargs else None
         if key is not None:  # positional arrays, Tensors and scalars: the common, fast case
             leaves = [a for i, a in enumerate(args) if i not in statics] if statics else args

@@ -7,6 +7,7 @@ fields are plain attributes of one `threading.local` object.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -24,13 +25,17 @@ class _ThreadState(threading.local):
         self.guard = True  # the mutation guard (see guard.py) is on
         self.batch_sizes: dict = {}  # active vmap level -> its batch size (batching.py)
         self.trace: Any = None  # the recording of ad.jit while it traces (jit.py)
+        self.jit_disabled = _JIT_DISABLED_BY_ENVIRONMENT  # inside `disable_jit()`
 
 
+_JIT_DISABLED_BY_ENVIRONMENT = os.environ.get("AUTODIFF_DISABLE_JIT", "") not in ("", "0")
 state = _ThreadState()
 
 # How many ad.jit traces are running, in all threads: a cheap global gate the hot path
 # reads before the per-thread `state.trace` (a threading.local lookup costs more).
 tracing = [0]
+# Likewise for `disable_jit`: > 0 while some thread may have ad.jit turned off.
+jit_off = [int(_JIT_DISABLED_BY_ENVIRONMENT)]
 
 
 @contextmanager
@@ -76,3 +81,20 @@ def mutation_guard(enabled: bool) -> Iterator[None]:
 def is_mutation_guard_enabled() -> bool:
     """Whether operations recorded in this thread lock the arrays they save."""
     return state.guard
+
+
+@contextmanager
+def disable_jit(disable: bool = True) -> Iterator[None]:
+    """Context manager: functions compiled by `ad.jit` (and `optim.compile_step`) run
+    eagerly inside, as written, in this thread: nothing is traced, cached or replayed, so
+    prints, breakpoints and Python control flow on values work (as `jax.disable_jit`).
+    The results are those of the compiled function.  `AUTODIFF_DISABLE_JIT=1` in the
+    environment turns ad.jit off for the whole process (every thread)."""
+    previous = state.jit_disabled
+    state.jit_disabled = disable
+    jit_off[0] += 1
+    try:
+        yield
+    finally:
+        state.jit_disabled = previous
+        jit_off[0] -= 1

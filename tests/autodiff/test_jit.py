@@ -4,6 +4,8 @@ cache; and the errors for what a recording cannot replay."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -221,6 +223,73 @@ def test_what_a_recording_cannot_replay_is_caught_on_the_second_call():
     compiled(np.ones((2, 3), np.float32))
     with pytest.raises(RuntimeError, match="optim.compile_step"):
         compiled(np.ones((2, 3), np.float32))
+
+
+def test_disable_jit_runs_the_function_as_written():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x * 2 if ad.sum(x) > 0 else -x  # a Python decision on a value
+
+    compiled = ad.jit(f)
+    with ad.disable_jit():
+        np.testing.assert_array_equal(compiled(np.ones(3)).data, 2 * np.ones(3))
+        np.testing.assert_array_equal(compiled(-np.ones(3)).data, np.ones(3))
+        assert compiled.cache_info()["traces"] == 0 and len(calls) == 2
+        with ad.disable_jit(False):  # nested: compiled again, so the decision raises
+            with pytest.raises(TypeError, match="Python bool"):
+                compiled(np.ones(3))
+    with pytest.raises(TypeError, match="Python bool"):
+        compiled(np.ones(3))
+    # a compiled training step, eager inside the block, gives the compiled step's numbers
+    model, opt, x, y = _tiny_regression()
+    model2, opt2, _, _ = _tiny_regression()
+    step = optim.compile_step(lambda x, y: ad.mean((model(x) - y) ** 2), opt)
+    step2 = optim.compile_step(lambda x, y: ad.mean((model2(x) - y) ** 2), opt2)
+    for i in range(4):
+        step(x, y)
+        with ad.disable_jit(i % 2 == 0):
+            step2(x, y)
+    assert step.cache_info()["replays"] == 3 and step2.cache_info()["replays"] == 1
+    for p, q in zip(model.parameters(), model2.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_disable_jit_is_per_thread():
+    compiled = ad.jit(lambda x: ad.exp(x))
+    with ad.disable_jit():
+        _, _, value = with_another_thread_inside(
+            ad.grad, np.zeros(()), lambda: compiled(np.zeros(2))
+        )
+    np.testing.assert_array_equal(value, np.ones(2))
+    assert compiled.cache_info()["traces"] == 1  # the other thread compiled it
+
+
+def test_disable_jit_from_the_environment():
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, autodiff as ad\n"
+        "f = ad.jit(lambda x: x * 2 if ad.sum(x) > 0 else -x)\n"
+        "f(np.ones(2)); f(np.ones(2))\n"
+        "print(f.cache_info()['traces'])\n"
+    )
+    for value, traces in (("1", "0"), ("0", None)):
+        env = {**os.environ, "AUTODIFF_DISABLE_JIT": value}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        if traces is None:  # compiled: the Python decision raises while tracing
+            assert done.returncode != 0 and "Python bool" in done.stderr
+        else:
+            assert done.returncode == 0 and done.stdout.strip() == traces
+
+
+def _tiny_regression():
+    model = nn.Linear(3, 1, rng=0)
+    rng = np.random.default_rng(1)
+    x, y = rng.random((8, 3), dtype=np.float32), rng.random((8, 1), dtype=np.float32)
+    return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9), x, y
 
 
 def test_tracing_is_per_thread():
