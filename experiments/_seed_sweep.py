@@ -87,6 +87,25 @@ class SeedRun:
     runtime_s: float | None
     claims: list  # [{"claim", "holds", "detail"}]
     path: Path
+    covers: tuple = ()  # a run over several seeds (--seeds, --n-seeds): those seeds
+
+    @property
+    def kind(self) -> str:
+        """The table's 'run' column: quick or full, and 'one run over seeds' for a run whose
+        claims are about several seeds at once."""
+        return self.mode if len(self.covers) < 2 else f"{self.mode}, one run over seeds"
+
+
+def _covered_seeds(config: dict, seed: int) -> tuple:
+    """The seeds one run covered: its --seeds or --n-seeds when given, else its seed."""
+    listed = config.get("seeds")
+    if listed:
+        from ._seeds import parse_seeds
+
+        return tuple(parse_seeds(listed) if isinstance(listed, str) else listed)
+    if config.get("n_seeds"):
+        return tuple(range(seed, seed + int(config["n_seeds"])))
+    return (seed,)
 
 
 def collect_runs(out_root: Path) -> list[SeedRun]:
@@ -98,26 +117,32 @@ def collect_runs(out_root: Path) -> list[SeedRun]:
             continue
         data = json.loads(path.read_text())
         config, env = data.get("config", {}), data.get("environment", {})
+        seed = int(config.get("seed", match.group(1)))
         runs.append(
             SeedRun(
                 name=data.get("experiment", path.parent.name),
-                seed=int(config.get("seed", match.group(1))),
+                seed=seed,
                 mode=data.get("mode") or ("quick" if config.get("quick") else "full"),
                 commit=env.get("git_commit", ""),
                 date=env.get("date", ""),
                 runtime_s=data.get("runtime_s"),
                 claims=list(data.get("claims", [])),
                 path=path,
+                covers=_covered_seeds(config, seed),
             )
         )
-    return sorted(runs, key=lambda r: (r.name, r.mode, r.seed))
+    return sorted(runs, key=lambda r: (r.name, r.kind, r.seed))
 
 
 def _groups(runs: Iterable[SeedRun]) -> dict[tuple[str, str], list[SeedRun]]:
     groups: dict[tuple[str, str], list[SeedRun]] = {}
     for run in runs:
-        groups.setdefault((run.name, run.mode), []).append(run)
+        groups.setdefault((run.name, run.kind), []).append(run)
     return groups
+
+
+def _seeds_cell(run: SeedRun) -> str:
+    return str(run.seed) if len(run.covers) < 2 else ", ".join(str(s) for s in run.covers)
 
 
 def _held(run: SeedRun) -> int:
@@ -136,7 +161,10 @@ def table_markdown(out_root: Path, runs: list[SeedRun]) -> str:
         "",
         f"Built {now} by `python -m experiments seeds` from the {len(runs)} results.json "
         f"files under `{out_root}` (one folder per seed). A claim is an assertion a wrong "
-        "result would break; 'all held' means every claim of every seed listed.",
+        "result would break; 'all held' means every claim of every seed listed. A run "
+        "'over seeds' is one run of several seeds whose claims are about all of them "
+        "together (a best setting by its mean over the seeds, say); it sits in the "
+        "folder of its first seed.",
         "",
         "| experiment | run | seeds | claims held, per seed | all held | commits "
         "| runtime per seed |",
@@ -151,12 +179,13 @@ def table_markdown(out_root: Path, runs: list[SeedRun]) -> str:
         if times and round(min(times)) == round(max(times)):
             span = f"{min(times):.0f} s"
         commits = ", ".join(sorted({r.commit for r in group if r.commit})) or "-"
+        sep = "; " if any(len(r.covers) > 1 for r in group) else ", "
         lines.append(
-            f"| {name} | {mode} | {', '.join(str(r.seed) for r in group)} | {', '.join(held)} "
+            f"| {name} | {mode} | {sep.join(_seeds_cell(r) for r in group)} | {', '.join(held)} "
             f"| {'yes' if every else '**no**'} | {commits} | {span} |"
         )
         for r in group:
-            failures += [(name, mode, r.seed, c) for c in r.claims if not c.get("holds")]
+            failures += [(name, mode, _seeds_cell(r), c) for c in r.claims if not c.get("holds")]
     lines += ["", "## Claims that failed for some seed", ""]
     if not failures:
         lines.append("None: every claim held for every seed above.")

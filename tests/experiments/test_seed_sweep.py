@@ -8,7 +8,7 @@ import json
 from experiments import _seed_sweep, runner
 
 
-def fake_run(out, seed, name, holds, mode="full"):
+def fake_run(out, seed, name, holds, mode="full", seeds=None):
     folder = out / f"seed{seed}" / name
     folder.mkdir(parents=True)
     claims = [
@@ -18,7 +18,7 @@ def fake_run(out, seed, name, holds, mode="full"):
     data = {
         "experiment": name,
         "mode": mode,
-        "config": {"seed": seed, "quick": mode == "quick"},
+        "config": {"seed": seed, "quick": mode == "quick", "seeds": seeds},
         "environment": {"git_commit": "abc1234", "date": "2026-12-03T00:00:00+00:00"},
         "claims": claims,
         "runtime_s": 10.0 + seed,
@@ -65,3 +65,16 @@ def test_a_claim_that_fails_for_one_seed_is_listed_with_its_detail(tmp_path):
     assert "| demo2 | quick | 0 | 2/2 | yes |" in table
     assert "| demo | full | 1 | the \\| bar is escaped | value 1 |" in table
     assert "None: every claim held" not in table
+
+
+def test_a_run_over_several_seeds_has_its_own_row(tmp_path):
+    fake_run(tmp_path, 3, "demo", holds=True)
+    fake_run(tmp_path, 0, "demo", holds=True, seeds=[0, 1, 2, 3, 4])  # --seeds 0-4
+    table = _seed_sweep.table_markdown(tmp_path, _seed_sweep.collect_runs(tmp_path))
+    assert "| demo | full | 3 | 2/2 | yes |" in table
+    assert "| demo | full, one run over seeds | 0, 1, 2, 3, 4 | 2/2 | yes |" in table
+    run = next(r for r in _seed_sweep.collect_runs(tmp_path) if r.seed == 0)
+    assert run.covers == (0, 1, 2, 3, 4)
+    assert _seed_sweep._covered_seeds({"seeds": "0-2"}, 0) == (0, 1, 2)
+    assert _seed_sweep._covered_seeds({"n_seeds": 3}, 5) == (5, 6, 7)
+    assert _seed_sweep._covered_seeds({"seeds": None}, 5) == (5,)
