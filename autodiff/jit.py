@@ -424,7 +424,10 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
             counts["traces"] += 1
             return out
         if len(cache) > 1:
-            cache.move_to_end(key)
+            try:
+                cache.move_to_end(key)
+            except KeyError:  # another thread dropped it meanwhile: the program still runs
+                pass
         counts["replays"] += 1
         if not program.checked:
             return _checked_replay(fun, args, kwargs, program, leaves)

@@ -28,7 +28,8 @@ class _ThreadState(threading.local):
         self.jit_disabled = _JIT_DISABLED_BY_ENVIRONMENT  # inside `disable_jit()`
 
 
-_JIT_DISABLED_BY_ENVIRONMENT = os.environ.get("AUTODIFF_DISABLE_JIT", "") not in ("", "0")
+_jit_setting = os.environ.get("AUTODIFF_DISABLE_JIT", "").strip().lower()
+_JIT_DISABLED_BY_ENVIRONMENT = _jit_setting not in ("", "0", "false", "no", "off")
 state = _ThreadState()
 
 # How many ad.jit traces are running, in all threads: a cheap global gate the hot path

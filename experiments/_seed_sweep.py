@@ -117,7 +117,8 @@ def collect_runs(out_root: Path) -> list[SeedRun]:
             continue
         data = json.loads(path.read_text())
         config, env = data.get("config", {}), data.get("environment", {})
-        seed = int(config.get("seed", match.group(1)))
+        covers = _covered_seeds(config, int(config.get("seed", match.group(1))))
+        seed = covers[0]
         runs.append(
             SeedRun(
                 name=data.get("experiment", path.parent.name),
@@ -128,7 +129,7 @@ def collect_runs(out_root: Path) -> list[SeedRun]:
                 runtime_s=data.get("runtime_s"),
                 claims=list(data.get("claims", [])),
                 path=path,
-                covers=_covered_seeds(config, seed),
+                covers=covers,
             )
         )
     return sorted(runs, key=lambda r: (r.name, r.kind, r.seed))

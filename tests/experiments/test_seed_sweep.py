@@ -78,3 +78,5 @@ def test_a_run_over_several_seeds_has_its_own_row(tmp_path):
     assert _seed_sweep._covered_seeds({"seeds": "0-2"}, 0) == (0, 1, 2)
     assert _seed_sweep._covered_seeds({"n_seeds": 3}, 5) == (5, 6, 7)
     assert _seed_sweep._covered_seeds({"seeds": None}, 5) == (5,)
+    fake_run(tmp_path, 7, "late", holds=True, seeds=[5, 6])  # --seeds 5,6 with --seed 7
+    assert [r.seed for r in _seed_sweep.collect_runs(tmp_path) if r.name == "late"] == [5]
