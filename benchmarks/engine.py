@@ -62,6 +62,15 @@ def _mlp_params(rng, dtype=np.float32):
     ]
 
 
+def _mlp_batch(batch: int, seed: int) -> tuple:
+    """The MLP benchmark's batch (x, labels, one-hot labels) and initial weights (in, out)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, batch)
+    onehot = np.eye(10, dtype=np.float32)[labels]
+    return x, labels, onehot, _mlp_params(np.random.default_rng(seed))
+
+
 def mlp_steps(
     batch: int,
     lr: float = 0.01,
@@ -77,11 +86,7 @@ def mlp_steps(
     math with the smaller primitives instead (matmul, add, log_softmax, multiply, sum).
     `guard=False` runs the engine step with the mutation guard off; `compiled=True` runs
     the forward and backward as one ad.jit program (the update stays the same)."""
-    rng = np.random.default_rng(seed)
-    x = rng.random((batch, 784), dtype=np.float32)
-    labels = rng.integers(0, 10, batch)
-    onehot = np.eye(10, dtype=np.float32)[labels]
-    w1n, b1n, w2n, b2n = _mlp_params(np.random.default_rng(seed))
+    x, labels, onehot, (w1n, b1n, w2n, b2n) = _mlp_batch(batch, seed)
     if composed:
         params = [ad.tensor(p, requires_grad=True) for p in (w1n, b1n, w2n, b2n)]
     else:  # nn.Linear's (out, in) weight layout
@@ -116,58 +121,34 @@ def mlp_steps(
             p.grad = None
         return loss
 
-    def numpy_step():
-        nonlocal w1n, b1n, w2n, b2n
-        z = x @ w1n + b1n
-        h = np.maximum(z, 0)
-        logits = h @ w2n + b2n
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
-        loss = -np.sum((shifted - np.log(s)) * onehot) * scale
-        dlogits = (e / s - onehot) * scale
-        dw2 = np.dot(h.T, dlogits)
-        db2 = dlogits.sum(axis=0)
-        dh = np.dot(dlogits, w2n.T)
-        dz = np.where(z > 0, dh, 0)
-        dw1 = np.dot(x.T, dz)
-        db1 = dz.sum(axis=0)
-        w1n -= lr * dw1
-        b1n -= lr * db1
-        w2n -= lr * dw2
-        b2n -= lr * db2
-        return loss
-
-    return engine, numpy_step
+    return engine, numpy_mlp_step(batch, lr, seed)
 
 
-def numpy_mlp_step_out_in(batch: int, lr: float = 0.01, seed: int = 0) -> Callable:
-    """mlp_steps' hand-written numpy step with the weights stored as nn.Linear and ad.linear
-    store them, (out, in), as the engine steps do: at small batches OpenBLAS's x @ W.T
-    (weights read transposed) is slower than x @ W with (in, out) weights, so this baseline
-    separates the cost of the layout from the engine's own."""
-    rng = np.random.default_rng(seed)
-    x = rng.random((batch, 784), dtype=np.float32)
-    labels = rng.integers(0, 10, batch)
-    onehot = np.eye(10, dtype=np.float32)[labels]
-    w1, b1, w2, b2 = _mlp_params(np.random.default_rng(seed))
-    w1, w2 = np.ascontiguousarray(w1.T), np.ascontiguousarray(w2.T)
+def numpy_mlp_step(batch: int, lr: float = 0.01, seed: int = 0, out_in: bool = False) -> Callable:
+    """mlp_steps' SGD step hand-written in numpy (same data and initial weights). The
+    weights are stored (in, out), or with `out_in=True` as nn.Linear and ad.linear store
+    them, (out, in), as the engine steps do: at small batches OpenBLAS's x @ W.T (weights
+    read transposed) is slower than x @ W, so that baseline separates the cost of the
+    layout from the engine's own."""
+    x, labels, onehot, (w1, b1, w2, b2) = _mlp_batch(batch, seed)
+    if out_in:
+        w1, w2 = np.ascontiguousarray(w1.T), np.ascontiguousarray(w2.T)
     scale = np.float32(1.0 / batch)
 
     def numpy_step():
-        z = np.dot(x, w1.T) + b1
+        z = (np.dot(x, w1.T) if out_in else x @ w1) + b1
         h = np.maximum(z, 0)
-        logits = np.dot(h, w2.T) + b2
+        logits = (np.dot(h, w2.T) if out_in else h @ w2) + b2
         shifted = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
         loss = -np.sum((shifted - np.log(s)) * onehot) * scale
         dlogits = (e / s - onehot) * scale
-        dw2 = np.dot(dlogits.T, h)
+        dw2 = np.dot(dlogits.T, h) if out_in else np.dot(h.T, dlogits)
         db2 = dlogits.sum(axis=0)
-        dh = np.dot(dlogits, w2)
+        dh = np.dot(dlogits, w2) if out_in else np.dot(dlogits, w2.T)
         dz = np.where(z > 0, dh, 0)
-        dw1 = np.dot(dz.T, x)
+        dw1 = np.dot(dz.T, x) if out_in else np.dot(x.T, dz)
         db1 = dz.sum(axis=0)
         w1.__isub__(lr * dw1)
         b1.__isub__(lr * db1)
@@ -476,7 +457,7 @@ def main(argv: list[str] | None = None) -> None:
                 mlp_steps(batch, compiled=True)[0],
                 functional_step(batch),
                 *mlp_steps(batch),
-                numpy_mlp_step_out_in(batch),
+                numpy_mlp_step(batch, out_in=True),
             ],
             number,
             repeats,

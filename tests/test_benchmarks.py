@@ -14,7 +14,7 @@ def test_mlp_steps_agree(batch):
         engine.mlp_steps(batch, compiled=True)[0],
         engine.functional_step(batch),
         engine.mlp_steps(batch)[1],  # numpy, (in, out) weights
-        engine.numpy_mlp_step_out_in(batch),  # numpy, nn.Linear's (out, in) weights
+        engine.numpy_mlp_step(batch, out_in=True),  # numpy, nn.Linear's (out, in) weights
     ]
     losses = np.array([[float(np.asarray(step())) for step in steps] for _ in range(4)])
     assert losses[-1, 0] < losses[0, 0]  # the steps train
