@@ -332,7 +332,7 @@ def replayed(fn: Callable) -> Callable:
     def helper(*args: Any, **kwargs: Any) -> Any:
         trace = state.trace
         if trace is not None and not trace.paused:
-            return trace.call(fn, *args, **kwargs)
+            return trace.call_as_is(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
     return helper

@@ -3,15 +3,18 @@
     step = ad.jit(ad.value_and_grad(loss))        # same signature and results as before
     value, grads = step(params, x, y)             # 1st call: traced, 2nd: checked, then fast
 
-The first call for a signature (the pytree structure, the shapes and dtypes of the array
-leaves, the values of the other leaves and of `static_argnums`) runs the function
-eagerly while recording, per thread, every piece of numpy work the engine does on values
-derived from the arguments: each primitive's forward, each derivative rule of a backward
-pass or of forward mode (called again as a whole at replay, so what a rule decides from
-the values is decided again), the sums and accumulations between them, and gradients
-written into `.grad` by `Tensor.backward()`.  The recording becomes straight-line Python
-source (one line per call, values in local variables) compiled once; later calls run it
-on the new arrays: no Tensors, no tape, no dispatch.
+The first call for a signature (the pytree structure, the shapes, dtypes and strides of
+the array leaves, the values of the other leaves and of `static_argnums`) runs the
+function eagerly while recording, per thread, every piece of numpy work the engine does on
+values derived from the arguments: each primitive's forward, each derivative rule of a
+backward pass or of forward mode, the sums and accumulations between them, and gradients
+written into `.grad` by `Tensor.backward()`.  A rule (or forward) that makes only
+elementwise ufunc calls is recorded as those calls (`Trace.inline`); any other is called
+again as a whole at replay, so what it decides from the values is decided again.  The
+recording becomes straight-line Python source (one line per call, values in local
+variables), optimized without changing a bit of any result (`_optimized`: dead code
+dropped, repeated ufunc calls made once, ufunc calls writing into operands that die there)
+and compiled once; later calls run it on the new arrays: no Tensors, no tape, no dispatch.
 
 Leaf Tensors the function reads without receiving them as arguments (a model's
 parameters) are inputs too: each replay reads their current arrays.  Other values the
@@ -38,6 +41,7 @@ import functools
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -51,6 +55,136 @@ from .tensor import Tensor, make_tensor
 from .tree import flatten, unflatten
 
 _ARRAYS = (np.ndarray, np.generic)
+_REGISTER = re.compile(r"\br\d+\b")
+_COMMUTATIVE = (np.add, np.multiply)  # bit for bit: x + y == y + x, x * y == y * x
+
+
+class _Line:
+    """One line of the program: `target = text`, or `text` alone (a call for its effect).
+    An elementwise ufunc call keeps its parts (`ufunc`, its constant `name`, the operand
+    expressions `args`, and `out`, a dead register it may write into) for the
+    optimizations in `_optimized`."""
+
+    __slots__ = ("target", "text", "ufunc", "name", "args", "out")
+
+    def __init__(
+        self,
+        target: str | None,
+        text: str | None,
+        ufunc: np.ufunc | None = None,
+        name: str = "",
+        args: list | None = None,
+    ):
+        self.target, self.text, self.ufunc, self.name = target, text, ufunc, name
+        self.args: list = args or []
+        self.out: str | None = None
+
+    def reads(self) -> list:
+        """The registers the line reads."""
+        if self.ufunc is not None:
+            return [a for a in self.args if _REGISTER.fullmatch(a)]
+        return _REGISTER.findall(self.text or "")
+
+    def source(self) -> str:
+        if self.ufunc is not None:
+            call = f"{self.name}({', '.join(self.args + ([self.out] if self.out else []))})"
+        else:
+            call = self.text or ""
+        return f"{self.target} = {call}" if self.target else call
+
+
+class _NotInlined(Exception):
+    """Raised inside `Trace.inline` by whatever a `_Symbolic` array cannot record."""
+
+
+_NOT_INLINED = object()
+
+
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise _NotInlined
+
+
+class _Symbolic(np.lib.mixins.NDArrayOperatorsMixin):
+    """An array of the recording handed to a derivative rule (or a forward) that
+    `Trace.inline` runs again: elementwise ufunc calls on it (operators included) are
+    computed and recorded as lines; its shape and dtype can be read (they are fixed per
+    signature); everything else raises `_NotInlined`: reading its values (`bool`,
+    `float`, `np.asarray`), methods, indexing, numpy functions, ufunc methods, writing
+    into it (`out=`, `+=`), and `**` (numpy computes `x ** 2` and `x ** 0.5` with other
+    functions than `np.power`)."""
+
+    __slots__ = ("value", "trace", "allowed")
+
+    def __init__(self, value: Any, trace: Trace, allowed: set):
+        self.value, self.trace, self.allowed = value, trace, allowed
+
+    shape = property(lambda self: self.value.shape)
+    dtype = property(lambda self: self.value.dtype)
+    ndim = property(lambda self: self.value.ndim)
+    size = property(lambda self: self.value.size)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__" or kwargs or not _elementwise(ufunc):
+            raise _NotInlined
+        values = tuple(x.value if x.__class__ is _Symbolic else x for x in inputs)
+        out = ufunc(*values)
+        self.trace.ufunc_line(ufunc, values, out, self.allowed)
+        return _Symbolic(out, self.trace, self.allowed)
+
+    __array_function__ = __array__ = __bool__ = __len__ = __iter__ = _refuse
+    __getitem__ = __setitem__ = __pow__ = __rpow__ = __ipow__ = _refuse
+
+
+def _elementwise(ufunc: np.ufunc) -> bool:
+    return ufunc.signature is None and ufunc.nout == 1
+
+
+def _operands(args: tuple) -> bool:
+    """Whether every operand is an array or a Python number (a ufunc line's operands)."""
+    for a in args:
+        cls = a.__class__
+        if not (cls is float or cls is int or cls is bool or isinstance(a, _ARRAYS)):
+            return False
+    return True
+
+
+def _arrays_only(out: Any) -> bool:
+    if out.__class__ is tuple:
+        return all(_arrays_only(o) for o in out)
+    return out is None or isinstance(out, _ARRAYS)
+
+
+def _unwrapped(result: Any) -> Any:
+    """An inlined call's result as arrays; only `_Symbolic` arrays (and None, and tuples
+    of them) may come back: any other array was not computed by recorded lines."""
+    if result.__class__ is _Symbolic:
+        return result.value
+    if result.__class__ is tuple:
+        return tuple(_unwrapped(r) for r in result)
+    if result is None:
+        return None
+    raise _NotInlined
+
+
+def _identical(got: Any, want: Any, arguments: set) -> bool:
+    """Whether an inlined call's result is bit for bit the call's own, and an argument
+    exactly where the call's own result is that argument."""
+    if got.__class__ is tuple:
+        return (
+            want.__class__ is tuple
+            and len(got) == len(want)
+            and all(_identical(g, w, arguments) for g, w in zip(got, want, strict=False))
+        )
+    if got is None or want is None or got is want:
+        return got is want
+    if id(got) in arguments or id(want) in arguments or got.__class__ is not want.__class__:
+        return False
+    return (
+        got.dtype == want.dtype
+        and got.shape == want.shape
+        and (got.__class__ is not np.ndarray or got.strides == want.strides)
+        and got.tobytes() == want.tobytes()
+    )
 
 
 class Trace:
@@ -66,12 +200,20 @@ class Trace:
         self.arg_tensors: dict = {}  # id(Tensor) -> index of the argument leaf it is
         self.paused = 0  # > 0 inside a recorded call: nothing inside records
         self.inputs: set = set()  # registers holding arguments or closed-over leaves
+        self.constant_of: dict = {}  # id(object) -> its name, so each object has one
+        self.scalar_of: dict = {}  # (value, dtype) -> name of the 0-d array holding it
+        self.shadowed: list = []  # (id, register) pairs that a newer register replaced
 
     # ----------------------------------------------------------------- registers
     def register(self, value: Any) -> str:
-        """A new register holding `value` (an array produced by the recorded program)."""
+        """A new register holding `value` (an array produced by the recorded program).  A
+        numpy scalar object may come back from several calls (np.True_ does): its id
+        then names the newest register, and `shadowed` keeps the older one for a rollback."""
         n = len(self.keep)
         self.keep.append(value)
+        older = self.register_of.get(id(value))
+        if older is not None:
+            self.shadowed.append((id(value), older))
         self.register_of[id(value)] = n
         return f"r{n}"
 
@@ -89,8 +231,21 @@ class Trace:
         return False
 
     def constant(self, value: Any) -> str:
-        name = f"c{len(self.names)}"
-        self.names[name] = value
+        name = self.constant_of.get(id(value))
+        if name is None:
+            name = self.constant_of[id(value)] = f"c{len(self.names)}"
+            self.names[name] = value
+        return name
+
+    def scalar(self, value: Any, dtype: np.dtype) -> str:
+        """A Python number as a 0-d array of `dtype`: numpy converts Python numbers to the
+        array operand's dtype anyway (NEP 50), but converting one per call costs more
+        than the rest of a small ufunc call."""
+        key = (repr(value), dtype)  # repr: -0.0 and 0.0 are two constants
+        name = self.scalar_of.get(key)
+        if name is None:
+            name = self.scalar_of[key] = f"c{len(self.names)}"
+            self.names[name] = np.array(value, dtype)
         return name
 
     def ref(self, value: Any) -> str:
@@ -130,52 +285,133 @@ class Trace:
         return self.constant(t._data)
 
     # ------------------------------------------------------------------ recording
+    def line(self, target: str | None, text: str) -> None:
+        self.lines.append(_Line(target, text))
+
     def call(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
-        """fn(*args, **kwargs), computed now and recorded as one line of the program."""
+        """fn(*args, **kwargs), computed now and recorded: a derivative rule or a
+        primitive's forward as the numpy calls it makes, when it makes only elementwise
+        ufunc calls (see `inline`), else as one call of fn.  Returns the values the
+        engine goes on with."""
         self.paused += 1
         try:
             out = fn(*args, **kwargs)
         finally:
             self.paused -= 1
-        self.emit(fn, args, kwargs, out)
-        return out
+        return self.emit(fn, args, kwargs, out)
 
-    def emit(self, fn: Callable, args: tuple, kwargs: dict, out: Any) -> None:
-        """Record `out = fn(*args, **kwargs)` (already computed)."""
+    def call_as_is(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """fn(*args, **kwargs), computed now and recorded as one call, made again at every
+        replay (`ad.replayed`: random draws, decisions on values)."""
+        self.paused += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            self.paused -= 1
+        return self.emit(fn, args, kwargs, out, inline=False)
+
+    def emit(self, fn: Callable, args: tuple, kwargs: dict, out: Any, inline: bool = True) -> Any:
+        """Record `out = fn(*args, **kwargs)` (already computed); returns the values the
+        engine goes on with: `out`, or the same values as computed by inlined code."""
+        if fn.__class__ is np.ufunc and not kwargs and _elementwise(fn) and _operands(args):
+            self.ufunc_line(fn, args, out, None)
+            return out
+        if inline and fn.__class__ is FunctionType and _arrays_only(out):
+            values = self.inline(fn, args, kwargs, out)
+            if values is not _NOT_INLINED:
+                return values
         parts = [self.ref(a) for a in args] + [f"{k}={self.ref(v)}" for k, v in kwargs.items()]
         call = f"{self.constant(fn)}({', '.join(parts)})"
         if out.__class__ is tuple:
             whole = self.register(out)
-            self.lines.append(f"{whole} = {call}")
+            self.line(whole, call)
             self.unpack(whole, out)
         elif isinstance(out, _ARRAYS):
-            if self.traced(out):  # the same array object again (an identity)
-                self.lines.append(f"{call}")
-                return
-            self.lines.append(f"{self.register(out)} = {call}")
+            if out.__class__ is np.ndarray and self.traced(out):  # an identity
+                self.line(None, call)
+            else:
+                self.line(self.register(out), call)
         elif isinstance(out, Tensor):
             # a rule given Tensors (tangents that are Tensors) returns one; at replay it gets
             # arrays and returns arrays: the program holds the values either way
             if self.traced(out._data):
-                self.lines.append(f"{call}")
-                return
-            self.lines.append(f"{self.register(out._data)} = {self.constant(_values)}({call})")
+                self.line(None, call)
+            else:
+                self.line(self.register(out._data), f"{self.constant(_values)}({call})")
         else:
-            self.lines.append(call)
+            self.line(None, call)
+        return out
+
+    def ufunc_line(self, ufunc: np.ufunc, values: tuple, out: Any, allowed: set | None) -> None:
+        """Record `out = ufunc(*values)` (an elementwise ufunc, one output) as a line the
+        program's optimizations understand.  Inside `inline` (`allowed` not None), an
+        array operand must be a register or one of fn's own arguments: any other was made
+        inside fn, maybe from state that changes (a random draw), and cannot be a constant."""
+        kind = out.dtype.kind
+        arrays = [v for v in values if isinstance(v, _ARRAYS)]
+        same = bool(arrays) and kind in "fc" and all(v.dtype == out.dtype for v in arrays)
+        args = []
+        for v in values:
+            cls = v.__class__
+            if cls is float or cls is int or cls is complex:
+                args.append(self.scalar(v, out.dtype) if same else self.ref(v))
+            elif isinstance(v, _ARRAYS):
+                if allowed is not None and id(v) not in allowed and not self.traced(v):
+                    raise _NotInlined
+                args.append(self.ref(v))
+            elif cls is bool:
+                args.append(repr(v))
+            else:
+                raise _NotInlined
+        self.lines.append(_Line(self.register(out), None, ufunc, self.constant(ufunc), args))
+
+    def inline(self, fn: Callable, args: tuple, kwargs: dict, expected: Any) -> Any:
+        """Run fn again on its registers wrapped as `_Symbolic` arrays, which record each
+        elementwise ufunc call as a line of the program (so a replay makes the calls
+        directly: no Python frame for fn, an identity costs nothing, and the optimizations
+        see through it).  Accepted only if fn did nothing else with them (anything else
+        raises inside) and returned exactly `expected`: the same values bit for bit, and
+        the same arrays where it returned an argument.  Otherwise the lines are taken back
+        and `_NOT_INLINED` returned.  So a derivative rule may run twice while tracing."""
+        n_lines, n_registers, n_shadowed = len(self.lines), len(self.keep), len(self.shadowed)
+        given = [*args, *kwargs.values()]
+        if any(isinstance(v, Tensor) for v in given):
+            return _NOT_INLINED
+        allowed = {id(v) for v in given if isinstance(v, _ARRAYS)}
+
+        def wrap(v: Any) -> Any:
+            return _Symbolic(v, self, allowed) if id(v) in self.register_of else v
+
+        self.paused += 1
+        try:
+            got = _unwrapped(
+                fn(*[wrap(a) for a in args], **{k: wrap(v) for k, v in kwargs.items()})
+            )
+            if _identical(got, expected, allowed):
+                return got
+        except Exception:  # whatever fn did that a symbolic array refuses: call it whole
+            pass
+        finally:
+            self.paused -= 1
+        for value in self.keep[n_registers:]:
+            self.register_of.pop(id(value), None)
+        for key, register in reversed(self.shadowed[n_shadowed:]):
+            self.register_of[key] = register
+        del self.keep[n_registers:], self.shadowed[n_shadowed:]
+        del self.lines[n_lines:]
+        return _NOT_INLINED
 
     def unpack(self, name: str, values: tuple) -> None:
         """Registers for the arrays inside a tuple result (nested tuples too)."""
         for i, element in enumerate(values):
             if element.__class__ is tuple:
                 inner = self.register(element)
-                self.lines.append(f"{inner} = {name}[{i}]")
+                self.line(inner, f"{name}[{i}]")
                 self.unpack(inner, element)
             elif isinstance(element, _ARRAYS) and not self.traced(element):
-                self.lines.append(f"{self.register(element)} = {name}[{i}]")
+                self.line(self.register(element), f"{name}[{i}]")
             elif isinstance(element, Tensor) and not self.traced(element._data):
-                self.lines.append(
-                    f"{self.register(element._data)} = {self.constant(_values)}({name}[{i}])"
-                )
+                self.line(self.register(element._data), f"{self.constant(_values)}({name}[{i}])")
 
     def primitive(self, prim: Any, args: tuple, raw: tuple, kwargs: dict, out: Any) -> Any:
         """Record a primitive's forward (Primitive.__call__ with a Tensor operand) and
@@ -184,7 +420,7 @@ class Trace:
         for a in args:  # leaf Tensors among the operands are inputs of the program
             if isinstance(a, Tensor):
                 self.tensor_ref(a)
-        self.emit(prim.fun, raw, kwargs, out)
+        out = self.emit(prim.fun, raw, kwargs, out)
         if prim.residual:
             value, residual = out
         else:
@@ -291,9 +527,9 @@ class Trace:
         finally:
             self.paused -= 1
         fn = self.constant(_accumulate_grad)
-        self.lines.append(f"{fn}({name}, {self.ref(g)}{'.copy()' if copy else ''}, False)")
+        self.line(None, f"{fn}({name}, {self.ref(g)}{'.copy()' if copy else ''}, False)")
         if isinstance(tensor.grad, _ARRAYS) and not self.traced(tensor.grad):
-            self.lines.append(f"{self.register(tensor.grad)} = {name}.grad")
+            self.line(self.register(tensor.grad), f"{name}.grad")
 
     def grad_owner(self, tensor: Tensor) -> str:
         index = self.arg_tensors.get(id(tensor))
@@ -343,33 +579,108 @@ class Compiled:
         """`unpack`: the lines that turn the leaves l0, l1, ... into the arrays a0, a1, ...
         (and the argument Tensors t0, ...); `result`: the expression building the output."""
         header = ", ".join(f"l{k}" for k in range(n_leaves))
+        lines, result = _optimized(trace.lines, result, trace.keep)
         body = [f"    {line}" for line in unpack]
         body += [f"    {reg} = {name}._data" for reg, name in trace.bound]
-        body += [f"    {line}" for line in _live(trace.lines, [result])]
+        body += [f"    {line.source()}" for line in lines]
         body.append(f"    return {result}")
         self.source = f"def replay({header}):\n" + "\n".join(body) + "\n"
         namespace = dict(trace.names)
         exec(compile(self.source, "<ad.jit replay>", "exec"), namespace)
         self.run = namespace["replay"]
         self.checked = False
-        self.n_calls = len(trace.lines)
+        self.n_calls = len(lines)
 
 
-def _live(lines: list, outputs: list) -> list:
-    """The lines the outputs need (dead code dropped): a line `rN = ...` is kept if a kept
-    line or an output reads rN; a line that assigns nothing has effects and is kept."""
-    needed = set(_REGISTER.findall(" ".join(outputs)))
+def _optimized(lines: list, result: str, values: list) -> tuple[list, str]:
+    """The program's lines, smaller and cheaper, and the result expression renamed to match:
+    dead code dropped, elementwise ufunc calls computed twice computed once, and ufunc
+    calls writing into an operand that dies there (`values`: each register's array at
+    trace time, for shapes, dtypes and strides).  Only registers that are *private* take
+    part in the last two: made by an elementwise ufunc call and read only by such calls,
+    so no other line, view or result can see that two of them became one array, or that
+    one was overwritten."""
+    lines = _live(lines, result)
+    shared = set(_REGISTER.findall(result))
+    for line in lines:
+        if line.ufunc is None:
+            shared.update(line.reads())
+    private = {line.target for line in lines if line.ufunc is not None} - shared
+    lines, renamed = _common_calls_once(lines, private)
+    if renamed:
+        result = _REGISTER.sub(lambda m: renamed.get(m.group(), m.group()), result)
+        lines = _live(lines, result)
+    _write_into_dead_operands(lines, private, values)
+    return lines, result
+
+
+def _live(lines: list, result: str) -> list:
+    """The lines the result needs (dead code dropped): a line with a target is kept if a
+    kept line or the result reads it; a line that assigns nothing has effects and is kept."""
+    needed = set(_REGISTER.findall(result))
     kept = []
     for line in reversed(lines):
-        target, sep, rest = line.partition(" = ")
-        if sep and _REGISTER.fullmatch(target) and target not in needed:
+        if line.target is not None and line.target not in needed:
             continue
-        needed.update(_REGISTER.findall(rest if sep else line))
+        needed.update(line.reads())
         kept.append(line)
     return kept[::-1]
 
 
-_REGISTER = re.compile(r"\br\d+\b")
+def _common_calls_once(lines: list, private: set) -> tuple[list, dict]:
+    """Common subexpressions: a private elementwise ufunc call with the same ufunc and
+    operands as an earlier private one (operands in either order for + and *) is dropped
+    and its register renamed to the earlier one.  A line of any other kind may change
+    arrays in place, so none is matched across it."""
+    renamed: dict = {}
+    seen: dict = {}
+    kept = []
+    for line in lines:
+        if line.ufunc is None:
+            seen.clear()
+            kept.append(line)
+            continue
+        if renamed:
+            line.args = [renamed.get(a, a) for a in line.args]
+        if line.target in private:
+            operands = tuple(line.args)
+            if line.ufunc in _COMMUTATIVE:
+                operands = tuple(sorted(operands))
+            key = (line.name, operands)
+            earlier = seen.get(key)
+            if earlier is not None:
+                renamed[line.target] = earlier
+                continue
+            seen[key] = line.target
+        kept.append(line)
+    return kept, renamed
+
+
+def _write_into_dead_operands(lines: list, private: set, values: list) -> None:
+    """A private operand that the ufunc call reads last, of the result's shape, dtype and
+    strides, becomes the call's `out` (numpy elides temporaries so only for large arrays;
+    here it costs nothing at replay, and also saves the allocation for small ones)."""
+    last = {}
+    for i, line in enumerate(lines):
+        for r in line.reads():
+            last[r] = i
+    for i, line in enumerate(lines):
+        if line.ufunc is None:
+            continue
+        made = values[int(line.target[1:])]
+        if made.__class__ is not np.ndarray or made.ndim == 0:
+            continue
+        for a in line.args:
+            if a in private and last[a] == i:
+                v = values[int(a[1:])]
+                if (
+                    v.__class__ is np.ndarray
+                    and v.shape == made.shape
+                    and v.dtype == made.dtype
+                    and v.strides == made.strides
+                ):
+                    line.out = a
+                    break
 
 
 def _values(x: Any) -> Any:
@@ -385,9 +696,9 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
     docstring.  `static_argnums`: positions of arguments that are not arrays (sizes,
     flags, Python callables); their values are part of the signature, so each new
     value traces again.  Python numbers and other non-array leaves are static too (numpy
-    scalars are 0-d arrays).  The compiled function has `.cache_info()` and
-    `.cache_clear()`; at most `max_cache` signatures are kept (least recently used
-    dropped)."""
+    scalars are 0-d arrays).  The compiled function has `.cache_info()`,
+    `.cache_clear()` and `.sources()` (the Python source of each cached replay); at most
+    `max_cache` signatures are kept (least recently used dropped)."""
     statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     cache: OrderedDict = OrderedDict()
     counts = {"traces": 0, "replays": 0}
@@ -437,7 +748,12 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
         """How many signatures are cached, and how many calls traced or replayed."""
         return {"signatures": len(cache), "max_cache": max_cache, **counts}
 
+    def sources() -> list:
+        """The Python source of each cached signature's replay, least recently used first."""
+        return [program.source for program in list(cache.values())]
+
     compiled.cache_info = cache_info  # type: ignore[attr-defined]
+    compiled.sources = sources  # type: ignore[attr-defined]
     compiled.cache_clear = cache.clear  # type: ignore[attr-defined]
     return compiled
 
@@ -450,19 +766,19 @@ def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
         for a in args:
             if a.__class__ is not np.ndarray:
                 break
-            key.append((a.shape, a.dtype))
+            key.append((a.shape, a.dtype, a.strides))
         else:
             return tuple(key)
         del key[1:]
     for i, a in enumerate(args):
         cls = a.__class__
         if cls is np.ndarray:
-            key.append((a.shape, a.dtype))
+            key.append((a.shape, a.dtype, a.strides))
         elif cls is Tensor or isinstance(a, Tensor):  # nn.Parameter too
             data = a._data
-            key.append((data.shape, data.dtype, a._requires_grad, True))
+            key.append((data.shape, data.dtype, data.strides, a._requires_grad, True))
         elif isinstance(a, np.generic):  # numpy scalars: 0-d arrays
-            key.append(((), a.dtype))
+            key.append(((), a.dtype, ()))
         elif isinstance(a, (tuple, list, dict)) and i not in statics:
             return None  # a pytree: the general key
         else:
@@ -471,26 +787,28 @@ def _flat_signature(args: tuple, statics: tuple) -> tuple | None:
 
 
 def _tree_key(node: Any, leaves: list) -> Any:
-    """The cache key of the pytree `node` (its structure and each leaf's shape and dtype, or
-    a static leaf's value); appends the leaves to `leaves` in tree.flatten's order."""
+    """The cache key of the pytree `node` (its structure and each leaf's shape, dtype and
+    strides, or a static leaf's value); appends the leaves to `leaves` in tree.flatten's
+    order."""
     cls = node.__class__
     if cls is np.ndarray:
         leaves.append(node)
-        return (node.shape, node.dtype)
+        return (node.shape, node.dtype, node.strides)
     if cls is list or cls is tuple:  # exact classes first: the common case, and cheap
         return (cls, tuple([_tree_key(child, leaves) for child in node]))
     if cls is dict:
         return (dict, tuple([(k, _tree_key(v, leaves)) for k, v in node.items()]))
     if cls is Tensor or isinstance(node, Tensor):  # nn.Parameter too
         leaves.append(node)
-        return (node._data.shape, node._data.dtype, node._requires_grad, True)
+        data = node._data
+        return (data.shape, data.dtype, data.strides, node._requires_grad, True)
     if isinstance(node, (tuple, list)):
         return (cls, tuple([_tree_key(child, leaves) for child in node]))
     if isinstance(node, dict):
         return (dict, tuple([(k, _tree_key(v, leaves)) for k, v in node.items()]))
     leaves.append(node)
     if isinstance(node, np.generic):  # numpy scalars: 0-d arrays
-        return ((), node.dtype)
+        return ((), node.dtype, ())
     return ("static", _static_key(node))
 
 
@@ -514,8 +832,9 @@ def _trace(
     n_inputs = n_tensors = 0
     for k, leaf in enumerate(leaves):
         if isinstance(leaf, Tensor):
-            trace.inputs.add(trace.register(leaf._data))
-            trace.lines.append(f"r{len(trace.keep) - 1} = a{n_inputs}")
+            register = trace.register(leaf._data)
+            trace.inputs.add(register)
+            trace.line(register, f"a{n_inputs}")
             trace.arg_tensors[id(leaf)] = n_tensors
             unpack += [f"a{n_inputs} = l{k}._data", f"t{n_tensors} = l{k}"]
             n_inputs += 1
@@ -524,8 +843,9 @@ def _trace(
         elif isinstance(leaf, _ARRAYS):
             leaf = np.asarray(leaf)
             t = make_tensor(leaf)  # every operation on it takes the Tensor path (recorded)
-            trace.inputs.add(trace.register(leaf))
-            trace.lines.append(f"r{len(trace.keep) - 1} = a{n_inputs}")
+            register = trace.register(leaf)
+            trace.inputs.add(register)
+            trace.line(register, f"a{n_inputs}")
             # a 0-d argument may come as a numpy scalar (same signature)
             unpack.append(
                 f"a{n_inputs} = {trace.constant(np.asarray)}(l{k})"

@@ -316,3 +316,143 @@ def test_parameters_and_namedtuples_are_keyed_by_shape_not_identity():
     for layer in (first, first, second, second):  # Parameters: one signature, by shape
         np.testing.assert_array_equal(g(layer.weight, x).data, np.sum(x @ layer.weight.data.T))
     assert g.cache_info()["traces"] == 1
+
+
+# ---------------------------------------------------------- the replay's optimizations
+def _chain(x):
+    for _ in range(3):
+        x = ad.tanh(x * 1.01 + 0.1)
+        x = x * x
+    return ad.sum(x)
+
+
+def _python_calls(fn, *args):
+    """The Python functions (file, name) that run during fn(*args)."""
+    import sys
+
+    seen = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            seen.append((frame.f_code.co_filename, frame.f_code.co_name))
+
+    sys.setprofile(profile)
+    try:
+        fn(*args)
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_elementwise_rules_become_the_programs_own_ufunc_calls():
+    compiled = _compiled_matches_eager(
+        ad.grad(_chain), (rng.normal(size=7),), (rng.normal(size=7),), (np.zeros(7),)
+    )
+    eager_rules = [c for c in _python_calls(ad.grad(_chain), np.ones(7)) if "ops" in c[0]]
+    assert len(eager_rules) > 20  # the derivative rules and forwards of autodiff/ops
+    replay_calls = _python_calls(compiled, np.ones(7))
+    elementwise = [c for c in replay_calls if c[0].endswith("elementwise.py")]
+    assert elementwise == []  # tanh's, multiply's and add's rules: inlined ufunc calls
+    (source,) = compiled.sources()
+    # most calls write into an operand that dies there: `name(rA, rB, rA)`
+    assert sum(line.count("(") == 1 and line.count(", ") == 2 for line in source.split("\n")) > 15
+
+
+def test_merged_and_overwritten_arrays_are_never_seen_twice():
+    def f(x, y):
+        a, b = x * y, y * x  # the same call twice, both returned: two arrays
+        c = ad.exp(a)  # a is returned, so c must not overwrite it
+        return a, b, c, ad.sum(c * c)
+
+    compiled = ad.jit(f)
+    x, y = rng.normal(size=5), rng.normal(size=5)
+    for _ in range(3):
+        a, b, c, s = compiled(x, y)
+        assert a is not b and not np.shares_memory(a, b) and not np.shares_memory(a, c)
+        np.testing.assert_array_equal(a, x * y)
+        np.testing.assert_array_equal(c, np.exp(x * y))
+
+
+def test_gradients_of_equal_expressions_stay_separate_arrays():
+    p, q = ad.tensor(rng.normal(size=4), requires_grad=True), ad.tensor(np.ones(4), True)
+
+    def step(x):
+        loss = ad.sum(p * x) + ad.sum(q * x)  # both gradients are x * 1: one expression
+        loss.backward()
+        return loss
+
+    compiled = ad.jit(step)
+    for _ in range(3):
+        p.grad = q.grad = None
+        compiled(np.arange(4.0))
+        assert p.grad is not q.grad and not np.shares_memory(p.grad, q.grad)
+        p.grad += 1  # a user writing into one gradient leaves the other alone
+        np.testing.assert_array_equal(q.grad, np.arange(4.0))
+
+
+def test_python_numbers_keep_float32_and_the_sign_of_zero():
+    def f(x):
+        return x * 0.0, x * -0.0, x * 1.01 + 3, 2 - x
+
+    x = rng.normal(size=6).astype(np.float32)
+    compiled = _compiled_matches_eager(f, (x,), (x * 2,), (-x,))
+    for got, want in zip(compiled(-x), f(-x), strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_rules_that_a_symbolic_array_cannot_follow_are_called_whole():
+    @ad.primitive
+    def scaled(x):
+        return x * 2.0
+
+    def vjp(g, ans, x):
+        if float(np.max(np.abs(x))) > 1.0:  # a decision on values: made again per replay
+            return g * 2.0
+        out = g.copy()  # a method, then writing in place
+        out *= 2.0
+        return out
+
+    scaled.defvjp(vjp)
+    scaled.defjvp(lambda t, ans, x: t * 2.0)
+    fun = ad.grad(lambda x: ad.sum(scaled(x) * x))
+    small, large = np.full(3, 0.5), np.full(3, 4.0)
+    _compiled_matches_eager(fun, (small,), (large,), (small,), (large,))
+
+
+def test_zero_dimensional_values_and_numpys_scalar_singletons():
+    fun = ad.value_and_grad(lambda x: ad.maximum(x, x) + ad.where(x > 0, x, 0 * x) * (x == x))
+    _compiled_matches_eager(fun, (np.array(0.0),), (np.array(2.0),), (np.array(-1.0),))
+
+
+def test_a_compiled_function_runs_in_several_threads_at_once():
+    import threading
+
+    compiled = ad.jit(ad.grad(_chain))
+    inputs = [rng.normal(size=64) for _ in range(4)]
+    expected = [ad.grad(_chain)(x) for x in inputs]
+    compiled(inputs[0]), compiled(inputs[0])  # traced and checked
+    failures = []
+
+    def work(k):
+        for _ in range(200):
+            got = compiled(inputs[k])
+            if not np.array_equal(got, expected[k]):
+                failures.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
+def test_memory_layout_is_part_of_the_signature():
+    # writing into dead operands keeps an operand's layout: a transposed input traces anew,
+    # so its reductions add in the same order as the eager call's
+    fun = ad.grad(lambda x: ad.sum(ad.sum(ad.tanh(x * 1.5) * x, axis=0) ** 2))
+    x = rng.normal(size=(6, 5))
+    columns = np.asfortranarray(x * 0.5)
+    compiled = _compiled_matches_eager(fun, (x,), (x * 2,), (columns,), (columns * 3,))
+    assert compiled.cache_info()["traces"] == 2
