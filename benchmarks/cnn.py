@@ -83,6 +83,51 @@ def engine_step(model, opt, x, y) -> float:
     return float(loss.data)
 
 
+def blas_products(model, x) -> list[tuple[tuple, tuple, bool]]:
+    """The matrix products of one training step of `model` on the batch `x` (im2col for the
+    convolutions): per layer the forward product, the weight gradient's and, except for the
+    first layer, the input gradient's, as (shape of A, shape of B, B transposed)."""
+    import autodiff as ad
+    import nn
+
+    products: list[tuple[tuple, tuple, bool]] = []
+    value = ad.tensor(x)
+    with ad.no_grad():
+        for i, layer in enumerate(model):
+            out = layer(value)
+            if isinstance(layer, nn.Conv2d):
+                o, c, kh, kw = layer.weight.shape
+                k, cols = c * kh * kw, out.shape[0] * out.shape[2] * out.shape[3]
+                products += [((o, k), (k, cols), False), ((o, cols), (cols, k), True)]
+                products += [((k, o), (o, cols), False)] if i else []
+            elif isinstance(layer, nn.Linear):
+                o, k = layer.weight.shape
+                n = value.shape[0]
+                products += [((n, k), (k, o), True), ((o, n), (n, k), False)]
+                products += [((n, o), (o, k), False)] if i else []
+            value = out
+    return products
+
+
+def blas_floor(products: list, repeats: int) -> tuple[float, float]:
+    """(seconds, GFLOP) of the products alone in float32: the sum of each one's median."""
+    rng = np.random.default_rng(0)
+    seconds = flops = 0.0
+    for a_shape, b_shape, transposed in products:
+        a = rng.random(a_shape, dtype=np.float32)
+        b = rng.random(b_shape[::-1] if transposed else b_shape, dtype=np.float32)
+        b = b.T if transposed else b
+        np.dot(a, b)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            np.dot(a, b)
+            times.append(time.perf_counter() - t0)
+        seconds += statistics.median(times)
+        flops += 2.0 * a_shape[0] * a_shape[1] * b_shape[1]
+    return seconds, flops / 1e9
+
+
 # ------------------------------------------------------- hand-written numpy model
 def _im2col(x, k, pad):
     """(N, C, H, W) -> (N*OH*OW, C*k*k), stride 1."""
@@ -335,6 +380,13 @@ def main(argv: list[str] | None = None) -> None:
             f"{med[COMPILED] / med[name]:.2f}x"
         )
     print(f"ratio compiled / eager autodiff: {med[COMPILED] / med[ENGINE]:.2f}x")
+    products = blas_products(build_model(), x)  # a fresh model: no dropout draws taken
+    seconds, gflop = blas_floor(products, steps)
+    print(
+        f"BLAS floor: the step's {len(products)} matrix products alone (im2col, {gflop:.2f} "
+        f"GFLOP): {seconds:.4f} s/step ({gflop / seconds:.0f} GFLOP/s); compiled / floor "
+        f"{med[COMPILED] / seconds:.2f}x"
+    )
 
 
 if __name__ == "__main__":

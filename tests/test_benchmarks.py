@@ -31,3 +31,21 @@ def test_logreg_steps_agree():
     losses = np.array([[float(np.asarray(step())) for step in steps] for _ in range(4)])
     assert losses[-1, 0] < losses[0, 0]
     np.testing.assert_allclose(losses, losses[:, :1].repeat(len(steps), axis=1), rtol=2e-5)
+
+
+def test_cnn_blas_floor_lists_the_steps_matrix_products():
+    import nn
+    from benchmarks import cnn
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64, 5))
+    products = cnn.blas_products(model, np.zeros((2, 3, 4, 4), np.float32))
+    # conv (first layer: no input gradient): forward, weight gradient; linear: all three
+    assert products == [
+        ((4, 27), (27, 32), False),
+        ((4, 32), (32, 27), True),
+        ((2, 64), (64, 5), True),
+        ((5, 2), (2, 64), False),
+        ((2, 5), (5, 64), False),
+    ]
+    seconds, gflop = cnn.blas_floor(products, repeats=2)
+    assert seconds > 0 and gflop == 2 * (4 * 27 * 32 * 2 + 2 * 64 * 5 * 3) / 1e9
