@@ -324,9 +324,11 @@ class Primitive:
 def replayed(fn: Callable) -> Callable:
     """Decorator for numpy code that ad.jit must run again at every replay: helpers of
     derivative rules that compute on the values of their arguments (a mask, counts of
-    ties), and random draws (a dropout mask from a Generator: each replay draws anew, in
-    the order the function itself would).  While ad.jit traces, each call is recorded
-    like a primitive's forward; otherwise it is a plain call."""
+    ties), random draws (a dropout mask from a Generator: each replay draws anew, in the
+    order the function itself would), and derivative rules that read Python state that
+    changes between calls (ad.jit otherwise records a rule's elementwise numpy calls with
+    that state as constants).  While ad.jit traces, each call is recorded as one call,
+    made again at every replay; otherwise it is a plain call."""
 
     @functools.wraps(fn)
     def helper(*args: Any, **kwargs: Any) -> Any:
@@ -335,6 +337,7 @@ def replayed(fn: Callable) -> Callable:
             return trace.call_as_is(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
+    helper.replayed = True  # type: ignore[attr-defined]  # ad.jit never inlines it
     return helper
 
 

@@ -9,8 +9,9 @@ function eagerly while recording, per thread, every piece of numpy work the engi
 values derived from the arguments: each primitive's forward, each derivative rule of a
 backward pass or of forward mode, the sums and accumulations between them, and gradients
 written into `.grad` by `Tensor.backward()`.  A rule (or forward) that makes only
-elementwise ufunc calls is recorded as those calls (`Trace.inline`); any other is called
-again as a whole at replay, so what it decides from the values is decided again.  The
+elementwise ufunc calls is recorded as those calls (`Trace.inline`), so rules must be
+pure functions of their arguments (`ad.replayed` declares one that is not); any other is
+called again as a whole at replay, so what it decides from the values is decided again.  The
 recording becomes straight-line Python source (one line per call, values in local
 variables), optimized without changing a bit of any result (`_optimized`: dead code
 dropped, repeated ufunc calls made once, ufunc calls writing into operands that die there)
@@ -56,7 +57,6 @@ from .tree import flatten, unflatten
 
 _ARRAYS = (np.ndarray, np.generic)
 _REGISTER = re.compile(r"\br\d+\b")
-_COMMUTATIVE = (np.add, np.multiply)  # bit for bit: x + y == y + x, x * y == y * x
 
 
 class _Line:
@@ -93,8 +93,9 @@ class _Line:
         return f"{self.target} = {call}" if self.target else call
 
 
-class _NotInlined(Exception):
-    """Raised inside `Trace.inline` by whatever a `_Symbolic` array cannot record."""
+class _NotInlined(BaseException):
+    """Raised inside `Trace.inline` by whatever a `_Symbolic` array cannot record (not an
+    Exception, so that a rule's own `except Exception` cannot take it for its own)."""
 
 
 _NOT_INLINED = object()
@@ -113,10 +114,10 @@ class _Symbolic(np.lib.mixins.NDArrayOperatorsMixin):
     into it (`out=`, `+=`), and `**` (numpy computes `x ** 2` and `x ** 0.5` with other
     functions than `np.power`)."""
 
-    __slots__ = ("value", "trace", "allowed")
+    __slots__ = ("value", "register", "trace", "allowed")
 
-    def __init__(self, value: Any, trace: Trace, allowed: set):
-        self.value, self.trace, self.allowed = value, trace, allowed
+    def __init__(self, value: Any, register: str, trace: Trace, allowed: set):
+        self.value, self.register, self.trace, self.allowed = value, register, trace, allowed
 
     shape = property(lambda self: self.value.shape)
     dtype = property(lambda self: self.value.dtype)
@@ -126,13 +127,22 @@ class _Symbolic(np.lib.mixins.NDArrayOperatorsMixin):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method != "__call__" or kwargs or not _elementwise(ufunc):
             raise _NotInlined
+        if _RAISING & set(np.geterr().values()):
+            raise _NotInlined  # the rule acts on floating-point errors: on values
         values = tuple(x.value if x.__class__ is _Symbolic else x for x in inputs)
-        out = ufunc(*values)
-        self.trace.ufunc_line(ufunc, values, out, self.allowed)
-        return _Symbolic(out, self.trace, self.allowed)
+        try:  # an inf or nan made here is a decision on values waiting to happen: refuse
+            with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
+                out = ufunc(*values)
+        except FloatingPointError:
+            raise _NotInlined from None
+        register = self.trace.ufunc_line(ufunc, inputs, out, self.allowed)
+        return _Symbolic(out, register, self.trace, self.allowed)
 
     __array_function__ = __array__ = __bool__ = __len__ = __iter__ = _refuse
     __getitem__ = __setitem__ = __pow__ = __rpow__ = __ipow__ = _refuse
+
+
+_RAISING = {"raise", "call"}
 
 
 def _elementwise(ufunc: np.ufunc) -> bool:
@@ -148,6 +158,11 @@ def _operands(args: tuple) -> bool:
     return True
 
 
+def _replays(fn: Callable) -> bool:
+    """Whether fn was declared with `ad.replayed` (to be called again at every replay)."""
+    return getattr(fn, "replayed", False) is True
+
+
 def _arrays_only(out: Any) -> bool:
     if out.__class__ is tuple:
         return all(_arrays_only(o) for o in out)
@@ -156,8 +171,12 @@ def _arrays_only(out: Any) -> bool:
 
 def _unwrapped(result: Any) -> Any:
     """An inlined call's result as arrays; only `_Symbolic` arrays (and None, and tuples
-    of them) may come back: any other array was not computed by recorded lines."""
+    of them) may come back: any other array was not computed by recorded lines.  Not a
+    numpy scalar either: several calls may return the same one (np.True_), and the engine
+    goes on to find a result's register by the object's id."""
     if result.__class__ is _Symbolic:
+        if result.value.__class__ is not np.ndarray:
+            raise _NotInlined
         return result.value
     if result.__class__ is tuple:
         return tuple(_unwrapped(r) for r in result)
@@ -316,7 +335,7 @@ class Trace:
         if fn.__class__ is np.ufunc and not kwargs and _elementwise(fn) and _operands(args):
             self.ufunc_line(fn, args, out, None)
             return out
-        if inline and fn.__class__ is FunctionType and _arrays_only(out):
+        if inline and fn.__class__ is FunctionType and _arrays_only(out) and not _replays(fn):
             values = self.inline(fn, args, kwargs, out)
             if values is not _NOT_INLINED:
                 return values
@@ -342,18 +361,26 @@ class Trace:
             self.line(None, call)
         return out
 
-    def ufunc_line(self, ufunc: np.ufunc, values: tuple, out: Any, allowed: set | None) -> None:
-        """Record `out = ufunc(*values)` (an elementwise ufunc, one output) as a line the
-        program's optimizations understand.  Inside `inline` (`allowed` not None), an
-        array operand must be a register or one of fn's own arguments: any other was made
-        inside fn, maybe from state that changes (a random draw), and cannot be a constant."""
-        kind = out.dtype.kind
-        arrays = [v for v in values if isinstance(v, _ARRAYS)]
-        same = bool(arrays) and kind in "fc" and all(v.dtype == out.dtype for v in arrays)
+    def ufunc_line(self, ufunc: np.ufunc, inputs: tuple, out: Any, allowed: set | None) -> str:
+        """Record `out = ufunc(*inputs)` (an elementwise ufunc, one output) as a line the
+        program's optimizations understand; returns its register.  Inside `inline`
+        (`allowed` not None) the inputs may be `_Symbolic` (their registers are read), and
+        any other array operand must be a register or one of fn's own arguments: an array
+        made inside fn may come from state that changes (a random draw), not a constant.
+        Python numbers become 0-d arrays of the output's dtype where numpy's loop for them
+        is the one for that dtype alone (NEP 50: they are converted to it anyway)."""
+        char = out.dtype.char
+        same = out.dtype.kind in "fc" and f"{char * ufunc.nin}->{char}" in ufunc.types
+        if same:
+            arrays = [v.value if v.__class__ is _Symbolic else v for v in inputs]
+            arrays = [v for v in arrays if isinstance(v, _ARRAYS)]
+            same = bool(arrays) and all(v.dtype == out.dtype for v in arrays)
         args = []
-        for v in values:
+        for v in inputs:
             cls = v.__class__
-            if cls is float or cls is int or cls is complex:
+            if cls is _Symbolic:
+                args.append(v.register)
+            elif cls is float or cls is int or cls is complex:
                 args.append(self.scalar(v, out.dtype) if same else self.ref(v))
             elif isinstance(v, _ARRAYS):
                 if allowed is not None and id(v) not in allowed and not self.traced(v):
@@ -363,7 +390,9 @@ class Trace:
                 args.append(repr(v))
             else:
                 raise _NotInlined
-        self.lines.append(_Line(self.register(out), None, ufunc, self.constant(ufunc), args))
+        register = self.register(out)
+        self.lines.append(_Line(register, None, ufunc, self.constant(ufunc), args))
+        return register
 
     def inline(self, fn: Callable, args: tuple, kwargs: dict, expected: Any) -> Any:
         """Run fn again on its registers wrapped as `_Symbolic` arrays, which record each
@@ -380,7 +409,8 @@ class Trace:
         allowed = {id(v) for v in given if isinstance(v, _ARRAYS)}
 
         def wrap(v: Any) -> Any:
-            return _Symbolic(v, self, allowed) if id(v) in self.register_of else v
+            n = self.register_of.get(id(v))
+            return v if n is None else _Symbolic(v, f"r{n}", self, allowed)
 
         self.paused += 1
         try:
@@ -389,7 +419,7 @@ class Trace:
             )
             if _identical(got, expected, allowed):
                 return got
-        except Exception:  # whatever fn did that a symbolic array refuses: call it whole
+        except (Exception, _NotInlined):  # what a symbolic array refuses: call fn whole
             pass
         finally:
             self.paused -= 1
@@ -582,6 +612,11 @@ class Compiled:
         lines, result = _optimized(trace.lines, result, trace.keep)
         body = [f"    {line}" for line in unpack]
         body += [f"    {reg} = {name}._data" for reg, name in trace.bound]
+        if trace.bound:  # closed-over leaves are not in the cache key: check them here
+            layout = "".join(f"{r}.shape, {r}.dtype, {r}.strides, " for r, _ in trace.bound)
+            traced = tuple(x for r, _ in trace.bound for x in _layout(trace.keep[int(r[1:])]))
+            body.append(f"    if ({layout}) != {trace.constant(traced)}:")
+            body.append(f"        raise {trace.constant(_StaleProgram)}")
         body += [f"    {line.source()}" for line in lines]
         body.append(f"    return {result}")
         self.source = f"def replay({header}):\n" + "\n".join(body) + "\n"
@@ -614,6 +649,15 @@ def _optimized(lines: list, result: str, values: list) -> tuple[list, str]:
     return lines, result
 
 
+class _StaleProgram(Exception):
+    """A closed-over leaf's array no longer has the shape, dtype or strides it was traced
+    with (its `.data` was replaced): the program would compute for the old ones."""
+
+
+def _layout(array: np.ndarray) -> tuple:
+    return (array.shape, array.dtype, array.strides)
+
+
 def _live(lines: list, result: str) -> list:
     """The lines the result needs (dead code dropped): a line with a target is kept if a
     kept line or the result reads it; a line that assigns nothing has effects and is kept."""
@@ -629,8 +673,8 @@ def _live(lines: list, result: str) -> list:
 
 def _common_calls_once(lines: list, private: set) -> tuple[list, dict]:
     """Common subexpressions: a private elementwise ufunc call with the same ufunc and
-    operands as an earlier private one (operands in either order for + and *) is dropped
-    and its register renamed to the earlier one.  A line of any other kind may change
+    operands as an earlier private one is dropped and its register renamed to the earlier
+    one.  A line of any other kind may change
     arrays in place, so none is matched across it."""
     renamed: dict = {}
     seen: dict = {}
@@ -643,10 +687,9 @@ def _common_calls_once(lines: list, private: set) -> tuple[list, dict]:
         if renamed:
             line.args = [renamed.get(a, a) for a in line.args]
         if line.target in private:
-            operands = tuple(line.args)
-            if line.ufunc in _COMMUTATIVE:
-                operands = tuple(sorted(operands))
-            key = (line.name, operands)
+            # operands in the same order only: complex x * y and y * x differ in the last
+            # bit, and so do the signs of nan + -nan and -nan + nan
+            key = (line.name, tuple(line.args))
             earlier = seen.get(key)
             if earlier is not None:
                 renamed[line.target] = earlier
@@ -740,9 +783,13 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (), max_cache: int 
             except KeyError:  # another thread dropped it meanwhile: the program still runs
                 pass
         counts["replays"] += 1
-        if not program.checked:
-            return _checked_replay(fun, args, kwargs, program, leaves)
-        return program.run(*leaves)
+        try:
+            if not program.checked:
+                return _checked_replay(fun, args, kwargs, program, leaves)
+            return program.run(*leaves)
+        except _StaleProgram:  # a closed-over leaf changed its dtype or layout: trace anew
+            cache.pop(key, None)
+            return compiled(*args, **kwargs)
 
     def cache_info() -> dict:
         """How many signatures are cached, and how many calls traced or replayed."""
@@ -964,8 +1011,8 @@ def _differences(got: list, want: list, what: str) -> list:
             continue
         a = np.asarray(a._data if isinstance(a, Tensor) else a)
         b = np.asarray(b._data if isinstance(b, Tensor) else b)
-        if a.shape != b.shape:
-            problems.append(f"{what}: shapes {a.shape} and {b.shape}")
+        if a.shape != b.shape or a.dtype != b.dtype:
+            problems.append(f"{what}: {a.shape} {a.dtype} against {b.shape} {b.dtype}")
         elif a.dtype.kind in "fc" and not np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
             problems.append(f"{what}: largest difference {np.nanmax(np.abs(a - b)):.3g}")
         elif a.dtype.kind not in "fc" and not np.array_equal(a, b):

@@ -456,3 +456,89 @@ def test_memory_layout_is_part_of_the_signature():
     columns = np.asfortranarray(x * 0.5)
     compiled = _compiled_matches_eager(fun, (x,), (x * 2,), (columns,), (columns * 3,))
     assert compiled.cache_info()["traces"] == 2
+
+
+def test_inlined_rules_find_their_operands_when_numpy_returns_one_object_twice():
+    # on 0-d operands comparisons return numpy's bool singletons: np.True_ twice
+    @ad.primitive
+    def same_value(x):
+        return x * 1.0
+
+    same_value.defvjp(lambda g, ans, x: g * (x > 0.0) + g * (x < 1.0))
+    same_value.defjvp(lambda t, ans, x: t)
+    fun = ad.grad(same_value)
+    _compiled_matches_eager(fun, *[(np.array(v),) for v in (0.5, 0.25, 2.0, -1.0, 3.0)])
+
+
+def test_python_numbers_stay_python_numbers_where_numpy_has_no_loop_for_the_dtype():
+    @ad.primitive
+    def times8(x):
+        return np.ldexp(x, 3)  # ldexp(float, int): no float-exponent loop
+
+    times8.defvjp(lambda g, ans, x: np.ldexp(g, 3))
+    times8.defjvp(lambda t, ans, x: np.ldexp(t, 3))
+    fun = ad.value_and_grad(lambda x: ad.sum(times8(x) * x))
+    _compiled_matches_eager(fun, (np.arange(3.0),), (np.ones(3),), (-np.arange(3.0),))
+
+
+def test_rules_that_act_on_floating_point_errors_are_called_whole():
+    @ad.primitive
+    def inverse(x):
+        with np.errstate(divide="ignore"):
+            return 1.0 / x
+
+    def vjp(g, ans, x):
+        try:
+            with np.errstate(divide="raise"):
+                return -g / (x * x)
+        except FloatingPointError:  # a decision on values, made again at every replay
+            return g * 0.0
+
+    inverse.defvjp(vjp)
+    inverse.defjvp(lambda t, ans, x: t)
+    fun = ad.grad(lambda x: ad.sum(inverse(x)))
+    _compiled_matches_eager(fun, (np.array([1.0, 2.0]),), (np.array([3.0, 4.0]),), (np.zeros(2),))
+
+
+def test_common_calls_keep_their_operands_order():
+    # complex x * y and y * x differ in the last bit; so do the signs of nan + -nan
+    def f(x, y):
+        return ad.exp(x * y), ad.exp(y * x), -(x + y), -(y + x)
+
+    x = rng.normal(size=8) + 1j * rng.normal(size=8)
+    y = rng.normal(size=8) + 1j * rng.normal(size=8)
+    compiled = _compiled_matches_eager(f, (x, y), (y, x), (x * 3, y))
+    nan = np.array([np.nan, -np.nan, 1.0])
+    for got, want in zip(compiled(nan + 0j, -nan + 0j), f(nan + 0j, -nan + 0j), strict=True):
+        assert got.tobytes() == want.tobytes()
+
+
+def test_a_rule_declared_replayed_reads_python_state_at_every_replay():
+    class Config:
+        scale = 1.0
+
+    @ad.primitive
+    def reverse_gradient(x):
+        return x * 1.0
+
+    reverse_gradient.defvjp(ad.replayed(lambda g, ans, x: -Config.scale * g))
+    reverse_gradient.defjvp(lambda t, ans, x: t)
+    fun = ad.grad(lambda x: ad.sum(reverse_gradient(x) * x))
+    compiled = ad.jit(fun)
+    x = np.arange(3.0)
+    for scale in (1.0, 1.0, 0.5, 0.0):
+        Config.scale = scale
+        np.testing.assert_array_equal(compiled(x), fun(x))
+
+
+def test_a_closed_over_parameter_with_a_new_dtype_or_layout_traces_anew():
+    w = ad.tensor(rng.normal(size=(6, 4)), requires_grad=True)
+    fun = ad.grad(lambda x: ad.sum(ad.sum(ad.tanh(w * 2.0 + x), axis=1) ** 2))
+    compiled = ad.jit(fun)
+    x = rng.normal(size=(6, 4))
+    for data in (w.data, w.data * 0.5, np.asfortranarray(w.data), w.data.astype(np.float32)):
+        w.data = data
+        for _ in range(3):
+            got, want = compiled(x), fun(x)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert compiled.cache_info()["traces"] == 3
