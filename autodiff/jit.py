@@ -556,8 +556,17 @@ class Trace:
             _accumulate_grad(tensor, g.copy() if copy else g, False)
         finally:
             self.paused -= 1
-        fn = self.constant(_accumulate_grad)
-        self.line(None, f"{fn}({name}, {self.ref(g)}{'.copy()' if copy else ''}, False)")
+        given = f"{self.ref(g)}{'.copy()' if copy else ''}"
+        data = tensor._data
+        if (  # what _accumulate_grad checks holds at every replay: the fast path
+            g.__class__ is np.ndarray
+            and g.dtype == data.dtype
+            and g.shape == data.shape
+            and (copy or (g.flags.writeable and g.base is None))
+        ):
+            self.line(None, f"{self.constant(_grad_into)}({name}, {given})")
+        else:
+            self.line(None, f"{self.constant(_accumulate_grad)}({name}, {given}, False)")
         if isinstance(tensor.grad, _ARRAYS) and not self.traced(tensor.grad):
             self.line(self.register(tensor.grad), f"{name}.grad")
 
@@ -724,6 +733,15 @@ def _write_into_dead_operands(lines: list, private: set, values: list) -> None:
                 ):
                     line.out = a
                     break
+
+
+def _grad_into(tensor: Tensor, g: np.ndarray) -> None:
+    """_accumulate_grad for a gradient whose class, dtype, shape and ownership the trace
+    checked (they are the same at every replay): assigned when `.grad` is None."""
+    if tensor.grad is None:
+        tensor.grad = g
+    else:
+        _accumulate_grad(tensor, g, False)
 
 
 def _values(x: Any) -> Any:
