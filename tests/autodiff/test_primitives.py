@@ -421,3 +421,16 @@ def test_matrix_vector_rules_on_arrays_equal_the_general_path(n):
         general = rule(ad.tensor(g), None, ad.tensor(w), ad.tensor(x))
         assert plain.__class__ is np.ndarray and plain.shape == general.shape
         np.testing.assert_array_equal(plain, general.data)
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+def test_cross_entropy_gradient_is_the_same_for_any_memory_layout(batch):
+    rng = np.random.default_rng(batch)
+    logits, labels = rng.normal(size=(batch, 5)), rng.integers(0, 5, batch)
+    grad = ad.grad(lambda z: ad.softmax_cross_entropy(z, labels))
+    c_order = grad(logits)
+    expected = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    expected[np.arange(batch), labels] -= 1
+    np.testing.assert_allclose(c_order, expected / batch, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(grad(np.asfortranarray(logits)), c_order)
+    np.testing.assert_array_equal(grad(logits.T.copy().T), c_order)
