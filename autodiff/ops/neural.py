@@ -144,17 +144,23 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
             f"logits {shape}, got shape {labels.shape} dtype {labels.dtype}"
         )
     n = len(labels)
-    if n == 1:  # a scalar check is much cheaper than two reductions
-        low = high = labels[0]
-    elif n:
-        low, high = labels.min(), labels.max()
-    if n and (low < 0 or high >= shape[1]):
+    if n == 1:  # a scalar check is much cheaper than a reduction
+        bad = labels[0] < 0 or labels[0] >= shape[1]
+    elif n:  # one reduction: as unsigned numbers, negative labels are huge
+        unsigned = labels if labels.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")
+        bad = np.maximum.reduce(unsigned) >= shape[1]
+    if n and bad:
         raise ValueError(
             f"softmax_cross_entropy: labels must lie in [0, {shape[1]}) for "
-            f"logits {shape}, got values {low}..{high}"
+            f"logits {shape}, got values {labels.min()}..{labels.max()}"
         )
     z = logits - np.maximum.reduce(logits, axis=1, keepdims=True) if n else logits
-    picked = z[0, labels[0]] if n == 1 else z[_rows(n), labels]  # batch 1: scalar indexing
+    if n == 1:  # scalar indexing is ten times cheaper than fancy indexing
+        picked = z[0, labels[0]]
+    elif z.flags.c_contiguous:
+        picked = z.reshape(-1)[_flat(labels, shape[1])]
+    else:
+        picked = z[_rows(n), labels]
     e = np.exp(z)
     sums = np.add.reduce(e, axis=1)
     losses = np.log(sums) - picked
@@ -174,6 +180,13 @@ def _row_starts(n: int, columns: int) -> np.ndarray:
     starts = np.arange(0, n * columns, columns)
     starts.setflags(write=False)
     return starts
+
+
+def _flat(labels: np.ndarray, columns: int) -> np.ndarray:
+    """Each example's label as an index into its flattened (n, columns) logits: one flat
+    index costs half as much as a row index and a column index (labels already checked to
+    lie in [0, columns), so any integer dtype may be cast)."""
+    return np.add(labels, _row_starts(len(labels), columns), dtype=np.intp, casting="unsafe")
 
 
 def _onehot(labels: np.ndarray, logits: Any) -> np.ndarray:
@@ -199,8 +212,8 @@ def _xent_vjp(g, ans, logits, labels, reduction, residual=None):
     d = e / sums if n == 1 else e / sums[:, None]
     if n == 1:  # scalar indexing is ten times cheaper than fancy indexing
         d[0, labels[0]] -= 1
-    elif d.flags.c_contiguous:  # one flat index: half the cost of two index arrays
-        d.reshape(-1)[labels + _row_starts(n, d.shape[1])] -= 1
+    elif d.flags.c_contiguous:
+        d.reshape(-1)[_flat(labels, d.shape[1])] -= 1
     else:
         d[_rows(n), labels] -= 1
     d *= _per_example(g, n, reduction)

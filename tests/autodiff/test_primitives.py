@@ -434,3 +434,19 @@ def test_cross_entropy_gradient_is_the_same_for_any_memory_layout(batch):
     np.testing.assert_allclose(c_order, expected / batch, rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(grad(np.asfortranarray(logits)), c_order)
     np.testing.assert_array_equal(grad(logits.T.copy().T), c_order)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint64])
+def test_cross_entropy_takes_labels_of_any_integer_dtype_and_checks_their_range(dtype):
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, 6)
+    value, grad = ad.value_and_grad(lambda z: ad.softmax_cross_entropy(z, labels))(logits)
+    got = ad.value_and_grad(lambda z: ad.softmax_cross_entropy(z, labels.astype(dtype)))(logits)
+    np.testing.assert_array_equal(got[0], value)
+    np.testing.assert_array_equal(got[1], grad)
+    bad = [np.array([0, 1, 4], dtype)]
+    if np.dtype(dtype).kind == "i":
+        bad.append(np.array([0, -1, 2], dtype))  # one reduction over the unsigned view
+    for labels_out_of_range in bad:
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
+            ad.softmax_cross_entropy(logits[:3], labels_out_of_range)
