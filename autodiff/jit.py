@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from types import FunctionType
 from typing import Any
@@ -57,6 +57,8 @@ from .tree import flatten, unflatten
 
 _ARRAYS = (np.ndarray, np.generic)
 _REGISTER = re.compile(r"\br\d+\b")
+_CONSTANT = re.compile(r"\bc\d+\b")
+_OFTEN = 3  # reads of a constant that make it a default argument
 
 
 class _Line:
@@ -628,6 +630,10 @@ class Compiled:
             body.append(f"        raise {trace.constant(_StaleProgram)}")
         body += [f"    {line.source()}" for line in lines]
         body.append(f"    return {result}")
+        # constants read often become default arguments: local variables, cheaper to read
+        uses = Counter(_CONSTANT.findall("\n".join(body)))
+        often = [f"{name}={name}" for name, n in uses.items() if n >= _OFTEN]
+        header = ", ".join([header, *often] if header else often)
         self.source = f"def replay({header}):\n" + "\n".join(body) + "\n"
         namespace = dict(trace.names)
         exec(compile(self.source, "<ad.jit replay>", "exec"), namespace)
