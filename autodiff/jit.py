@@ -129,8 +129,11 @@ class _Symbolic(np.lib.mixins.NDArrayOperatorsMixin):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method != "__call__" or kwargs or not _elementwise(ufunc):
             raise _NotInlined
-        if _RAISING & set(np.geterr().values()):
-            raise _NotInlined  # the rule acts on floating-point errors: on values
+        errors = np.geterr()
+        if errors != self.trace.errors or _RAISING & set(errors.values()):
+            # the rule sets how floating-point errors are handled (it may act on them, on
+            # values, or silence warnings): the replay would not
+            raise _NotInlined
         values = tuple(x.value if x.__class__ is _Symbolic else x for x in inputs)
         try:  # an inf or nan made here is a decision on values waiting to happen: refuse
             with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
@@ -224,6 +227,7 @@ class Trace:
         self.constant_of: dict = {}  # id(object) -> its name, so each object has one
         self.scalar_of: dict = {}  # (value, dtype) -> name of the 0-d array holding it
         self.shadowed: list = []  # (id, register) pairs that a newer register replaced
+        self.errors: dict = {}  # np.geterr() where `inline` was called
 
     # ----------------------------------------------------------------- registers
     def register(self, value: Any) -> str:
@@ -414,6 +418,7 @@ class Trace:
             n = self.register_of.get(id(v))
             return v if n is None else _Symbolic(v, f"r{n}", self, allowed)
 
+        self.errors = np.geterr()  # how the caller handles floating-point errors
         self.paused += 1
         try:
             got = _unwrapped(

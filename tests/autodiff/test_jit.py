@@ -542,3 +542,21 @@ def test_a_closed_over_parameter_with_a_new_dtype_or_layout_traces_anew():
             got, want = compiled(x), fun(x)
             assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
     assert compiled.cache_info()["traces"] == 3
+
+
+def test_a_forward_that_silences_floating_point_warnings_keeps_them_silent():
+    import warnings
+
+    @ad.primitive
+    def inverse(x):
+        with np.errstate(divide="ignore"):
+            return 1.0 / x
+
+    inverse.defvjp(lambda g, ans, x: -g * ans * ans)
+    inverse.defjvp(lambda t, ans, x: -t * ans * ans)
+    compiled = ad.jit(lambda x: inverse(x))
+    for x in (np.array([1.0, 2.0]), np.array([3.0, 4.0])):
+        compiled(x)  # traced and checked without a zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning here would raise
+        np.testing.assert_array_equal(compiled(np.zeros(2)), np.full(2, np.inf))
