@@ -227,7 +227,7 @@ class Trace:
         self.constant_of: dict = {}  # id(object) -> its name, so each object has one
         self.scalar_of: dict = {}  # (value, dtype) -> name of the 0-d array holding it
         self.shadowed: list = []  # (id, register) pairs that a newer register replaced
-        self.errors: dict = {}  # np.geterr() where `inline` was called
+        self.errors: Any = {}  # np.geterr() where `inline` was called
 
     # ----------------------------------------------------------------- registers
     def register(self, value: Any) -> str:
