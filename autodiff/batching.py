@@ -166,6 +166,9 @@ def _compared(ufunc: np.ufunc, a: Any, b: Any) -> Any:
     ]
     if va.__class__ is Batched or vb.__class__ is Batched:
         return Batched(_compared(ufunc, va, vb), level)
+    trace = state.trace  # while ad.jit traces, the comparison is a line of the program
+    if trace is not None and not trace.paused:
+        return Batched(trace.call(ufunc, va, vb), level)
     return Batched(ufunc(va, vb), level)
 
 

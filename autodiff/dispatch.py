@@ -333,8 +333,11 @@ def replayed(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def helper(*args: Any, **kwargs: Any) -> Any:
         trace = state.trace
-        if trace is not None and not trace.paused:
-            return trace.call_as_is(fn, *args, **kwargs)
+        if trace is not None:
+            if not trace.paused:
+                return trace.call_as_is(fn, *args, **kwargs)
+            if trace.inlining:  # inside a rule ad.jit tries to inline: call the rule whole
+                trace.refuse()
         return fn(*args, **kwargs)
 
     helper.replayed = True  # type: ignore[attr-defined]  # ad.jit never inlines it

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from types import FunctionType
@@ -67,7 +68,7 @@ class _Line:
     expressions `args`, and `out`, a dead register it may write into) for the
     optimizations in `_optimized`."""
 
-    __slots__ = ("target", "text", "ufunc", "name", "args", "out")
+    __slots__ = ("target", "text", "ufunc", "name", "args", "out", "replayed")
 
     def __init__(
         self,
@@ -80,6 +81,7 @@ class _Line:
         self.target, self.text, self.ufunc, self.name = target, text, ufunc, name
         self.args: list = args or []
         self.out: str | None = None
+        self.replayed = False  # an ad.replayed call: made at every replay, needed or not
 
     def reads(self) -> list:
         """The registers the line reads."""
@@ -130,9 +132,13 @@ class _Symbolic(np.lib.mixins.NDArrayOperatorsMixin):
         if method != "__call__" or kwargs or not _elementwise(ufunc):
             raise _NotInlined
         errors = np.geterr()
-        if errors != self.trace.errors or _RAISING & set(errors.values()):
-            # the rule sets how floating-point errors are handled (it may act on them, on
-            # values, or silence warnings): the replay would not
+        if (
+            errors != self.trace.errors
+            or _RAISING & set(errors.values())
+            or tuple(warnings.filters) != self.trace.warning_filters
+        ):
+            # the rule sets how floating-point errors or warnings are handled (it may act
+            # on them, on values, or silence them): the replay would not
             raise _NotInlined
         values = tuple(x.value if x.__class__ is _Symbolic else x for x in inputs)
         try:  # an inf or nan made here is a decision on values waiting to happen: refuse
@@ -228,6 +234,9 @@ class Trace:
         self.scalar_of: dict = {}  # (value, dtype) -> name of the 0-d array holding it
         self.shadowed: list = []  # (id, register) pairs that a newer register replaced
         self.errors: Any = {}  # np.geterr() where `inline` was called
+        self.warning_filters: tuple = ()  # warnings.filters there
+        self.inlining = 0  # > 0 while `inline` runs a function on symbolic arrays
+        self.grad_of: dict = {}  # id(a leaf's .grad array) -> (its program name, the leaf)
 
     # ----------------------------------------------------------------- registers
     def register(self, value: Any) -> str:
@@ -241,6 +250,10 @@ class Trace:
             self.shadowed.append((id(value), older))
         self.register_of[id(value)] = n
         return f"r{n}"
+
+    def refuse(self) -> None:
+        """Inside `inline`: the function does what a recording cannot inline."""
+        raise _NotInlined
 
     def traced(self, array: Any) -> bool:
         return id(array) in self.register_of
@@ -269,8 +282,12 @@ class Trace:
         key = (repr(value), dtype)  # repr: -0.0 and 0.0 are two constants
         name = self.scalar_of.get(key)
         if name is None:
+            with np.errstate(over="ignore"):
+                array = np.array(value, dtype)
+            if np.isfinite(value) and not np.isfinite(array):  # numpy warns per call
+                return self.ref(value)
             name = self.scalar_of[key] = f"c{len(self.names)}"
-            self.names[name] = np.array(value, dtype)
+            self.names[name] = array
         return name
 
     def ref(self, value: Any) -> str:
@@ -333,12 +350,21 @@ class Trace:
             out = fn(*args, **kwargs)
         finally:
             self.paused -= 1
-        return self.emit(fn, args, kwargs, out, inline=False)
+        first = len(self.lines)
+        out = self.emit(fn, args, kwargs, out, inline=False)
+        self.lines[first].replayed = True
+        return out
 
     def emit(self, fn: Callable, args: tuple, kwargs: dict, out: Any, inline: bool = True) -> Any:
         """Record `out = fn(*args, **kwargs)` (already computed); returns the values the
         engine goes on with: `out`, or the same values as computed by inlined code."""
-        if fn.__class__ is np.ufunc and not kwargs and _elementwise(fn) and _operands(args):
+        if (
+            inline
+            and fn.__class__ is np.ufunc
+            and not kwargs
+            and _elementwise(fn)
+            and _operands(args)
+        ):
             self.ufunc_line(fn, args, out, None)
             return out
         if inline and fn.__class__ is FunctionType and _arrays_only(out) and not _replays(fn):
@@ -419,7 +445,9 @@ class Trace:
             return v if n is None else _Symbolic(v, f"r{n}", self, allowed)
 
         self.errors = np.geterr()  # how the caller handles floating-point errors
+        self.warning_filters = tuple(warnings.filters)  # and warnings
         self.paused += 1
+        self.inlining += 1
         try:
             got = _unwrapped(
                 fn(*[wrap(a) for a in args], **{k: wrap(v) for k, v in kwargs.items()})
@@ -430,6 +458,7 @@ class Trace:
             pass
         finally:
             self.paused -= 1
+            self.inlining -= 1
         for value in self.keep[n_registers:]:
             self.register_of.pop(id(value), None)
         for key, register in reversed(self.shadowed[n_shadowed:]):
@@ -574,8 +603,10 @@ class Trace:
             self.line(None, f"{self.constant(_grad_into)}({name}, {given})")
         else:
             self.line(None, f"{self.constant(_accumulate_grad)}({name}, {given}, False)")
-        if isinstance(tensor.grad, _ARRAYS) and not self.traced(tensor.grad):
-            self.line(self.register(tensor.grad), f"{name}.grad")
+        if isinstance(tensor.grad, _ARRAYS):
+            if not self.traced(tensor.grad):
+                self.line(self.register(tensor.grad), f"{name}.grad")
+            self.grad_of[id(tensor.grad)] = (name, tensor)
 
     def grad_owner(self, tensor: Tensor) -> str:
         index = self.arg_tensors.get(id(tensor))
@@ -629,8 +660,15 @@ class Compiled:
         body = [f"    {line}" for line in unpack]
         body += [f"    {reg} = {name}._data" for reg, name in trace.bound]
         if trace.bound:  # closed-over leaves are not in the cache key: check them here
-            layout = "".join(f"{r}.shape, {r}.dtype, {r}.strides, " for r, _ in trace.bound)
-            traced = tuple(x for r, _ in trace.bound for x in _layout(trace.keep[int(r[1:])]))
+            layout = "".join(
+                f"{r}.shape, {r}.dtype, {r}.strides, {name}._requires_grad, "
+                for r, name in trace.bound
+            )
+            traced = tuple(
+                x
+                for r, name in trace.bound
+                for x in (*_layout(trace.keep[int(r[1:])]), trace.names[name]._requires_grad)
+            )
             body.append(f"    if ({layout}) != {trace.constant(traced)}:")
             body.append(f"        raise {trace.constant(_StaleProgram)}")
         body += [f"    {line.source()}" for line in lines]
@@ -671,7 +709,8 @@ def _optimized(lines: list, result: str, values: list) -> tuple[list, str]:
 
 class _StaleProgram(Exception):
     """A closed-over leaf's array no longer has the shape, dtype or strides it was traced
-    with (its `.data` was replaced): the program would compute for the old ones."""
+    with (its `.data` was replaced), or the leaf was frozen or unfrozen (`requires_grad`):
+    the program would compute for the old ones."""
 
 
 def _layout(array: np.ndarray) -> tuple:
@@ -684,7 +723,7 @@ def _live(lines: list, result: str) -> list:
     needed = set(_REGISTER.findall(result))
     kept = []
     for line in reversed(lines):
-        if line.target is not None and line.target not in needed:
+        if line.target is not None and line.target not in needed and not line.replayed:
             continue
         needed.update(line.reads())
         kept.append(line)
@@ -953,7 +992,10 @@ def _trace(
     tensor_of = trace.constant(make_tensor)
     for o in flat_out:
         value = o._data if isinstance(o, Tensor) else o
-        if isinstance(value, _ARRAYS):
+        owner = trace.grad_of.get(id(value))
+        if owner is not None and owner[1].grad is value:  # a leaf's .grad: read it at the end
+            expr = f"{owner[0]}.grad"  # (what backward accumulated into it, the same object)
+        elif isinstance(value, _ARRAYS):
             expr = trace.ref(value)
             # outputs that are inputs or constants are copied, as eager results are fresh
             fresh = expr.startswith("r") and expr not in trace.inputs

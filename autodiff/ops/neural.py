@@ -147,7 +147,8 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
     if n == 1:  # a scalar check is much cheaper than a reduction
         bad = labels[0] < 0 or labels[0] >= shape[1]
     elif n:  # one reduction: as unsigned numbers, negative labels are huge
-        unsigned = labels if labels.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")
+        kind = labels.dtype.str  # byte order kept: ">i4" -> ">u4"
+        unsigned = labels if kind[1] == "u" else labels.view(kind.replace("i", "u"))
         bad = np.maximum.reduce(unsigned) >= shape[1]
     if n and bad:
         raise ValueError(
@@ -177,7 +178,7 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
 @functools.lru_cache(maxsize=64)
 def _row_starts(n: int, columns: int) -> np.ndarray:
     """0, columns, 2 columns, ...: where each of n rows starts in a flat (n, columns) array."""
-    starts = np.arange(0, n * columns, columns)
+    starts = np.arange(n) * columns
     starts.setflags(write=False)
     return starts
 

@@ -560,3 +560,117 @@ def test_a_forward_that_silences_floating_point_warnings_keeps_them_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a warning here would raise
         np.testing.assert_array_equal(compiled(np.zeros(2)), np.full(2, np.inf))
+
+
+def test_a_forward_that_handles_warnings_itself_is_called_whole():
+    import warnings
+
+    @ad.primitive
+    def safe_reciprocal(x):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            try:
+                return np.reciprocal(x)
+            except RuntimeWarning:  # a decision on values, made again at every replay
+                return np.zeros_like(x)
+
+    safe_reciprocal.defvjp(lambda g, ans, x: -g * ans * ans)
+    safe_reciprocal.defjvp(lambda t, ans, x: -t * ans * ans)
+    _compiled_matches_eager(safe_reciprocal, (np.array([1.0, 2.0]),), (np.array([4.0, 2.0]),))
+    compiled = ad.jit(safe_reciprocal)
+    compiled(np.ones(2)), compiled(np.ones(2))
+    np.testing.assert_array_equal(compiled(np.array([0.0, 2.0])), [0.0, 0.0])
+
+
+def test_a_replayed_helper_inside_a_rule_is_called_at_every_replay():
+    scale = {"s": 1.0}
+
+    @ad.replayed
+    def scaled(g):
+        return g * scale["s"]
+
+    @ad.primitive
+    def sine(x):
+        return np.sin(x)
+
+    sine.defvjp(lambda g, ans, x: scaled(g) * np.cos(x))
+    sine.defjvp(lambda t, ans, x: t * np.cos(x))
+    fun = ad.grad(lambda x: ad.sum(sine(x)))
+    compiled = ad.jit(fun)
+    x = np.array([0.1, 0.2])
+    for s in (1.0, 1.0, 2.0, -1.0):
+        scale["s"] = s
+        np.testing.assert_array_equal(compiled(x), fun(x))
+
+
+def test_freezing_a_closed_over_parameter_traces_anew():
+    model = _mlp(0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    twin = _mlp(0)
+    twin_opt = optim.SGD(twin.parameters(), lr=0.1)
+    x, y = rng.normal(size=(8, 20)).astype(np.float32), rng.integers(0, 4, 8)
+    step = optim.compile_step(lambda x, y: F.cross_entropy(model(x), y), opt)
+    for i in range(5):
+        if i == 2:  # fine-tuning: freeze the first layer in both
+            for p in (*model[0].parameters(), *twin[0].parameters()):
+                p.requires_grad = False
+        step(x, y)
+        twin_opt.zero_grad()
+        F.cross_entropy(twin(x), y).backward()
+        twin_opt.step()
+        for p, q in zip(model.parameters(), twin.parameters(), strict=True):
+            np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_python_numbers_that_overflow_the_dtype_stay_python_numbers():
+    x = np.ones(3, np.float32)
+    compiled = ad.jit(lambda x: x * 1e300)
+    with np.errstate(over="ignore"):
+        compiled(x), compiled(x)
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        compiled(x)  # numpy's cast of 1e300 to float32 overflows at every call, as eager
+
+
+def test_comparisons_under_vmap_are_recorded():
+    for fun in (
+        ad.vmap(lambda x: ad.where(x > 0, x, 2 * x)),
+        ad.vmap(ad.relu),
+        ad.vmap(ad.grad(lambda x: ad.sum(ad.maximum(x, 0.5 * x)))),
+    ):
+        ones = np.ones((3, 2))
+        _compiled_matches_eager(fun, (ones,), (ones,), (-2 * ones,), (rng.normal(size=(3, 2)),))
+
+
+def test_random_draws_nobody_reads_are_still_drawn():
+    r_eager, r_compiled = np.random.default_rng(5), np.random.default_rng(5)
+
+    def make(r):
+        def f(x):
+            kept = F.dropout(x, 0.5, rng=r)
+            F.dropout(x, 0.5, rng=r)  # unused, but it advances the Generator
+            return kept
+
+        return f
+
+    eager, compiled = make(r_eager), ad.jit(make(r_compiled))
+    x = np.ones(6)
+    for _ in range(5):
+        np.testing.assert_array_equal(compiled(x), eager(x))
+
+
+def test_a_leafs_grad_returned_from_inside_is_what_backward_left_there():
+    p = ad.tensor(np.arange(3.0), requires_grad=True)
+
+    def f(x):
+        ad.sum(p * x).backward()
+        return p.grad
+
+    compiled = ad.jit(f)
+    for zero in (True, True, False, False):
+        if zero:
+            p.grad = None
+        got = compiled(np.ones(3))
+        assert got is p.grad
+        want = p.grad.copy()
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(p.grad, [3.0, 3.0, 3.0])

@@ -450,3 +450,15 @@ def test_cross_entropy_takes_labels_of_any_integer_dtype_and_checks_their_range(
     for labels_out_of_range in bad:
         with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
             ad.softmax_cross_entropy(logits[:3], labels_out_of_range)
+
+
+def test_cross_entropy_labels_in_either_byte_order_and_empty_batches():
+    logits = np.random.default_rng(0).normal(size=(4, 3))
+    labels = np.array([0, 2, 1, 2])
+    want = ad.softmax_cross_entropy(logits, labels)
+    for swapped in (labels.astype(">i4"), labels.astype(">u8"), labels.astype("<i2")):
+        np.testing.assert_array_equal(ad.softmax_cross_entropy(logits, swapped), want)
+    with pytest.raises(ValueError, match=r"got values -2\.\.2"):
+        ad.softmax_cross_entropy(logits, np.array([0, -2, 1, 2], ">i4"))
+    empty = ad.grad(lambda z: ad.softmax_cross_entropy(z, np.zeros(0, int), reduction="sum"))
+    assert empty(np.zeros((0, 0))).shape == (0, 0)
