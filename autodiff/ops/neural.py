@@ -122,6 +122,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+_INT64, _UINT64 = np.dtype(np.int64), np.dtype(np.uint64)
+
+
 @functools.lru_cache(maxsize=64)
 def _rows(n: int) -> np.ndarray:
     """0..n-1, cached: the row index that picks one entry per example."""
@@ -147,8 +150,11 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
     if n == 1:  # a scalar check is much cheaper than a reduction
         bad = labels[0] < 0 or labels[0] >= shape[1]
     elif n:  # one reduction: as unsigned numbers, negative labels are huge
-        kind = labels.dtype.str  # byte order kept: ">i4" -> ">u4"
-        unsigned = labels if kind[1] == "u" else labels.view(kind.replace("i", "u"))
+        if labels.dtype is _INT64:  # the common case, without building a dtype
+            unsigned = labels.view(_UINT64)
+        else:
+            kind = labels.dtype.str  # byte order kept: ">i4" -> ">u4"
+            unsigned = labels if kind[1] == "u" else labels.view(kind.replace("i", "u"))
         bad = np.maximum.reduce(unsigned) >= shape[1]
     if n and bad:
         raise ValueError(
@@ -156,12 +162,7 @@ def _softmax_cross_entropy(logits, *, labels, reduction):
             f"logits {shape}, got values {labels.min()}..{labels.max()}"
         )
     z = logits - np.maximum.reduce(logits, axis=1, keepdims=True) if n else logits
-    if n == 1:  # scalar indexing is ten times cheaper than fancy indexing
-        picked = z[0, labels[0]]
-    elif z.flags.c_contiguous:
-        picked = z.reshape(-1)[_flat(labels, shape[1])]
-    else:
-        picked = z[_rows(n), labels]
+    picked = z[0, labels[0]] if n == 1 else z[_rows(n), labels]  # batch 1: scalar indexing
     e = np.exp(z)
     sums = np.add.reduce(e, axis=1)
     losses = np.log(sums) - picked
