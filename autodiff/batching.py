@@ -32,7 +32,7 @@ import numpy as np
 
 from . import ops
 from .batched import Batched
-from .dispatch import Primitive
+from .dispatch import Primitive, replayed
 from .interop import FUNCTIONS, UFUNCS
 from .ops.batch_rules import loop, ndim
 from .ops.shape_ops import moveaxis, repeat_example
@@ -172,6 +172,11 @@ def _compared(ufunc: np.ufunc, a: Any, b: Any) -> Any:
     return Batched(ufunc(va, vb), level)
 
 
+@replayed  # indices decided by the values: ad.jit computes them again at every replay
+def _extreme_indices(fun: Callable, data: Any, axis: int, keepdims: bool) -> Any:
+    return fun(data, axis, keepdims=keepdims)
+
+
 def _arg_extreme(fun: Callable) -> Callable:
     def arg(self: Batched, axis: Any = None, keepdims: bool = False) -> Batched:
         value = self.value
@@ -183,7 +188,7 @@ def _arg_extreme(fun: Callable) -> Callable:
         if value.__class__ is Batched:
             return Batched(getattr(value, fun.__name__)(axis + 1, keepdims), self.level)
         data = value._data if isinstance(value, Tensor) else value
-        return Batched(fun(data, axis + 1, keepdims=keepdims), self.level)
+        return Batched(_extreme_indices(fun, data, axis + 1, keepdims), self.level)
 
     return arg
 

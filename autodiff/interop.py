@@ -112,6 +112,15 @@ def _has_float(result: Any) -> bool:
     )
 
 
+def _on_arrays(fn: Callable, args: Any, kwargs: Any) -> Any:
+    """fn(*args, **kwargs), recorded while ad.jit traces a call whose arrays it uses: numpy
+    that the engine does not cover (np.argmax(t), np.floor(t)) runs again at every replay."""
+    trace = state.trace
+    if trace is not None and not trace.paused and trace.uses(tuple(args), kwargs):
+        return trace.call_as_is(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
+
+
 def _on_values(name: str, fn: Callable, args: tuple, kwargs: dict, engine: Any) -> Any:
     """fn on the values of args; refused where it would drop a derivative."""
     traced = _traced(args) or _traced(kwargs)
@@ -122,7 +131,7 @@ def _on_values(name: str, fn: Callable, args: tuple, kwargs: dict, engine: Any) 
     )
     if traced and "out" in kwargs:
         raise TypeError(f"{name}: out= cannot hold a result that needs a derivative; {hint}")
-    result = fn(*_values(args), **_values(kwargs))
+    result = _on_arrays(fn, _values(args), _values(kwargs))
     if traced and _has_float(result):
         raise TypeError(
             f"{name}: applied to a Tensor that requires grad it would silently "

@@ -486,6 +486,15 @@ class Trace:
         for a in args:  # leaf Tensors among the operands are inputs of the program
             if isinstance(a, Tensor):
                 self.tensor_ref(a)
+        index = kwargs.get("index")
+        for item in index if index.__class__ is tuple else (index,):
+            if item.__class__ is np.ndarray and item.dtype == bool and self.traced(item):
+                raise TypeError(
+                    f"jit: {prim.name} with a traced boolean mask of shape {item.shape}: "
+                    f"the result's shape would depend on the values, which a replay cannot "
+                    f"follow; use ad.where(mask, x, 0) (and divide by ad.sum(mask) for a "
+                    f"mean)"
+                )
         out = self.emit(prim.fun, raw, kwargs, out)
         if prim.residual:
             value, residual = out
@@ -1039,15 +1048,21 @@ def _checked_replay(
     watched = [t for t in leaves if isinstance(t, Tensor)]
     watched += [t for t in constants if isinstance(t, Tensor)]
     generators = [g for g in constants if isinstance(g, np.random.Generator)]
+    # arrays that replayed calls may update in place (BatchNorm's running statistics)
+    buffers = [a for a in constants if a.__class__ is np.ndarray and a.flags.writeable]
     before = _snapshot(watched)
+    kept = [a.copy() for a in buffers]
     draws = [g.bit_generator.state for g in generators]
     replayed = program.run(*leaves)
     replayed_state = _snapshot(watched)
+    replayed_buffers = [a.copy() for a in buffers]
     for t, data, values, grad in before:  # back to the state before the replay
         t._data = data
         if data.flags.writeable:
             data[...] = values
         t.grad = grad
+    for a, values in zip(buffers, kept, strict=True):
+        a[...] = values
     for g, drawn in zip(generators, draws, strict=False):  # the eager call draws the same numbers
         g.bit_generator.state = drawn
     expected = fun(*args, **kwargs)
@@ -1057,6 +1072,7 @@ def _checked_replay(
     ):
         problems += _differences([values], [data], "a parameter's values")
         problems += _differences([grad], [eager_grad], "a .grad")
+    problems += _differences(replayed_buffers, buffers, "an array updated in place")
     if problems:
         raise RuntimeError(
             "jit: the compiled function and the function itself disagree on the second call "

@@ -24,6 +24,11 @@ from .tensor import Tensor, _values, make_tensor
 Axis = int | tuple[int, ...] | None
 
 
+@replayed  # a traced gradient= cast to the output's dtype: recorded by ad.jit
+def _seed(gradient: Any, dtype: Any) -> np.ndarray:
+    return np.asarray(gradient, dtype=dtype)
+
+
 def _reduction(op: Callable, doc: str, ddof: bool = False) -> Callable[..., Tensor]:
     """A method x.name(axis=None, [ddof=0,] keepdims=False, *, dim=None, keepdim=None) that
     calls op(x, axis, [ddof,] keepdims): numpy's names, PyTorch's as aliases."""
@@ -210,9 +215,7 @@ class _Methods:
             seed = (
                 gradient
                 if isinstance(gradient, Tensor) and create_graph
-                else np.asarray(
-                    gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype
-                )
+                else _seed(gradient.data if isinstance(gradient, Tensor) else gradient, self.dtype)
             )
             if seed.shape != self.shape:
                 raise ValueError(

@@ -75,7 +75,11 @@ class Tensor(_TensorMethods):
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
             data = data._data
-        self._data = np.array(data, dtype=dtype)
+        trace = state.trace
+        if trace is not None and not trace.paused and trace.uses((data,), {}):
+            self._data = trace.call_as_is(_copied, data, dtype)  # a copy of a traced value
+        else:
+            self._data = np.array(data, dtype=dtype)
         self.grad = None
         self._requires_grad = False
         self._prim = None
@@ -271,6 +275,10 @@ class Tensor(_TensorMethods):
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _copied(data: Any, dtype: Any) -> np.ndarray:
+    return np.array(data, dtype=dtype)
 
 
 def _values(x: Any) -> Any:

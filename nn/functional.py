@@ -195,6 +195,22 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None
     return x * ad.reshape(mask, tuple(shape[:2]) + (1, 1))
 
 
+@ad.replayed  # ad.jit makes the update again at every replay, with that call's statistics
+def _update_running(running_mean, running_var, batch_mean, batch_var, factor, count) -> None:
+    channels = running_mean.shape[0]
+    batch_mean = np.asarray(batch_mean).reshape(channels)
+    batch_var = np.asarray(batch_var).reshape(channels)
+    running_mean *= 1.0 - factor
+    running_mean += factor * batch_mean
+    running_var *= 1.0 - factor
+    running_var += (factor * count / (count - 1)) * batch_var
+
+
+@ad.replayed  # read at every replay: the running statistics change between calls
+def _running_copy(running: np.ndarray, dtype: Any, shape: tuple) -> np.ndarray:
+    return np.array(running, dtype=dtype).reshape(shape)
+
+
 def batch_norm(
     x: Any,
     running_mean: np.ndarray | None,
@@ -255,18 +271,19 @@ def batch_norm(
                 factor = 1.0 / float(num_batches_tracked)
             else:
                 factor = float(momentum)
-            batch_mean = np.asarray(mean.data if isinstance(mean, Tensor) else mean)
-            batch_var = np.asarray(var.data if isinstance(var, Tensor) else var)
-            batch_mean, batch_var = batch_mean.reshape(channels), batch_var.reshape(channels)
-            running_mean *= 1.0 - factor
-            running_mean += factor * batch_mean
-            running_var *= 1.0 - factor
-            running_var += (factor * count / (count - 1)) * batch_var
+            _update_running(
+                running_mean,
+                running_var,
+                mean.data if isinstance(mean, Tensor) else mean,
+                var.data if isinstance(var, Tensor) else var,
+                factor,
+                count,
+            )
     else:
         dtype = x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.float64
         # copies: the running arrays are updated in place by later training steps
-        centred = x - np.array(running_mean, dtype=dtype).reshape(stat_shape)
-        var = np.array(running_var, dtype=dtype).reshape(stat_shape)
+        centred = x - _running_copy(running_mean, dtype, stat_shape)
+        var = _running_copy(running_var, dtype, stat_shape)
     scale = 1.0 / ad.sqrt(var + eps)
     if weight is not None:
         scale = scale * ad.reshape(weight, stat_shape)
@@ -337,6 +354,21 @@ def layer_norm(
     return out
 
 
+@ad.replayed  # indices may be traced by ad.jit: checked again at every call
+def _check_embedding_indices(index: np.ndarray, num: int, wshape: tuple) -> None:
+    if index.size and (index.min() < 0 or index.max() >= num):
+        bad = index[(index < 0) | (index >= num)]
+        raise IndexError(
+            f"embedding: index out of range: indices must lie in [0, {num}) for a "
+            f"weight of shape {wshape}, found {bad[:5].tolist()}"
+        )
+
+
+@ad.replayed
+def _padding_mask(index: np.ndarray, padding: int) -> np.ndarray:
+    return (index == padding)[..., None]
+
+
 def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Any:
     """Rows of weight (num_embeddings, embedding_dim) picked by the integer indices `input`
     (any shape, values in [0, num_embeddings)) -> (*input.shape, embedding_dim).
@@ -353,19 +385,13 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Any:
     index = np.asarray(input.data if isinstance(input, Tensor) else input)
     if not (np.issubdtype(index.dtype, np.integer) and index.dtype != bool):
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
-    if index.size and (index.min() < 0 or index.max() >= num):
-        bad = index[(index < 0) | (index >= num)]
-        raise IndexError(
-            f"embedding: index out of range: indices must lie in [0, {num}) for a "
-            f"weight of shape {wshape}, found {bad[:5].tolist()}"
-        )
+    _check_embedding_indices(index, num, wshape)
     out = ad.getitem(weight, index=index)
     if padding_idx is None:
         return out
     padding = _padding_index(padding_idx, num, "embedding")
-    pad = (index == padding)[..., None]
-    if not pad.any():
-        return out
+    pad = _padding_mask(index, padding)  # (no shortcut when no index is padding: under
+    # ad.jit the mask differs from call to call)
     constant = weight.detach() if isinstance(weight, Tensor) else weight
     return ad.where(pad, ad.getitem(constant, index=index), out)
 

@@ -123,10 +123,20 @@ def _broadcastable(value: Any, input: Any, op: str, name: str) -> np.ndarray:
     return array
 
 
+@ad.replayed  # labels may be traced by ad.jit: the weights they pick are picked per call
+def _picked(weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return weights[labels]
+
+
+@ad.replayed
+def _total(weights: np.ndarray) -> Any:
+    return np.sum(weights)
+
+
 def _weighted_reduce(per: Any, weights: np.ndarray | None, reduction: str) -> Any:
     """Reduce per-sample losses; a weighted "mean" divides by the total weight."""
     if reduction == "mean" and weights is not None:
-        return ad.sum(per) / np.sum(weights)
+        return ad.sum(per) / _total(weights)
     return _reduce(per, reduction)
 
 
@@ -160,7 +170,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, reduction: str = "m
     picked = -ad.getitem(input, index=(np.arange(labels.shape[0]), labels))
     if w is None:
         return _reduce(picked, reduction)
-    return _weighted_reduce(picked * w[labels], w[labels], reduction)
+    w_picked = _picked(w, labels)
+    return _weighted_reduce(picked * w_picked, w_picked, reduction)
 
 
 def cross_entropy(
@@ -196,7 +207,7 @@ def cross_entropy(
     eps = float(label_smoothing)
     if w is None and eps == 0.0:
         return ad.softmax_cross_entropy(input, labels, reduction)
-    w_picked = None if w is None else w[labels]
+    w_picked = None if w is None else _picked(w, labels)
     if eps == 0.0:
         per = ad.softmax_cross_entropy(input, labels, "none") * w_picked
     else:
@@ -258,7 +269,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     input = _as_input(input, op)
     d = input - _as_target(target, input, op)
     a = ad.abs(d)
-    inside = np.asarray(a.data if isinstance(a, Tensor) else a) < delta
+    inside = a < delta  # a comparison of the engine: ad.jit records it
     return _reduce(ad.where(inside, 0.5 * (d * d), delta * (a - 0.5 * delta)), reduction)
 
 

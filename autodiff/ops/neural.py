@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..batched import Batched
-from ..dispatch import primitive
+from ..dispatch import primitive, replayed
 from ..tensor import Tensor
 from .linalg import matmul
 from .reductions import mean, softmax
@@ -233,6 +233,11 @@ _softmax_cross_entropy.defvjp(_xent_vjp)
 _softmax_cross_entropy.defjvp(_xent_jvp)
 
 
+@replayed  # per-example labels are traced by ad.jit: record the reshaping
+def _row_labels(labels: np.ndarray, rows: tuple) -> np.ndarray:
+    return np.broadcast_to(labels, rows).reshape(-1)
+
+
 def _xent_batch(args, axes, *, labels, reduction, param_axes):
     """The batch's examples' rows become one (B*N, C) problem; its losses are then
     reduced per example."""
@@ -242,13 +247,9 @@ def _xent_batch(args, axes, *, labels, reduction, param_axes):
     shape = _shape(logits)
     if isinstance(labels, Tensor):
         labels = labels._data
-    labels = (
-        np.broadcast_to(labels, shape[:2])
-        if param_axes["labels"] is not None
-        else np.broadcast_to(labels, (shape[0],) + labels.shape)
-    )
+    rows = shape[:2] if param_axes["labels"] is not None else (shape[0],) + labels.shape
     losses = _softmax_cross_entropy(
-        reshape(logits, (-1, shape[-1])), labels=labels.reshape(-1), reduction="none"
+        reshape(logits, (-1, shape[-1])), labels=_row_labels(labels, rows), reduction="none"
     )
     losses = reshape(losses, shape[:2])
     if reduction == "none":

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..batched import Batched
 from ..dispatch import broadcast_to as _broadcast_to
-from ..dispatch import primitive
+from ..dispatch import primitive, replayed
 from ..tensor import Tensor
 
 
@@ -217,6 +217,9 @@ def _batch_axis_after(items: tuple) -> int:
     return len(np.broadcast_shapes(*shapes))
 
 
+_reshaped = replayed(np.reshape)  # a per-example index is traced by ad.jit: record it
+
+
 def _batched_gather(x: Any, x_batched: bool, items: tuple, batched: tuple) -> Any:
     """x[items] per example where some index arrays are batched (their batch along axis
     0): one advanced index over the whole batch, with the batch's own arange in front
@@ -237,7 +240,7 @@ def _batched_gather(x: Any, x_batched: bool, items: tuple, batched: tuple) -> An
                 raise IndexError(
                     f"getitem: a batched index must hold integers, got dtype {np.result_type(i)}"
                 )
-            i = np.reshape(i, (size,) + (1,) * (len(example) - len(s)) + tuple(s))
+            i = _reshaped(i, (size,) + (1,) * (len(example) - len(s)) + tuple(s))
         full.append(i)
     if x_batched:
         full.insert(0, np.arange(size).reshape((size,) + (1,) * len(example)))

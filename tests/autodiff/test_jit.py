@@ -674,3 +674,73 @@ def test_a_leafs_grad_returned_from_inside_is_what_backward_left_there():
         want = p.grad.copy()
         np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(p.grad, [3.0, 3.0, 3.0])
+
+
+def _vmap_xent(logits, labels):
+    return ad.vmap(lambda z, y: ad.softmax_cross_entropy(z, y))(logits, labels)
+
+
+def _with_weights(loss):
+    return lambda x, y: loss(x, y, weight=np.array([1.0, 10.0, 2.0]))
+
+
+# numpy work on traced values that used to escape the recording (frozen at trace time)
+@pytest.mark.parametrize(
+    "name, fun, make",
+    [
+        ("vmap argmax", ad.vmap(lambda x: x.argmax()), lambda r: (r.normal(size=(3, 4)),)),
+        (
+            "vmap gather",
+            ad.vmap(lambda x, i: x[i]),
+            lambda r: (r.normal(size=(3, 4)), r.integers(0, 4, 3)),
+        ),
+        ("vmap labels", _vmap_xent, lambda r: (r.normal(size=(2, 3, 4)), r.integers(0, 4, (2, 3)))),
+        ("np.greater", lambda x: x * np.greater(x, 0), lambda r: (r.normal(size=5),)),
+        ("ad.tensor", lambda x: ad.tensor(x) * 2.0, lambda r: (r.normal(size=5),)),
+        (
+            "huber",
+            ad.value_and_grad(nn.losses.huber_loss),
+            lambda r: (3 * r.normal(size=6), np.zeros(6)),
+        ),
+        (
+            "weighted nll",
+            _with_weights(nn.losses.nll_loss),
+            lambda r: (r.normal(size=(5, 3)), r.integers(0, 3, 5)),
+        ),
+        (
+            "weighted cross-entropy",
+            ad.grad(_with_weights(nn.losses.cross_entropy)),
+            lambda r: (r.normal(size=(5, 3)), r.integers(0, 3, 5)),
+        ),
+        (
+            "embedding padding",
+            ad.grad(lambda w, i: ad.sum(F.embedding(i, w, padding_idx=0))),
+            lambda r: (r.normal(size=(4, 2)), r.integers(0, 3, 5)),
+        ),
+    ],
+)
+def test_numpy_on_traced_values_is_recorded(name, fun, make):
+    argsets = [make(np.random.default_rng(seed)) for seed in (0, 0, 1, 2, 3)]
+    _compiled_matches_eager(fun, *argsets)
+
+
+def test_boolean_masks_of_traced_values_raise_while_tracing():
+    with pytest.raises(TypeError, match="traced boolean mask.*ad.where"):
+        ad.jit(lambda x: x[x > 0].mean())(np.array([1.0, -1.0, 2.0]))
+
+
+def test_batch_norm_statistics_are_updated_and_read_at_every_replay():
+    layer, twin = nn.BatchNorm1d(3), nn.BatchNorm1d(3)
+    train = ad.jit(lambda x: layer(x))
+    for seed in range(4):
+        x = np.random.default_rng(seed).normal(size=(6, 3))
+        np.testing.assert_array_equal(train(x).data, twin(x).data)
+        np.testing.assert_array_equal(layer.running_mean, twin.running_mean)
+        np.testing.assert_array_equal(layer.running_var, twin.running_var)
+    layer.eval(), twin.eval()
+    evaluate = ad.jit(lambda x: layer(x))
+    for seed in range(3):
+        x = np.random.default_rng(seed).normal(size=(6, 3))
+        np.testing.assert_array_equal(evaluate(x).data, twin(x).data)
+        layer.running_mean += 1.0  # changed between calls: read again by the replay
+        twin.running_mean += 1.0
