@@ -196,7 +196,10 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True, rng: RngLike = None
 
 
 @ad.replayed  # ad.jit makes the update again at every replay, with that call's statistics
-def _update_running(running_mean, running_var, batch_mean, batch_var, factor, count) -> None:
+def _update_running(
+    running_mean, running_var, batch_mean, batch_var, momentum, num_batches_tracked, count
+) -> None:
+    factor = 1.0 / float(num_batches_tracked) if momentum is None else float(momentum)
     channels = running_mean.shape[0]
     batch_mean = np.asarray(batch_mean).reshape(channels)
     batch_var = np.asarray(batch_var).reshape(channels)
@@ -263,20 +266,17 @@ def batch_norm(
         centred = x - mean
         var = ad.mean(centred * centred, axis=axes, keepdims=True)
         if running_mean is not None:
-            if momentum is None:
-                if num_batches_tracked is None:
-                    raise ValueError(
-                        "batch_norm: momentum=None (cumulative average) needs num_batches_tracked"
-                    )
-                factor = 1.0 / float(num_batches_tracked)
-            else:
-                factor = float(momentum)
+            if momentum is None and num_batches_tracked is None:
+                raise ValueError(
+                    "batch_norm: momentum=None (cumulative average) needs num_batches_tracked"
+                )
             _update_running(
                 running_mean,
                 running_var,
                 mean.data if isinstance(mean, Tensor) else mean,
                 var.data if isinstance(var, Tensor) else var,
-                factor,
+                momentum,
+                num_batches_tracked,
                 count,
             )
     else:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import Tensor
+from autodiff import Tensor, replayed
 
 from . import functional as F
 from . import init
@@ -195,6 +195,11 @@ class Dropout2d(_Dropout):
     _drop = staticmethod(F.dropout2d)
 
 
+@replayed  # in place, and again at every ad.jit replay
+def _count_batch(num_batches_tracked: np.ndarray) -> None:
+    num_batches_tracked += 1
+
+
 class _BatchNorm(Module):
     """Shared code of BatchNorm1d/2d: normalise each channel (axis 1) by batch statistics
     while training, by running statistics in eval mode (PyTorch's behaviour).
@@ -267,7 +272,7 @@ class _BatchNorm(Module):
             )
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            self.num_batches_tracked = np.asarray(self.num_batches_tracked + 1)
+            _count_batch(self.num_batches_tracked)
         return F.batch_norm(
             x,
             self.running_mean if self.track_running_stats else None,

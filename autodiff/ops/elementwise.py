@@ -107,14 +107,18 @@ sign.defbatch(unary(sign))
 abs = _pointwise(np.abs, lambda ans, x: sign(x), "abs")
 
 
+_SLOPE = 0.01  # leaky_relu's default negative slope
+
+
 @primitive
-def leaky_relu(x, *, negative_slope=0.01):
+def leaky_relu(x, *, negative_slope=_SLOPE):
     """x if x > 0 else negative_slope * x."""
     return np.where(x > 0, x, x * negative_slope)
 
 
-leaky_relu.defvjp(lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope))
-leaky_relu.defjvp(lambda t, ans, x, negative_slope: where(x > 0, t, t * negative_slope))
+# (the rules see only the keywords the call gave: the forward's default is theirs too)
+leaky_relu.defvjp(lambda g, ans, x, negative_slope=_SLOPE: where(x > 0, g, g * negative_slope))
+leaky_relu.defjvp(lambda t, ans, x, negative_slope=_SLOPE: where(x > 0, t, t * negative_slope))
 leaky_relu.defbatch(unary(leaky_relu))
 
 

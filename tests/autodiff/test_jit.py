@@ -744,3 +744,14 @@ def test_batch_norm_statistics_are_updated_and_read_at_every_replay():
         np.testing.assert_array_equal(evaluate(x).data, twin(x).data)
         layer.running_mean += 1.0  # changed between calls: read again by the replay
         twin.running_mean += 1.0
+
+
+def test_batch_norm_cumulative_average_counts_every_replayed_batch():
+    layer, twin = nn.BatchNorm1d(3, momentum=None), nn.BatchNorm1d(3, momentum=None)
+    train = ad.jit(lambda x: layer(x))
+    for seed in range(5):
+        x = np.random.default_rng(seed).normal(size=(6, 3))
+        np.testing.assert_array_equal(train(x).data, twin(x).data)
+        assert int(layer.num_batches_tracked) == int(twin.num_batches_tracked) == seed + 1
+        np.testing.assert_array_equal(layer.running_mean, twin.running_mean)
+        np.testing.assert_array_equal(layer.running_var, twin.running_var)

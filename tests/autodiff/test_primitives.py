@@ -462,3 +462,10 @@ def test_cross_entropy_labels_in_either_byte_order_and_empty_batches():
         ad.softmax_cross_entropy(logits, np.array([0, -2, 1, 2], ">i4"))
     empty = ad.grad(lambda z: ad.softmax_cross_entropy(z, np.zeros(0, int), reduction="sum"))
     assert empty(np.zeros((0, 0))).shape == (0, 0)
+
+
+def test_leaky_relu_derivatives_with_the_default_slope():
+    x = np.array([-2.0, 3.0])
+    np.testing.assert_array_equal(ad.grad(lambda v: ad.sum(ad.leaky_relu(v)))(x), [0.01, 1.0])
+    _, tangent = ad.jvp(ad.leaky_relu, (x,), (np.ones(2),))
+    np.testing.assert_array_equal(tangent, [0.01, 1.0])
