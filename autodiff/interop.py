@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .dispatch import replayed
 from .state import state
 from .tensor import Tensor
 
@@ -112,12 +113,8 @@ def _has_float(result: Any) -> bool:
     )
 
 
+@replayed  # numpy the engine does not cover (np.argmax(t)): made again at every ad.jit replay
 def _on_arrays(fn: Callable, args: Any, kwargs: Any) -> Any:
-    """fn(*args, **kwargs), recorded while ad.jit traces a call whose arrays it uses: numpy
-    that the engine does not cover (np.argmax(t), np.floor(t)) runs again at every replay."""
-    trace = state.trace
-    if trace is not None and not trace.paused and trace.uses(tuple(args), kwargs):
-        return trace.call_as_is(fn, *args, **kwargs)
     return fn(*args, **kwargs)
 
 

@@ -335,25 +335,24 @@ class Trace:
         primitive's forward as the numpy calls it makes, when it makes only elementwise
         ufunc calls (see `inline`), else as one call of fn.  Returns the values the
         engine goes on with."""
-        self.paused += 1
-        try:
-            out = fn(*args, **kwargs)
-        finally:
-            self.paused -= 1
-        return self.emit(fn, args, kwargs, out)
+        return self.emit(fn, args, kwargs, self.unrecorded(fn, args, kwargs))
 
     def call_as_is(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         """fn(*args, **kwargs), computed now and recorded as one call, made again at every
         replay (`ad.replayed`: random draws, decisions on values)."""
-        self.paused += 1
-        try:
-            out = fn(*args, **kwargs)
-        finally:
-            self.paused -= 1
+        out = self.unrecorded(fn, args, kwargs)
         first = len(self.lines)
         out = self.emit(fn, args, kwargs, out, inline=False)
         self.lines[first].replayed = True
         return out
+
+    def unrecorded(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
+        """fn(*args, **kwargs), with nothing inside it recorded."""
+        self.paused += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.paused -= 1
 
     def emit(self, fn: Callable, args: tuple, kwargs: dict, out: Any, inline: bool = True) -> Any:
         """Record `out = fn(*args, **kwargs)` (already computed); returns the values the
@@ -596,11 +595,7 @@ class Trace:
         """Tensor.backward's `.grad += g` for a leaf, recorded (the replay applies it to
         the same Tensor, or to the Tensor passed in the same argument position)."""
         name = self.grad_owner(tensor)
-        self.paused += 1
-        try:
-            _accumulate_grad(tensor, g.copy() if copy else g, False)
-        finally:
-            self.paused -= 1
+        self.unrecorded(_accumulate_grad, (tensor, g.copy() if copy else g, False), {})
         given = f"{self.ref(g)}{'.copy()' if copy else ''}"
         data = tensor._data
         if (  # what _accumulate_grad checks holds at every replay: the fast path
@@ -691,7 +686,6 @@ class Compiled:
         exec(compile(self.source, "<ad.jit replay>", "exec"), namespace)
         self.run = namespace["replay"]
         self.checked = False
-        self.n_calls = len(lines)
 
 
 def _optimized(lines: list, result: str, values: list) -> tuple[list, str]:
@@ -742,8 +736,7 @@ def _live(lines: list, result: str) -> list:
 def _common_calls_once(lines: list, private: set) -> tuple[list, dict]:
     """Common subexpressions: a private elementwise ufunc call with the same ufunc and
     operands as an earlier private one is dropped and its register renamed to the earlier
-    one.  A line of any other kind may change
-    arrays in place, so none is matched across it."""
+    one.  A line of any other kind may change arrays in place, so none is matched across it."""
     renamed: dict = {}
     seen: dict = {}
     kept = []
